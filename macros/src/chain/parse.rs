@@ -1,0 +1,189 @@
+//! The `chain!` input grammar.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitInt, LitStr, Path, Token, Type, Visibility, braced, bracketed, parenthesized};
+
+pub(crate) struct ChainDef {
+    pub attrs: Vec<syn::Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub singletons: Vec<(Ident, Type)>,
+    pub middleware: Vec<Listed>,
+    pub routes: Vec<Route>,
+}
+
+/// A middleware as listed, with an optional priority override.
+#[derive(Clone)]
+pub(crate) struct Listed {
+    pub path: Path,
+    pub priority: Option<i64>,
+}
+
+pub(crate) struct Route {
+    pub method: Ident,
+    pub path: LitStr,
+    pub handler: Path,
+    pub with: Vec<Listed>,
+}
+
+impl ChainDef {
+    /// Every distinct path whose descriptor `chain!` needs, in a fixed order.
+    pub(crate) fn items(&self) -> Vec<Path> {
+        let mut out: Vec<Path> = Vec::new();
+        let all = self.middleware.iter().map(|l| &l.path).chain(
+            self.routes
+                .iter()
+                .flat_map(|r| std::iter::once(&r.handler).chain(r.with.iter().map(|l| &l.path))),
+        );
+        for p in all {
+            if !out.iter().any(|o| same_path(o, p)) {
+                out.push(p.clone());
+            }
+        }
+        out
+    }
+}
+
+pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
+    a.to_token_stream().to_string() == b.to_token_stream().to_string()
+}
+
+impl Parse for Listed {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let path: Path = input.parse()?;
+        let mut priority = None;
+        if input.peek(syn::token::Paren) {
+            let inner;
+            parenthesized!(inner in input);
+            let key: Ident = inner.parse()?;
+            if key != "priority" {
+                return Err(syn::Error::new_spanned(
+                    key,
+                    "expected `priority = <integer>`",
+                ));
+            }
+            inner.parse::<Token![=]>()?;
+            let neg = inner.parse::<Option<Token![-]>>()?.is_some();
+            let lit: LitInt = inner.parse()?;
+            let v: i64 = lit.base10_parse()?;
+            priority = Some(if neg { -v } else { v });
+        }
+        Ok(Listed { path, priority })
+    }
+}
+
+fn section<T>(
+    input: ParseStream,
+    f: impl Fn(ParseStream) -> syn::Result<T>,
+) -> syn::Result<Vec<T>> {
+    let inner;
+    braced!(inner in input);
+    let mut out = Vec::new();
+    while !inner.is_empty() {
+        out.push(f(&inner)?);
+        if !inner.is_empty() {
+            inner.parse::<Token![,]>()?;
+        }
+    }
+    Ok(out)
+}
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+
+impl Parse for Route {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let method: Ident = input.parse()?;
+        if !METHODS.contains(&method.to_string().as_str()) {
+            return Err(syn::Error::new_spanned(
+                &method,
+                format!(
+                    "unknown method `{method}`; expected one of {}",
+                    METHODS.join(", ")
+                ),
+            ));
+        }
+        let path: LitStr = input.parse()?;
+        if !path.value().starts_with('/') {
+            return Err(syn::Error::new_spanned(
+                &path,
+                "a route path must start with `/`",
+            ));
+        }
+        input.parse::<Token![=>]>()?;
+        let handler: Path = input.parse()?;
+        let mut with = Vec::new();
+        if input.peek(Ident) && input.fork().parse::<Ident>()? == "with" {
+            input.parse::<Ident>()?;
+            let inner;
+            bracketed!(inner in input);
+            with = inner
+                .parse_terminated(Listed::parse, Token![,])?
+                .into_iter()
+                .collect();
+        }
+        Ok(Route {
+            method,
+            path,
+            handler,
+            with,
+        })
+    }
+}
+
+impl Parse for ChainDef {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(syn::Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        input.parse::<Token![struct]>()?;
+        let name: Ident = input.parse()?;
+        input.parse::<Token![;]>()?;
+        let mut def = ChainDef {
+            attrs,
+            vis,
+            name,
+            singletons: Vec::new(),
+            middleware: Vec::new(),
+            routes: Vec::new(),
+        };
+        let mut seen: Vec<String> = Vec::new();
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            let k = key.to_string();
+            if seen.contains(&k) {
+                return Err(syn::Error::new_spanned(
+                    &key,
+                    format!("duplicate `{k}` section"),
+                ));
+            }
+            match k.as_str() {
+                "singletons" => {
+                    def.singletons = section(input, |s| {
+                        let id: Ident = s.parse()?;
+                        s.parse::<Token![:]>()?;
+                        Ok((id, s.parse::<Type>()?))
+                    })?;
+                }
+                "middleware" => def.middleware = section(input, Listed::parse)?,
+                "routes" => def.routes = section(input, Route::parse)?,
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        &key,
+                        format!(
+                            "unknown section `{k}`; expected `singletons`, `middleware` or `routes`"
+                        ),
+                    ));
+                }
+            }
+            seen.push(k);
+        }
+        Ok(def)
+    }
+}
+
+impl ToTokens for Listed {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.path.to_tokens(tokens);
+    }
+}

@@ -1,0 +1,43 @@
+//! Extractors: values a handler takes by value, built from the request.
+
+use crate::{Request, Response};
+
+/// A value a handler can take by value, built from the request.
+///
+/// A parameter of a handler or middleware that is taken by value and is not
+/// provided by the `chain!` is extracted through this trait; if extraction
+/// fails, the error response short-circuits the chain.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither provided by this `chain!` nor an extractor",
+    label = "not injectable and not an extractor",
+    note = "take `&{Self}` and register a singleton or a middleware that returns `{Self}`, or implement `kiln::FromRequest` for it"
+)]
+pub trait FromRequest: Sized {
+    /// Builds the value from the request, or returns the response to send instead.
+    ///
+    /// # Errors
+    /// A response (usually a 4xx) when the request does not carry the value.
+    fn from_request(req: &Request) -> Result<Self, Response>;
+}
+
+impl FromRequest for http::Method {
+    fn from_request(req: &Request) -> Result<Self, Response> {
+        Ok(req.method().clone())
+    }
+}
+
+impl FromRequest for http::Uri {
+    fn from_request(req: &Request) -> Result<Self, Response> {
+        Ok(req.uri().clone())
+    }
+}
+
+/// The raw query string (without the `?`), empty when there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawQuery(pub String);
+
+impl FromRequest for RawQuery {
+    fn from_request(req: &Request) -> Result<Self, Response> {
+        Ok(RawQuery(req.uri().query().unwrap_or("").to_owned()))
+    }
+}

@@ -1,0 +1,110 @@
+//! kiln: a web framework whose middleware chains and dependency injection are
+//! generated at compile time.
+//!
+//! Annotate middleware with [`middleware`] and handlers with [`handler`], list
+//! them with singletons and routes in one [`chain!`], and get one flat,
+//! monomorphized pipeline per route. A missing dependency is a compile error.
+//!
+//! ```
+//! use kiln::prelude::*;
+//!
+//! struct Greeting(&'static str);
+//!
+//! /// Rejects requests without an `x-key` header.
+//! #[middleware(priority = 10, pre_route)]
+//! fn require_key(req: &Request) -> Result<(), StatusCode> {
+//!     if req.headers().contains_key("x-key") { Ok(()) } else { Err(StatusCode::UNAUTHORIZED) }
+//! }
+//!
+//! #[handler]
+//! fn hello(greeting: &Greeting) -> &'static str {
+//!     greeting.0
+//! }
+//!
+//! chain! {
+//!     struct Demo;
+//!     singletons { greeting: Greeting }
+//!     middleware { require_key }
+//!     routes { GET "/" => hello }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let client = TestClient::new(Demo::new(Greeting("hello")));
+//! assert_eq!(client.get("/").send().await.status(), StatusCode::UNAUTHORIZED);
+//! assert_eq!(client.get("/").header("x-key", "1").send().await.text(), "hello");
+//! # });
+//! ```
+
+mod body;
+mod extract;
+mod response;
+mod test_client;
+
+use std::future::Future;
+
+pub use body::Body;
+pub use extract::{FromRequest, RawQuery};
+pub use http;
+pub use response::{IntoResponse, Json};
+pub use test_client::{TestClient, TestRequest, TestResponse};
+
+/// Declares an app: singletons, middleware and routes, compiled into one
+/// pipeline per route. See the crate docs for an example.
+pub use kiln_macros::chain;
+/// Marks a function as a handler usable in a `chain!` route.
+pub use kiln_macros::handler;
+/// Marks a function as middleware: `#[middleware(priority = N, pre_route, post_route, name = "...")]`.
+pub use kiln_macros::middleware;
+
+/// The request type seen by middleware and handlers.
+pub type Request = http::Request<Body>;
+/// The response type every pipeline produces.
+pub type Response = http::Response<Body>;
+
+/// An application: something that turns a request into a response.
+///
+/// `chain!` implements it for the app type it declares.
+pub trait App: Send + Sync + 'static {
+    /// Runs the request through the pipeline.
+    fn handle(&self, req: Request) -> impl Future<Output = Response> + Send;
+}
+
+/// Metadata every middleware declared with [`middleware`] carries.
+pub trait Middleware {
+    /// The name shown in diagnostics and descriptions.
+    const NAME: &'static str;
+    /// Lower runs earlier on the way in and later on the way out.
+    const PRIORITY: i32;
+}
+
+/// The common imports.
+pub mod prelude {
+    pub use crate::http::{Method, StatusCode};
+    pub use crate::{
+        Body, FromRequest, IntoResponse, Json, Request, Response, TestClient, chain, handler,
+        middleware,
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! Items generated code names. Not public API.
+    pub use crate::{App, FromRequest, IntoResponse, Middleware, Request, Response};
+    pub use http::{Method, StatusCode};
+    pub use kiln_macros::__chain_impl as chain_impl;
+
+    /// The response for a path that no route matches.
+    #[must_use]
+    pub fn not_found() -> Response {
+        IntoResponse::into_response(StatusCode::NOT_FOUND)
+    }
+
+    /// The response for a known path with the wrong method.
+    #[must_use]
+    pub fn method_not_allowed(allow: &'static str) -> Response {
+        let mut res = IntoResponse::into_response(StatusCode::METHOD_NOT_ALLOWED);
+        res.headers_mut()
+            .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+        res
+    }
+}

@@ -1,0 +1,1 @@
+//! Tests for kiln live in `tests/` and `ui/`.
