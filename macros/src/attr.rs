@@ -35,6 +35,7 @@ impl Errors {
 
 fn parse_args(kind: Kind, args: TokenStream, errs: &mut Errors) -> Args {
     let mut out = Args::default();
+    let mut seen_priority = false;
     if kind == Kind::Handler {
         if !args.is_empty() {
             errs.push(syn::Error::new_spanned(
@@ -47,8 +48,9 @@ fn parse_args(kind: Kind, args: TokenStream, errs: &mut Errors) -> Args {
     let parser = syn::meta::parser(|meta| {
         let dup = |what: &str| meta.error(format!("duplicate `{what}` argument"));
         if meta.path.is_ident("priority") {
+            seen_priority = true;
             let lit: syn::Expr = meta.value()?.parse()?;
-            let value = int_literal(&lit).ok_or_else(|| {
+            let value = int_literal(lit.to_token_stream()).ok_or_else(|| {
                 syn::Error::new_spanned(
                     &lit,
                     "`priority` must be an integer literal, like `priority = 10`",
@@ -87,22 +89,30 @@ fn parse_args(kind: Kind, args: TokenStream, errs: &mut Errors) -> Args {
     if let Err(e) = syn::parse::Parser::parse2(parser, args) {
         errs.push(e);
     }
+    if seen_priority && out.priority.is_none() {
+        out.priority = Some(0); // already reported as malformed; don't report it missing too
+    }
     out
 }
 
-fn int_literal(e: &syn::Expr) -> Option<i64> {
-    match e {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_parse().ok(),
-        syn::Expr::Unary(syn::ExprUnary {
-            op: syn::UnOp::Neg(_),
-            expr,
-            ..
-        }) => int_literal(expr).map(|v| -v),
-        _ => None,
+/// Reads `N` or `-N`, also when `macro_rules!` wrapped it in invisible groups.
+fn int_literal(ts: TokenStream) -> Option<i64> {
+    let mut neg = false;
+    let mut it = ts.into_iter().peekable();
+    if let Some(proc_macro2::TokenTree::Punct(p)) = it.peek() {
+        neg = p.as_char() == '-';
+        if neg {
+            it.next();
+        }
     }
+    let v = match (it.next()?, it.next()) {
+        (proc_macro2::TokenTree::Literal(l), None) => syn::LitInt::from(l).base10_parse::<i64>().ok()?,
+        (proc_macro2::TokenTree::Group(g), None) if g.delimiter() == proc_macro2::Delimiter::None => {
+            int_literal(g.stream())?
+        }
+        _ => return None,
+    };
+    Some(if neg { -v } else { v })
 }
 
 fn param(arg: &syn::FnArg, errs: &mut Errors) -> Option<Param> {

@@ -35,6 +35,8 @@
 //! # });
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod body;
 mod extract;
 mod response;
@@ -106,5 +108,12 @@ pub mod __private {
         res.headers_mut()
             .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
         res
+    }
+}
+
+/// The empty app answers 404 to everything; handy for building test requests.
+impl App for () {
+    async fn handle(&self, _req: Request) -> Response {
+        __private::not_found()
     }
 }

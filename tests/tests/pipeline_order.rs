@@ -1,0 +1,141 @@
+//! Order and short-circuit semantics of generated pipelines.
+
+use std::sync::Mutex;
+
+use kiln::prelude::*;
+
+/// Records the order in which hooks ran.
+#[derive(Default)]
+struct Trace(Mutex<Vec<&'static str>>);
+
+impl Trace {
+    fn push(&self, s: &'static str) {
+        self.0.lock().unwrap().push(s);
+    }
+    fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+#[middleware(priority = 10, pre_route)]
+fn outer_pre(t: &Trace) {
+    t.push("outer_pre");
+}
+
+#[middleware(priority = 5, post_route)]
+fn outer_post(t: &Trace, _res: &mut Response) {
+    t.push("outer_post");
+}
+
+/// Short-circuits with 401 when `x-deny` is present.
+#[middleware(priority = 20, pre_route)]
+async fn guard(t: &Trace, req: &Request) -> Result<(), StatusCode> {
+    t.push("guard");
+    if req.headers().contains_key("x-deny") {
+        Err(StatusCode::UNAUTHORIZED)
+    } else {
+        Ok(())
+    }
+}
+
+#[middleware(priority = 30, post_route)]
+fn inner_post(t: &Trace, res: &mut Response) {
+    t.push("inner_post");
+    res.headers_mut()
+        .insert("x-inner", kiln::http::HeaderValue::from_static("1"));
+}
+
+#[middleware(priority = 15, pre_route)]
+fn tie_a(t: &Trace) {
+    t.push("tie_a");
+}
+
+#[middleware(priority = 15, pre_route)]
+fn tie_b(t: &Trace) {
+    t.push("tie_b");
+}
+
+#[middleware(priority = 40, pre_route)]
+fn route_only(t: &Trace) {
+    t.push("route_only");
+}
+
+#[handler]
+fn index(t: &Trace) -> &'static str {
+    t.push("handler");
+    "ok"
+}
+
+chain! {
+    struct Ordered;
+    singletons { trace: Trace }
+    // Listed out of order on purpose: priorities decide, ties keep listing order.
+    middleware { inner_post, guard, tie_a, outer_post, tie_b, outer_pre }
+    routes {
+        GET "/" => index,
+        GET "/special" => index with [route_only],
+        GET "/early" => index with [route_only(priority = 1)],
+    }
+}
+
+fn client() -> TestClient<Ordered> {
+    TestClient::new(Ordered::new(Trace::default()))
+}
+
+#[tokio::test]
+async fn pre_ascending_post_descending_ties_in_listing_order() {
+    let c = client();
+    let res = c.get("/").send().await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.header("x-inner"), Some("1"));
+    assert_eq!(
+        c.app().trace.take(),
+        ["outer_pre", "tie_a", "tie_b", "guard", "handler", "inner_post", "outer_post"]
+    );
+}
+
+#[tokio::test]
+async fn short_circuit_runs_only_outer_post_hooks() {
+    let c = client();
+    let res = c.get("/").header("x-deny", "1").send().await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.header("x-inner"), None, "inner post hook must not run");
+    assert_eq!(
+        c.app().trace.take(),
+        ["outer_pre", "tie_a", "tie_b", "guard", "outer_post"]
+    );
+}
+
+#[tokio::test]
+async fn per_route_middleware_merges_by_priority() {
+    let c = client();
+    c.get("/special").send().await;
+    assert_eq!(
+        c.app().trace.take(),
+        ["outer_pre", "tie_a", "tie_b", "guard", "route_only", "handler", "inner_post", "outer_post"]
+    );
+    // The listing overrides the priority: 1 puts it outermost.
+    c.get("/early").send().await;
+    assert_eq!(
+        c.app().trace.take(),
+        ["route_only", "outer_pre", "tie_a", "tie_b", "guard", "handler", "inner_post", "outer_post"]
+    );
+    // Other routes are unaffected.
+    c.get("/").send().await;
+    assert!(!c.app().trace.take().contains(&"route_only"));
+}
+
+#[tokio::test]
+async fn unmatched_requests_run_the_global_chain() {
+    let c = client();
+    let res = c.get("/nope").send().await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.header("x-inner"), Some("1"));
+    assert_eq!(
+        c.app().trace.take(),
+        ["outer_pre", "tie_a", "tie_b", "guard", "inner_post", "outer_post"]
+    );
+    let res = c.post("/").send().await;
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.header("allow"), Some("GET"));
+}
