@@ -106,8 +106,12 @@ fn int_literal(ts: TokenStream) -> Option<i64> {
         }
     }
     let v = match (it.next()?, it.next()) {
-        (proc_macro2::TokenTree::Literal(l), None) => syn::LitInt::from(l).base10_parse::<i64>().ok()?,
-        (proc_macro2::TokenTree::Group(g), None) if g.delimiter() == proc_macro2::Delimiter::None => {
+        (proc_macro2::TokenTree::Literal(l), None) => {
+            syn::LitInt::from(l).base10_parse::<i64>().ok()?
+        }
+        (proc_macro2::TokenTree::Group(g), None)
+            if g.delimiter() == proc_macro2::Delimiter::None =>
+        {
             int_literal(g.stream())?
         }
         _ => return None,
@@ -150,21 +154,18 @@ fn output(ret: &syn::ReturnType) -> Output {
     let syn::ReturnType::Type(_, ty) = ret else {
         return Output::Unit;
     };
-    if let syn::Type::Tuple(t) = &**ty {
-        if t.elems.is_empty() {
-            return Output::Unit;
-        }
+    if let syn::Type::Tuple(t) = &**ty
+        && t.elems.is_empty()
+    {
+        return Output::Unit;
     }
-    if let syn::Type::Path(p) = &**ty {
-        if let Some(last) = p.path.segments.last() {
-            if last.ident == "Result" {
-                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
-                    if let Some(syn::GenericArgument::Type(ok)) = a.args.first() {
-                        return Output::Result(ok.to_token_stream());
-                    }
-                }
-            }
-        }
+    if let syn::Type::Path(p) = &**ty
+        && let Some(last) = p.path.segments.last()
+        && last.ident == "Result"
+        && let syn::PathArguments::AngleBracketed(a) = &last.arguments
+        && let Some(syn::GenericArgument::Type(ok)) = a.args.first()
+    {
+        return Output::Result(ok.to_token_stream());
     }
     Output::Value(ty.to_token_stream())
 }
@@ -182,12 +183,12 @@ fn mangled(f: &syn::ItemFn) -> syn::Ident {
     format_ident!("__kiln_desc_{}_{:016x}", f.sig.ident, h)
 }
 
+#[allow(clippy::needless_pass_by_value)] // mirrors the proc-macro entry point, which owns its input
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errs = Errors::default();
     let args = parse_args(kind, args, &mut errs);
-    let f: syn::ItemFn = match syn::parse2(item.clone()) {
-        Ok(f) => f,
-        Err(_) => {
+    let Ok(f) = syn::parse2::<syn::ItemFn>(item.clone()) else {
+        {
             let what = if kind == Kind::Middleware {
                 "#[middleware]"
             } else {

@@ -9,6 +9,7 @@ use quote::quote;
 use crate::desc::Desc;
 
 /// Expands to a chain of descriptor calls that ends in `__chain_impl!`.
+#[allow(clippy::needless_pass_by_value)] // mirrors the proc-macro entry point, which owns its input
 pub(crate) fn start(input: TokenStream) -> TokenStream {
     let def = match syn::parse2::<parse::ChainDef>(input.clone()) {
         Ok(d) => d,

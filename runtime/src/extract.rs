@@ -1,6 +1,8 @@
 //! Extractors: values a handler takes by value, built from the request.
 
-use crate::{Request, Response};
+use std::convert::Infallible;
+
+use crate::{IntoResponse, Request};
 
 /// A value a handler can take by value, built from the request.
 ///
@@ -13,21 +15,28 @@ use crate::{Request, Response};
     note = "take `&{Self}` and register a singleton or a middleware that returns `{Self}`, or implement `kiln::FromRequest` for it"
 )]
 pub trait FromRequest: Sized {
+    /// The error, sent as the response when extraction fails.
+    type Rejection: IntoResponse;
+
     /// Builds the value from the request, or returns the response to send instead.
     ///
     /// # Errors
     /// A response (usually a 4xx) when the request does not carry the value.
-    fn from_request(req: &Request) -> Result<Self, Response>;
+    fn from_request(req: &Request) -> Result<Self, Self::Rejection>;
 }
 
 impl FromRequest for http::Method {
-    fn from_request(req: &Request) -> Result<Self, Response> {
+    type Rejection = Infallible;
+
+    fn from_request(req: &Request) -> Result<Self, Self::Rejection> {
         Ok(req.method().clone())
     }
 }
 
 impl FromRequest for http::Uri {
-    fn from_request(req: &Request) -> Result<Self, Response> {
+    type Rejection = Infallible;
+
+    fn from_request(req: &Request) -> Result<Self, Self::Rejection> {
         Ok(req.uri().clone())
     }
 }
@@ -37,7 +46,9 @@ impl FromRequest for http::Uri {
 pub struct RawQuery(pub String);
 
 impl FromRequest for RawQuery {
-    fn from_request(req: &Request) -> Result<Self, Response> {
+    type Rejection = Infallible;
+
+    fn from_request(req: &Request) -> Result<Self, Self::Rejection> {
         Ok(RawQuery(req.uri().query().unwrap_or("").to_owned()))
     }
 }

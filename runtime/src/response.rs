@@ -34,6 +34,12 @@ impl IntoResponse for StatusCode {
     }
 }
 
+impl IntoResponse for std::convert::Infallible {
+    fn into_response(self) -> Response {
+        match self {}
+    }
+}
+
 impl IntoResponse for () {
     fn into_response(self) -> Response {
         Response::new(Body::Empty)

@@ -40,7 +40,18 @@ macro_rules! checks {
         }
     )*};
 }
-checks!(c1 = 1, c2 = 2, c3 = 3, c4 = 4, c5 = 5, c6 = 6, c7 = 7, c8 = 8, c9 = 9, c10 = 10);
+checks!(
+    c1 = 1,
+    c2 = 2,
+    c3 = 3,
+    c4 = 4,
+    c5 = 5,
+    c6 = 6,
+    c7 = 7,
+    c8 = 8,
+    c9 = 9,
+    c10 = 10
+);
 
 #[handler]
 fn fixed() -> StatusCode {
@@ -83,9 +94,12 @@ async fn chain_adds_no_allocations() {
     assert_eq!(allocations(&ten, "/fixed").await, 0);
     // A text response allocates only its header map (http's `HeaderMap`),
     // the same with ten middleware as with none.
-    let base = allocations(&bare, "/text").await;
-    println!("allocations for a text response: {base}");
-    assert_eq!(allocations(&ten, "/text").await, base);
+    let text_base = allocations(&bare, "/text").await;
+    println!("allocations for a text response: {text_base}");
+    assert_eq!(allocations(&ten, "/text").await, text_base);
     // Unmatched requests through the chain: same as without it.
-    assert_eq!(allocations(&ten, "/nope").await, allocations(&bare, "/nope").await);
+    assert_eq!(
+        allocations(&ten, "/nope").await,
+        allocations(&bare, "/nope").await
+    );
 }

@@ -1,4 +1,6 @@
 //! Dependency injection: singletons, middleware outputs, extractors.
+// Handlers take extractors by value and async middleware need no await: that is the API under test.
+#![allow(clippy::needless_pass_by_value, clippy::unused_async)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,7 +14,9 @@ struct Db {
 impl Clone for Db {
     fn clone(&self) -> Self {
         self.clones.fetch_add(1, Ordering::SeqCst);
-        Db { clones: AtomicUsize::new(0) }
+        Db {
+            clones: AtomicUsize::new(0),
+        }
     }
 }
 
@@ -52,7 +56,9 @@ chain! {
 
 #[tokio::test]
 async fn outputs_flow_downstream_and_singletons_are_never_cloned() {
-    let c = TestClient::new(Injected::new(Db { clones: AtomicUsize::new(0) }));
+    let c = TestClient::new(Injected::new(Db {
+        clones: AtomicUsize::new(0),
+    }));
     for _ in 0..3 {
         let res = c.get("/me").header("x-user", "ada").send().await;
         assert_eq!(res.status(), StatusCode::OK);
@@ -63,7 +69,9 @@ async fn outputs_flow_downstream_and_singletons_are_never_cloned() {
 
 #[tokio::test]
 async fn a_fallible_middleware_error_becomes_the_response() {
-    let c = TestClient::new(Injected::new(Db { clones: AtomicUsize::new(0) }));
+    let c = TestClient::new(Injected::new(Db {
+        clones: AtomicUsize::new(0),
+    }));
     let res = c.get("/me").send().await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

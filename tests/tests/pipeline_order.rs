@@ -1,4 +1,6 @@
 //! Order and short-circuit semantics of generated pipelines.
+// `guard` is async to show async middleware in a chain; it needs no await.
+#![allow(clippy::unused_async)]
 
 use std::sync::Mutex;
 
@@ -90,7 +92,15 @@ async fn pre_ascending_post_descending_ties_in_listing_order() {
     assert_eq!(res.header("x-inner"), Some("1"));
     assert_eq!(
         c.app().trace.take(),
-        ["outer_pre", "tie_a", "tie_b", "guard", "handler", "inner_post", "outer_post"]
+        [
+            "outer_pre",
+            "tie_a",
+            "tie_b",
+            "guard",
+            "handler",
+            "inner_post",
+            "outer_post"
+        ]
     );
 }
 
@@ -112,13 +122,31 @@ async fn per_route_middleware_merges_by_priority() {
     c.get("/special").send().await;
     assert_eq!(
         c.app().trace.take(),
-        ["outer_pre", "tie_a", "tie_b", "guard", "route_only", "handler", "inner_post", "outer_post"]
+        [
+            "outer_pre",
+            "tie_a",
+            "tie_b",
+            "guard",
+            "route_only",
+            "handler",
+            "inner_post",
+            "outer_post"
+        ]
     );
     // The listing overrides the priority: 1 puts it outermost.
     c.get("/early").send().await;
     assert_eq!(
         c.app().trace.take(),
-        ["route_only", "outer_pre", "tie_a", "tie_b", "guard", "handler", "inner_post", "outer_post"]
+        [
+            "route_only",
+            "outer_pre",
+            "tie_a",
+            "tie_b",
+            "guard",
+            "handler",
+            "inner_post",
+            "outer_post"
+        ]
     );
     // Other routes are unaffected.
     c.get("/").send().await;
@@ -133,7 +161,14 @@ async fn unmatched_requests_run_the_global_chain() {
     assert_eq!(res.header("x-inner"), Some("1"));
     assert_eq!(
         c.app().trace.take(),
-        ["outer_pre", "tie_a", "tie_b", "guard", "inner_post", "outer_post"]
+        [
+            "outer_pre",
+            "tie_a",
+            "tie_b",
+            "guard",
+            "inner_post",
+            "outer_post"
+        ]
     );
     let res = c.post("/").send().await;
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);

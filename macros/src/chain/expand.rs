@@ -189,8 +189,10 @@ impl Gen<'_> {
 
     fn check_kinds(&mut self, listed: &[Listed]) {
         for l in listed {
-            if let Some(d) = self.lookup(&l.path) {
-                if !d.is_mw {
+            if let Some(d) = self.lookup(&l.path)
+                && !d.is_mw
+            {
+                {
                     let msg = format!(
                         "`{}` is a handler, not middleware; list it under `routes`",
                         path_str(&l.path)
@@ -311,9 +313,10 @@ fn output_key(d: &Desc) -> Option<String> {
 
 /// How a short-circuit leaves: to the nearest enclosing post hook, or out of the route.
 fn short_circuit(label: Option<&syn::Lifetime>, res: &TokenStream) -> TokenStream {
-    match label {
-        Some(l) => quote!(break #l #res),
-        None => quote!(return #res),
+    if let Some(l) = label {
+        quote!(break #l #res)
+    } else {
+        quote!(return #res)
     }
 }
 
@@ -331,6 +334,8 @@ fn pipeline(
     let Some(m) = members.get(i) else {
         return inner;
     };
+    #[allow(clippy::single_match_else, clippy::match_wildcard_for_single_variants)]
+    // two shapes: nested post, flat pre
     match m.desc.phase {
         Phase::Post => {
             let l = syn::Lifetime::new(&format!("'__kiln_l{i}"), Span::call_site());
@@ -438,10 +443,10 @@ fn argument(
         .position(|m| output_key(m.desc).as_deref() == Some(k.as_str()))
     {
         let producer = &members[j];
-        let ok = match at {
-            At::Pre(i) => j < i,
-            At::Post(i) => j < i,
-        };
+        // A pre hook sees outputs of hooks before it; a post hook sees only
+        // those outside it, which are sure to have run.
+        let (At::Pre(i) | At::Post(i)) = at;
+        let ok = j < i;
         if !ok {
             let msg = match at {
                 At::Pre(_) => format!(
@@ -467,7 +472,10 @@ fn argument(
     match (p.mode, at) {
         (Mode::Val, At::Pre(_)) => {
             let span = Span::call_site().located_at(first_span(&p.ty));
-            let sc = short_circuit(label, &quote!(__kiln_r));
+            let sc = short_circuit(
+                label,
+                &quote!(::kiln::__private::IntoResponse::into_response(__kiln_r)),
+            );
             quote_spanned!(span=> match ::kiln::__private::FromRequest::from_request(&__kiln_req) {
                 Ok(v) => v,
                 Err(__kiln_r) => #sc,
