@@ -4,12 +4,23 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::spanned::Spanned;
 
-use crate::desc::{Desc, Mode, Output, Param, Phase};
+use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Middleware,
     Handler,
+    Provider,
+}
+
+impl Kind {
+    fn attr(self) -> &'static str {
+        match self {
+            Kind::Middleware => "middleware",
+            Kind::Handler => "handler",
+            Kind::Provider => "provider",
+        }
+    }
 }
 
 #[derive(Default)]
@@ -36,11 +47,11 @@ impl Errors {
 fn parse_args(kind: Kind, args: TokenStream, errs: &mut Errors) -> Args {
     let mut out = Args::default();
     let mut seen_priority = false;
-    if kind == Kind::Handler {
+    if kind != Kind::Middleware {
         if !args.is_empty() {
             errs.push(syn::Error::new_spanned(
                 args,
-                "`#[handler]` takes no arguments",
+                format!("`#[{}]` takes no arguments", kind.attr()),
             ));
         }
         return out;
@@ -189,14 +200,9 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     let args = parse_args(kind, args, &mut errs);
     let Ok(f) = syn::parse2::<syn::ItemFn>(item.clone()) else {
         {
-            let what = if kind == Kind::Middleware {
-                "#[middleware]"
-            } else {
-                "#[handler]"
-            };
             let e = syn::Error::new(
                 Span::call_site(),
-                format!("`{what}` applies to a `fn` or `async fn`"),
+                format!("`#[{}]` applies to a `fn` or `async fn`", kind.attr()),
             );
             return quote!(#item)
                 .into_iter()
@@ -211,10 +217,10 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         .filter_map(|a| param(a, &mut errs))
         .collect();
     let ident = &f.sig.ident;
-    let phase = if kind == Kind::Handler {
-        Phase::None
-    } else {
+    let phase = if kind == Kind::Middleware {
         check_phase(&args, &f, &params, &mut errs)
+    } else {
+        Phase::None
     };
     if kind == Kind::Middleware && args.priority.is_none() {
         errs.push(syn::Error::new_spanned(
@@ -228,7 +234,11 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         return quote!(#f #err);
     }
     let desc = Desc {
-        is_mw: kind == Kind::Middleware,
+        kind: match kind {
+            Kind::Middleware => DescKind::Middleware,
+            Kind::Handler => DescKind::Handler,
+            Kind::Provider => DescKind::Provider,
+        },
         name: args.name.unwrap_or_else(|| ident.to_string()),
         priority: args.priority.unwrap_or(0),
         phase,

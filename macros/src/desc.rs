@@ -2,7 +2,7 @@
 //!
 //! Wire format (tokens inside one group):
 //! `kind "name" priority phase asyncness output [ (mode (Type)) ... ]` where
-//! `kind` is `mw`/`handler`, `phase` is `pre`/`post`/`none`, `asyncness` is
+//! `kind` is `mw`/`handler`/`provider`, `phase` is `pre`/`post`/`none`, `asyncness` is
 //! `async`/`sync`, `output` is `unit`, `value (T)`, `result (T)`, and `mode` is
 //! `ref`, `mut` or `val`.
 
@@ -36,9 +36,16 @@ pub(crate) enum Output {
     Result(TokenStream),
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DescKind {
+    Middleware,
+    Handler,
+    Provider,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Desc {
-    pub is_mw: bool,
+    pub kind: DescKind,
     pub name: String,
     pub priority: i64,
     pub phase: Phase,
@@ -48,11 +55,25 @@ pub(crate) struct Desc {
 }
 
 impl Desc {
+    pub(crate) fn is_mw(&self) -> bool {
+        self.kind == DescKind::Middleware
+    }
+
+    /// How diagnostics name this item.
+    pub(crate) fn who(&self) -> String {
+        let kind = match self.kind {
+            DescKind::Middleware => "middleware",
+            DescKind::Handler => "handler",
+            DescKind::Provider => "provider",
+        };
+        format!("{kind} `{}`", self.name)
+    }
+
     pub(crate) fn to_tokens(&self) -> TokenStream {
-        let kind = if self.is_mw {
-            quote!(mw)
-        } else {
-            quote!(handler)
+        let kind = match self.kind {
+            DescKind::Middleware => quote!(mw),
+            DescKind::Handler => quote!(handler),
+            DescKind::Provider => quote!(provider),
         };
         let name = &self.name;
         let prio = proc_macro2::Literal::i64_unsuffixed(self.priority);
@@ -117,7 +138,11 @@ impl Desc {
             });
         }
         Some(Desc {
-            is_mw: kind == "mw",
+            kind: match kind.as_str() {
+                "mw" => DescKind::Middleware,
+                "handler" => DescKind::Handler,
+                _ => DescKind::Provider,
+            },
             name,
             priority,
             phase,

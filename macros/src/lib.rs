@@ -4,7 +4,7 @@
 //! A proc macro sees only its own input, yet `chain!` must order middleware by
 //! priorities written on other items and wire dependencies by their parameter
 //! types. So:
-//! 1. `#[middleware]` and `#[handler]` keep the user's function and emit a hidden
+//! 1. `#[middleware]`, `#[handler]` and `#[provider]` keep the user's function and emit a hidden
 //!    `#[macro_export]` *descriptor* macro (crate-unique name), re-exported beside
 //!    the function under the function's own name with a relative `use`. The
 //!    descriptor re-emits the signature as tokens (see [`desc`]).
@@ -30,6 +30,12 @@ pub fn middleware(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn handler(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(attr::Kind::Handler, args.into(), item.into()).into()
+}
+
+/// See `kiln::provider`.
+#[proc_macro_attribute]
+pub fn provider(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(attr::Kind::Provider, args.into(), item.into()).into()
 }
 
 /// See `kiln::chain`.

@@ -57,6 +57,12 @@ pub use kiln_macros::chain;
 pub use kiln_macros::handler;
 /// Marks a function as middleware: `#[middleware(priority = N, pre_route, post_route, name = "...")]`.
 pub use kiln_macros::middleware;
+/// Marks a function as a constructor that `chain!` can list under `request`
+/// (built at most once per request, on first use), `transient` (built per
+/// injection) or as a singleton's `= ctor` (built once by `new`). Its
+/// parameters are injected; it may be `async` (not for singletons) and may
+/// return `Result<T, E>` with `E: IntoResponse`, whose `Err` becomes the response.
+pub use kiln_macros::provider;
 
 /// The request type seen by middleware and handlers.
 pub type Request = http::Request<Body>;
@@ -84,7 +90,7 @@ pub mod prelude {
     pub use crate::http::{Method, StatusCode};
     pub use crate::{
         Body, FromRequest, IntoResponse, Json, Request, Response, TestClient, chain, handler,
-        middleware,
+        middleware, provider,
     };
 }
 

@@ -75,3 +75,158 @@ async fn a_fallible_middleware_error_becomes_the_response() {
     let res = c.get("/me").send().await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+mod scoped {
+    //! Request-scoped, transient and constructed singletons.
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use kiln::prelude::*;
+
+    /// Counts constructor calls.
+    #[derive(Default)]
+    pub(crate) struct Counters {
+        pub(crate) session: AtomicUsize,
+        pub(crate) stamp: AtomicUsize,
+    }
+
+    pub(crate) struct Config {
+        pub(crate) greeting: String,
+    }
+
+    /// Built by `new` from `Counters`.
+    pub(crate) struct Greeter(String);
+
+    #[provider]
+    pub(crate) fn greeter(config: &Config) -> Greeter {
+        Greeter(config.greeting.clone())
+    }
+
+    pub(crate) struct Session {
+        pub(crate) user: String,
+        pub(crate) touched: u32,
+    }
+
+    /// Request-scoped and fallible: a missing `x-user` is a 401.
+    #[provider]
+    pub(crate) async fn session(req: &Request, counters: &Counters) -> Result<Session, StatusCode> {
+        counters.session.fetch_add(1, Ordering::SeqCst);
+        let user = req
+            .headers()
+            .get("x-user")
+            .ok_or(StatusCode::UNAUTHORIZED)?;
+        Ok(Session {
+            user: user.to_str().unwrap_or("?").to_owned(),
+            touched: 0,
+        })
+    }
+
+    /// Transient: built anew for every parameter that takes it.
+    pub(crate) struct Stamp;
+
+    #[provider]
+    pub(crate) fn stamp(counters: &Counters) -> Stamp {
+        counters.stamp.fetch_add(1, Ordering::SeqCst);
+        Stamp
+    }
+
+    /// Rejects requests carrying `x-stop` before anything needs a session.
+    #[middleware(priority = 1, pre_route)]
+    pub(crate) fn stop(req: &Request) -> Result<(), StatusCode> {
+        if req.headers().contains_key("x-stop") {
+            Err(StatusCode::IM_A_TEAPOT)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// First consumer of the session; mutates it (exclusive borrow).
+    #[middleware(priority = 10, pre_route)]
+    pub(crate) fn touch(session: &mut Session, _a: Stamp) {
+        session.touched += 1;
+    }
+
+    /// Second consumer, on the way out.
+    #[middleware(priority = 5, post_route)]
+    pub(crate) fn tag(session: &Session, res: &mut Response) {
+        let v = kiln::http::HeaderValue::from_str(&session.user).unwrap();
+        res.headers_mut().insert("x-session-user", v);
+    }
+
+    #[handler]
+    pub(crate) fn show(session: &Session, greeter: &Greeter, _b: Stamp, _c: &Stamp) -> String {
+        format!("{} {} ({})", greeter.0, session.user, session.touched)
+    }
+
+    #[handler]
+    pub(crate) fn open() -> &'static str {
+        "open"
+    }
+
+    chain! {
+        pub(crate) struct Scoped;
+        singletons { counters: Counters, config: Config, greeter: Greeter = greeter }
+        request { session }
+        transient { stamp }
+        middleware { stop, touch, tag }
+        routes { GET "/show" => show }
+    }
+
+    chain! {
+        pub(crate) struct Lazy;
+        singletons { counters: Counters }
+        request { session }
+        middleware { stop }
+        routes { GET "/open" => open }
+    }
+}
+
+fn scoped_app() -> TestClient<scoped::Scoped> {
+    let config = scoped::Config {
+        greeting: "hi".into(),
+    };
+    TestClient::new(scoped::Scoped::new(scoped::Counters::default(), config))
+}
+
+#[tokio::test]
+async fn request_scoped_is_built_once_per_request_and_shared() {
+    let c = scoped_app();
+    let res = c.get("/show").header("x-user", "ada").send().await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // `touch` mutated the one session that `show` and `tag` then saw.
+    assert_eq!(res.text(), "hi ada (1)");
+    assert_eq!(res.header("x-session-user"), Some("ada"));
+    c.get("/show").header("x-user", "bob").send().await;
+    // Three consumers per request, one construction per request.
+    assert_eq!(c.app().counters().session.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn transient_is_built_per_injection() {
+    let c = scoped_app();
+    c.get("/show").header("x-user", "ada").send().await;
+    // `touch` takes one, `show` takes two.
+    assert_eq!(c.app().counters().stamp.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn fallible_provider_error_becomes_the_response() {
+    let c = scoped_app();
+    let res = c.get("/show").send().await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // The session is built before `tag`'s block opens, so `tag` never runs
+    // without one; nothing inner ran either.
+    assert_eq!(res.header("x-session-user"), None);
+}
+
+#[tokio::test]
+async fn request_scoped_is_not_built_when_not_needed() {
+    let c = scoped_app();
+    let res = c.get("/show").header("x-stop", "1").send().await;
+    assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
+    assert_eq!(c.app().counters().session.load(Ordering::SeqCst), 0);
+    // A route whose pipeline never takes it never builds it.
+    let lazy = TestClient::new(scoped::Lazy::new(scoped::Counters::default()));
+    assert_eq!(lazy.get("/open").send().await.text(), "open");
+    assert_eq!(lazy.app().counters().session.load(Ordering::SeqCst), 0);
+}

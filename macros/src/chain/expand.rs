@@ -1,11 +1,17 @@
 //! Code generation for `chain!`: sort, resolve dependencies, emit straight-line code.
+//!
+//! Every route becomes one `async fn` of plain locals: singletons are `&self`
+//! fields, middleware outputs and request-scoped values are locals, and
+//! transient values are constructor calls in argument position. A post hook
+//! opens a labeled block around everything inside it, so a short-circuit
+//! (`break 'label response`) runs exactly the post hooks outside it.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Path;
 
 use super::parse::{ChainDef, Listed, same_path};
-use crate::desc::{Desc, Mode, Output, Param, Phase, first_span, key};
+use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, first_span, key};
 
 /// Errors collected across routes; the same message at the same place is kept once.
 #[derive(Default)]
@@ -20,57 +26,67 @@ impl Errors {
     }
 }
 
-/// One middleware in a route's pipeline, after sorting.
-struct Member<'a> {
+/// A listed item with its descriptor.
+#[derive(Clone, Copy)]
+struct Item<'a> {
     path: &'a Path,
     desc: &'a Desc,
+}
+
+/// One middleware in a route's pipeline, after sorting.
+struct Member<'a> {
+    item: Item<'a>,
     priority: i64,
 }
 
 /// Where a consumer sits, which decides what it may see.
 #[derive(Clone, Copy)]
 enum At {
-    /// The pre hook of member `i` (or the handler, at `i == members.len()`).
+    /// Before member `i` runs its pre hook (the handler is at `members.len()`).
     Pre(usize),
     /// The post hook of member `i`.
     Post(usize),
+    /// Inside `new`, building singletons.
+    Startup,
 }
 
-struct Gen<'a> {
+/// Everything known about the app: its items, keyed for lookup.
+struct App<'a> {
     def: &'a ChainDef,
-    errs: Errors,
-    descs: Vec<(&'a Path, &'a Desc)>,
+    items: Vec<Item<'a>>,
+    request: Vec<Item<'a>>,
+    transient: Vec<Item<'a>>,
 }
 
 pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
-    let items = def.items();
-    let mut g = Gen {
-        def,
-        errs: Errors::default(),
-        descs: Vec::new(),
-    };
-    for (p, d) in items.iter().zip(descs) {
+    let mut errs = Errors::default();
+    let paths = def.items();
+    let mut items = Vec::new();
+    for (path, d) in paths.iter().zip(descs) {
         match d {
-            Some(d) => g.descs.push((p, d)),
-            None => g
-                .errs
-                .push(span_of(p), format!("`{}` is not a kiln item", path_str(p))),
+            Some(desc) => items.push(Item { path, desc }),
+            None => errs.push(
+                span_of(path),
+                format!("`{}` is not a kiln item", path_str(path)),
+            ),
         }
     }
-    let mut seen: Vec<String> = Vec::new();
-    for (id, ty) in &def.singletons {
-        let k = key(&quote!(#ty));
-        if seen.contains(&k) {
-            g.errs
-                .push(id.span(), format!("two singletons provide `{k}`; keep one"));
-        }
-        seen.push(k);
-    }
-    let route_fns: Vec<TokenStream> = (0..def.routes.len()).map(|i| g.route(i)).collect();
-    let fallback = g.fallback();
-    if !g.errs.0.is_empty() {
-        return g
-            .errs
+    let mut app = App {
+        def,
+        items,
+        request: Vec::new(),
+        transient: Vec::new(),
+    };
+    app.request = app.providers(&def.request, &mut errs);
+    app.transient = app.providers(&def.transient, &mut errs);
+    let order = app.request_order(&mut errs);
+    let new_fn = app.new_fn(&mut errs);
+    let route_fns: Vec<TokenStream> = (0..def.routes.len())
+        .map(|i| app.route(i, &order, &mut errs))
+        .collect();
+    let fallback = app.fallback(&order, &mut errs);
+    if !errs.0.is_empty() {
+        return errs
             .0
             .into_iter()
             .map(|(_, e)| e.to_compile_error())
@@ -79,19 +95,15 @@ pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
     let name = &def.name;
     let vis = &def.vis;
     let attrs = &def.attrs;
-    let fields: Vec<_> = def.singletons.iter().map(|(id, _)| id).collect();
-    let types: Vec<_> = def.singletons.iter().map(|(_, ty)| ty).collect();
+    let fields = def.singletons.iter().map(|s| &s.field);
+    let types = def.singletons.iter().map(|s| &s.ty);
     let dispatch = dispatch(def);
     quote! {
         #(#attrs)*
         #vis struct #name { #( #fields: #types, )* }
 
         impl #name {
-            /// Builds the app from its singletons.
-            #[allow(clippy::new_without_default)]
-            #vis fn new( #( #fields: #types ),* ) -> Self {
-                Self { #( #fields ),* }
-            }
+            #new_fn
             #(#route_fns)*
             #fallback
         }
@@ -119,8 +131,15 @@ fn route_fn(i: usize) -> syn::Ident {
     format_ident!("__kiln_route_{}", i)
 }
 
-/// Matches the path, then the method; yields a route index, or the fallback
-/// with the `Allow` list when the path exists under other methods.
+fn output_key(d: &Desc) -> Option<String> {
+    match &d.output {
+        Output::Unit => None,
+        Output::Value(t) | Output::Result(t) => Some(key(t)).filter(|k| k != "()"),
+    }
+}
+
+/// Matches the path, then the method; yields a route, or the fallback with the
+/// `Allow` list when the path exists under other methods.
 fn dispatch(def: &ChainDef) -> TokenStream {
     let mut paths: Vec<String> = Vec::new();
     for r in &def.routes {
@@ -158,94 +177,210 @@ fn dispatch(def: &ChainDef) -> TokenStream {
     }
 }
 
-impl Gen<'_> {
-    fn lookup(&self, p: &Path) -> Option<&Desc> {
-        self.descs
+/// How a short-circuit leaves: to the nearest enclosing post hook, or out of the route.
+fn short_circuit(label: Option<&syn::Lifetime>, err: &TokenStream) -> TokenStream {
+    let res = quote!(::kiln::__private::IntoResponse::into_response(#err));
+    if let Some(l) = label {
+        quote!(break #l #res)
+    } else {
+        quote!(return #res)
+    }
+}
+
+impl<'a> App<'a> {
+    fn lookup(&self, p: &Path) -> Option<Item<'a>> {
+        self.items.iter().find(|i| same_path(i.path, p)).copied()
+    }
+
+    fn expect_kind(&self, p: &Path, kind: DescKind, errs: &mut Errors) -> Option<Item<'a>> {
+        let item = self.lookup(p)?;
+        if item.desc.kind == kind {
+            return Some(item);
+        }
+        let want = match kind {
+            DescKind::Middleware => "middleware; mark it with `#[middleware(...)]`",
+            DescKind::Handler => "a handler; mark the route's function with `#[handler]`",
+            DescKind::Provider => "a provider; mark the constructor with `#[provider]`",
+        };
+        errs.push(
+            span_of(p),
+            format!("{} is listed here as {want}", item.desc.who()),
+        );
+        None
+    }
+
+    fn providers(&self, paths: &[Path], errs: &mut Errors) -> Vec<Item<'a>> {
+        let items: Vec<_> = paths
             .iter()
-            .find(|(q, _)| same_path(q, p))
-            .map(|(_, d)| *d)
+            .filter_map(|p| self.expect_kind(p, DescKind::Provider, errs))
+            .collect();
+        for it in &items {
+            if output_key(it.desc).is_none() {
+                errs.push(
+                    span_of(it.path),
+                    format!("{} returns nothing to provide", it.desc.who()),
+                );
+            }
+        }
+        items
+    }
+
+    fn request_index(&self, k: &str) -> Option<usize> {
+        self.request
+            .iter()
+            .position(|i| output_key(i.desc).as_deref() == Some(k))
+    }
+
+    /// Request-scoped providers in dependency order; a cycle is an error.
+    fn request_order(&self, errs: &mut Errors) -> Vec<usize> {
+        fn visit(
+            app: &App,
+            i: usize,
+            stack: &mut Vec<usize>,
+            done: &mut Vec<usize>,
+            errs: &mut Errors,
+        ) {
+            if done.contains(&i) {
+                return;
+            }
+            if let Some(pos) = stack.iter().position(|&s| s == i) {
+                let names: Vec<String> = stack[pos..]
+                    .iter()
+                    .chain([&i])
+                    .map(|&s| format!("`{}`", app.request[s].desc.name))
+                    .collect();
+                let it = app.request[i];
+                errs.push(
+                    span_of(it.path),
+                    format!("request-scoped providers form a cycle: {}; break it by removing one of these parameters", names.join(" needs ")),
+                );
+                return;
+            }
+            stack.push(i);
+            for p in &app.request[i].desc.params {
+                if let Some(j) = app.request_index(&key(&p.ty)) {
+                    visit(app, j, stack, done, errs);
+                }
+            }
+            stack.pop();
+            done.push(i);
+        }
+        let mut done = Vec::new();
+        for i in 0..self.request.len() {
+            visit(self, i, &mut Vec::new(), &mut done, errs);
+        }
+        done
+    }
+
+    /// Each type has one provider across singletons, request-scoped and
+    /// transient providers and the route's middleware.
+    fn check_unique(&self, members: &[Member], errs: &mut Errors) {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut add = |k: String, who: String, span: Span| {
+            if let Some((_, other)) = seen.iter().find(|(s, _)| *s == k) {
+                errs.push(
+                    span,
+                    format!("`{k}` has two providers in this chain: {other} and {who}; keep one"),
+                );
+            } else {
+                seen.push((k, who));
+            }
+        };
+        for s in &self.def.singletons {
+            let ty = &s.ty;
+            add(
+                key(&quote!(#ty)),
+                format!("singleton `{}`", s.field),
+                s.field.span(),
+            );
+        }
+        let provided = self.request.iter().chain(&self.transient).copied();
+        for it in provided.chain(members.iter().map(|m| m.item)) {
+            if let Some(k) = output_key(it.desc) {
+                add(k, it.desc.who(), span_of(it.path));
+            }
+        }
+    }
+
+    /// `new` takes the given singletons and builds the others from them.
+    fn new_fn(&self, errs: &mut Errors) -> TokenStream {
+        let mut params = Vec::new();
+        let mut lets = Vec::new();
+        for (i, s) in self.def.singletons.iter().enumerate() {
+            let (field, ty) = (&s.field, &s.ty);
+            match &s.ctor {
+                None => params.push(quote!(#field: #ty)),
+                Some(path) => {
+                    let Some(it) = self.expect_kind(path, DescKind::Provider, errs) else {
+                        continue;
+                    };
+                    if it.desc.is_async || matches!(it.desc.output, Output::Result(_)) {
+                        errs.push(span_of(path), format!("singleton constructor {} must be a plain `fn` returning the value; build async or fallible singletons before calling `new`", it.desc.who()));
+                        continue;
+                    }
+                    let pipe = Pipe {
+                        app: self,
+                        members: &[],
+                        anchors: Vec::new(),
+                    };
+                    let args: Vec<_> = it
+                        .desc
+                        .params
+                        .iter()
+                        .map(|p| pipe.argument(At::Startup, it, p, None, errs, i))
+                        .collect();
+                    lets.push(quote!(let #field: #ty = #path(#(#args),*);));
+                }
+            }
+        }
+        let fields = self.def.singletons.iter().map(|s| &s.field);
+        let vis = &self.def.vis;
+        let accessors = self.def.singletons.iter().map(|s| {
+            let (field, ty) = (&s.field, &s.ty);
+            let doc = format!("The `{field}` singleton.");
+            quote!(#[doc = #doc] #[allow(dead_code)] #vis fn #field(&self) -> &#ty { &self.#field })
+        });
+        quote! {
+            #(#accessors)*
+            /// Builds the app from its singletons.
+            #[allow(clippy::new_without_default)]
+            #vis fn new( #(#params),* ) -> Self {
+                #(#lets)*
+                Self { #( #fields ),* }
+            }
+        }
     }
 
     /// The global middleware plus a route's own, sorted by priority; equal
     /// priorities keep listing order (the sort is stable).
-    fn members<'b>(&'b self, extra: &'b [Listed]) -> Vec<Member<'b>> {
-        let mut out = Vec::new();
+    fn members(&self, extra: &[Listed], errs: &mut Errors) -> Vec<Member<'a>>
+    where
+        Self: 'a,
+    {
+        let mut out: Vec<Member<'a>> = Vec::new();
         for l in self.def.middleware.iter().chain(extra) {
-            let Some(desc) = self.lookup(&l.path) else {
-                continue;
-            };
-            if !desc.is_mw {
-                continue;
+            if let Some(item) = self.expect_kind(&l.path, DescKind::Middleware, errs) {
+                let priority = l.priority.unwrap_or(item.desc.priority);
+                out.push(Member { item, priority });
             }
-            out.push(Member {
-                path: &l.path,
-                desc,
-                priority: l.priority.unwrap_or(desc.priority),
-            });
         }
         out.sort_by_key(|m| m.priority);
         out
     }
 
-    fn check_kinds(&mut self, listed: &[Listed]) {
-        for l in listed {
-            if let Some(d) = self.lookup(&l.path)
-                && !d.is_mw
-            {
-                {
-                    let msg = format!(
-                        "`{}` is a handler, not middleware; list it under `routes`",
-                        path_str(&l.path)
-                    );
-                    self.errs.push(span_of(&l.path), msg);
-                }
-            }
-        }
-    }
-
-    fn route(&mut self, i: usize) -> TokenStream {
+    fn route(&self, i: usize, order: &[usize], errs: &mut Errors) -> TokenStream {
         let route = &self.def.routes[i];
         if route.path.value().contains('{') {
-            self.errs.push(
+            errs.push(
                 route.path.span(),
                 "path parameters are not supported yet; use a literal path".into(),
             );
         }
-        self.check_kinds(&self.def.middleware);
-        self.check_kinds(&route.with);
-        let handler = match self.lookup(&route.handler) {
-            Some(d) if !d.is_mw => d,
-            Some(_) => {
-                let msg = format!(
-                    "`{}` is middleware, not a handler; mark the route's function with `#[handler]`",
-                    path_str(&route.handler)
-                );
-                self.errs.push(span_of(&route.handler), msg);
-                return TokenStream::new();
-            }
-            None => return TokenStream::new(),
+        let members = self.members(&route.with, errs);
+        let Some(handler) = self.expect_kind(&route.handler, DescKind::Handler, errs) else {
+            return TokenStream::new();
         };
-        let members = self.members(&route.with);
-        let mut errs = Errors::default();
-        check_providers(self.def, &members, &mut errs);
-        let call = consumer_call(
-            self.def,
-            &members,
-            At::Pre(members.len()),
-            &route.handler,
-            handler,
-            None,
-            &mut errs,
-        );
-        let body = pipeline(
-            self.def,
-            &members,
-            0,
-            None,
-            quote!(::kiln::__private::IntoResponse::into_response(#call)),
-            &mut errs,
-        );
-        self.errs.0.extend(errs.0);
+        let body = self.pipeline_body(&members, Some(handler), order, errs);
         let f = route_fn(i);
         quote! {
             #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
@@ -256,18 +391,9 @@ impl Gen<'_> {
     }
 
     /// 404/405 run through the same global middleware as every route.
-    fn fallback(&mut self) -> TokenStream {
-        let members = self.members(&[]);
-        let mut errs = Errors::default();
-        let inner = quote! {
-            if __kiln_allow.is_empty() {
-                ::kiln::__private::not_found()
-            } else {
-                ::kiln::__private::method_not_allowed(__kiln_allow)
-            }
-        };
-        let body = pipeline(self.def, &members, 0, None, inner, &mut errs);
-        self.errs.0.extend(errs.0);
+    fn fallback(&self, order: &[usize], errs: &mut Errors) -> TokenStream {
+        let members = self.members(&[], errs);
+        let body = self.pipeline_body(&members, None, order, errs);
         quote! {
             #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
             async fn __kiln_fallback(
@@ -279,210 +405,308 @@ impl Gen<'_> {
             }
         }
     }
+
+    fn pipeline_body(
+        &self,
+        members: &[Member<'a>],
+        handler: Option<Item<'a>>,
+        order: &[usize],
+        errs: &mut Errors,
+    ) -> TokenStream {
+        self.check_unique(members, errs);
+        let mut pipe = Pipe {
+            app: self,
+            members,
+            anchors: Vec::new(),
+        };
+        pipe.anchors = pipe.anchors(handler, order);
+        let n = members.len();
+        let inner = match handler {
+            Some(h) => {
+                let call = pipe.call(At::Pre(n), h, None, errs);
+                quote!(::kiln::__private::IntoResponse::into_response(#call))
+            }
+            None => quote! {
+                if __kiln_allow.is_empty() {
+                    ::kiln::__private::not_found()
+                } else {
+                    ::kiln::__private::method_not_allowed(__kiln_allow)
+                }
+            },
+        };
+        pipe.emit(0, None, inner, order, errs)
+    }
 }
 
-/// A type must have one provider: two middleware outputs of one type, or an
-/// output that shadows a singleton, are errors.
-fn check_providers(def: &ChainDef, members: &[Member], errs: &mut Errors) {
-    let mut seen: Vec<(String, String)> = def
-        .singletons
-        .iter()
-        .map(|(id, ty)| (key(&quote!(#ty)), format!("singleton `{id}`")))
-        .collect();
-    for m in members {
-        if let Some(k) = output_key(m.desc) {
-            if let Some((_, other)) = seen.iter().find(|(s, _)| *s == k) {
-                let msg = format!(
-                    "`{k}` has two providers in this chain: {other} and middleware `{}`; keep one",
-                    m.desc.name
-                );
-                errs.push(span_of(m.path), msg);
-            } else {
-                seen.push((k, format!("middleware `{}`", m.desc.name)));
+/// One route's pipeline under construction.
+struct Pipe<'p, 'a> {
+    app: &'p App<'a>,
+    members: &'p [Member<'a>],
+    /// For each request-scoped provider, the member index before which it is
+    /// built (its first use), or `None` when this route never needs it.
+    anchors: Vec<Option<usize>>,
+}
+
+impl<'a> Pipe<'_, 'a> {
+    /// Where each request-scoped value is first needed: before the earliest
+    /// consumer, and before a post hook's block opens so the post hook sees it
+    /// even after a short-circuit. Dependencies are anchored no later than
+    /// their dependents.
+    fn anchors(&self, handler: Option<Item<'a>>, order: &[usize]) -> Vec<Option<usize>> {
+        let n = self.members.len();
+        let mut anchors: Vec<Option<usize>> = vec![None; self.app.request.len()];
+        let need = |params: &[Param], at: usize, anchors: &mut Vec<Option<usize>>| {
+            for p in params {
+                if let Some(j) = self.app.request_index(&key(&p.ty)) {
+                    anchors[j] = Some(anchors[j].map_or(at, |a| a.min(at)));
+                }
+            }
+        };
+        for (i, m) in self.members.iter().enumerate() {
+            need(&m.item.desc.params, i, &mut anchors);
+        }
+        if let Some(h) = handler {
+            need(&h.desc.params, n, &mut anchors);
+        }
+        for &i in order.iter().rev() {
+            if let Some(at) = anchors[i] {
+                need(&self.app.request[i].desc.params, at, &mut anchors);
             }
         }
+        anchors
     }
-}
 
-fn output_key(d: &Desc) -> Option<String> {
-    match &d.output {
-        Output::Unit => None,
-        Output::Value(t) | Output::Result(t) => Some(key(t)).filter(|k| k != "()"),
-    }
-}
-
-/// How a short-circuit leaves: to the nearest enclosing post hook, or out of the route.
-fn short_circuit(label: Option<&syn::Lifetime>, res: &TokenStream) -> TokenStream {
-    if let Some(l) = label {
-        quote!(break #l #res)
-    } else {
-        quote!(return #res)
-    }
-}
-
-/// Emits members `i..` around `inner` (the handler's response expression),
-/// nesting a labeled block for every post hook so that a short-circuit runs
-/// exactly the post hooks outside it.
-fn pipeline(
-    def: &ChainDef,
-    members: &[Member],
-    i: usize,
-    label: Option<&syn::Lifetime>,
-    inner: TokenStream,
-    errs: &mut Errors,
-) -> TokenStream {
-    let Some(m) = members.get(i) else {
-        return inner;
-    };
-    #[allow(clippy::single_match_else, clippy::match_wildcard_for_single_variants)]
-    // two shapes: nested post, flat pre
-    match m.desc.phase {
-        Phase::Post => {
+    /// Emits members `i..` around `inner`, nesting a labeled block for every
+    /// post hook.
+    fn emit(
+        &self,
+        i: usize,
+        label: Option<&syn::Lifetime>,
+        inner: TokenStream,
+        order: &[usize],
+        errs: &mut Errors,
+    ) -> TokenStream {
+        let built: Vec<TokenStream> = order
+            .iter()
+            .filter(|&&r| self.anchors[r] == Some(i))
+            .map(|&r| {
+                let it = self.app.request[r];
+                let call = self.call(At::Pre(i), it, label, errs);
+                let local = format_ident!("__kiln_rs{}", r);
+                let value = self.unwrap(it.desc, call, label);
+                quote!(let mut #local = #value;)
+            })
+            .collect();
+        let Some(m) = self.members.get(i) else {
+            return quote!({ #(#built)* #inner });
+        };
+        if m.item.desc.phase == Phase::Post {
             let l = syn::Lifetime::new(&format!("'__kiln_l{i}"), Span::call_site());
-            let rest = pipeline(def, members, i + 1, Some(&l), inner, errs);
-            let call = consumer_call(def, members, At::Post(i), m.path, m.desc, None, errs);
-            quote!({
+            let rest = self.emit(i + 1, Some(&l), inner, order, errs);
+            let call = self.call(At::Post(i), m.item, None, errs);
+            return quote!({
+                #(#built)*
                 let mut __kiln_res: ::kiln::__private::Response = #l: { #rest };
                 #call;
                 __kiln_res
-            })
+            });
         }
-        _ => {
-            let rest = pipeline(def, members, i + 1, label, inner, errs);
-            let call = consumer_call(def, members, At::Pre(i), m.path, m.desc, label, errs);
-            let out = format_ident!("__kiln_o{}", i);
-            let stmt = match &m.desc.output {
-                Output::Unit => quote!(#call;),
-                Output::Value(_) => quote!(let mut #out = #call;),
-                Output::Result(_) => {
-                    let sc = short_circuit(
-                        label,
-                        &quote!(::kiln::__private::IntoResponse::into_response(__kiln_e)),
-                    );
-                    quote!(let mut #out = match #call { Ok(v) => v, Err(__kiln_e) => #sc };)
-                }
-            };
-            quote!({ #stmt #rest })
-        }
+        let rest = self.emit(i + 1, label, inner, order, errs);
+        let call = self.call(At::Pre(i), m.item, label, errs);
+        let value = self.unwrap(m.item.desc, call, label);
+        let out = format_ident!("__kiln_o{}", i);
+        let stmt = if output_key(m.item.desc).is_some() {
+            quote!(let mut #out = #value;)
+        } else {
+            quote!(#value;)
+        };
+        quote!({ #(#built)* #stmt #rest })
     }
-}
 
-/// The call of a middleware hook or handler with every argument resolved.
-fn consumer_call(
-    def: &ChainDef,
-    members: &[Member],
-    at: At,
-    path: &Path,
-    desc: &Desc,
-    label: Option<&syn::Lifetime>,
-    errs: &mut Errors,
-) -> TokenStream {
-    let args: Vec<TokenStream> = desc
-        .params
-        .iter()
-        .map(|p| argument(def, members, at, path, desc, p, label, errs))
-        .collect();
-    let aw = desc.is_async.then(|| quote!(.await));
-    quote!(#path( #(#args),* ) #aw)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn argument(
-    def: &ChainDef,
-    members: &[Member],
-    at: At,
-    path: &Path,
-    desc: &Desc,
-    p: &Param,
-    label: Option<&syn::Lifetime>,
-    errs: &mut Errors,
-) -> TokenStream {
-    let k = key(&p.ty);
-    let ty = p.ty.to_string().replace(' ', "");
-    let who = if desc.is_mw {
-        format!("middleware `{}`", desc.name)
-    } else {
-        format!("handler `{}`", desc.name)
-    };
-    let here = span_of(path);
-    let mut fail = |msg: String| {
-        errs.push(here, msg);
-        quote!(::core::unreachable!())
-    };
-    if k == "Request" {
-        return match p.mode {
-            Mode::Ref => quote!(&__kiln_req),
-            Mode::Mut => quote!(&mut __kiln_req),
-            Mode::Val => fail(format!(
-                "{who} takes `Request` by value; take `&Request` or `&mut Request`"
-            )),
-        };
-    }
-    if k == "Response" {
-        return match (at, p.mode) {
-            (At::Post(_), Mode::Mut) => quote!(&mut __kiln_res),
-            (At::Post(_), Mode::Ref) => quote!(&__kiln_res),
-            (At::Post(_), Mode::Val) => fail(format!(
-                "{who} takes `Response` by value; take `&mut Response`"
-            )),
-            (At::Pre(_), _) => fail(format!(
-                "{who} runs before the response exists and cannot take `Response`"
-            )),
-        };
-    }
-    if let Some((id, _)) = def.singletons.iter().find(|(_, t)| key(&quote!(#t)) == k) {
-        return match p.mode {
-            Mode::Ref => quote!(&self.#id),
-            _ => fail(format!(
-                "{who} must take singleton `{ty}` as `&{ty}`: singletons are shared, never moved or mutated"
-            )),
-        };
-    }
-    if let Some(j) = members
-        .iter()
-        .position(|m| output_key(m.desc).as_deref() == Some(k.as_str()))
-    {
-        let producer = &members[j];
-        // A pre hook sees outputs of hooks before it; a post hook sees only
-        // those outside it, which are sure to have run.
-        let (At::Pre(i) | At::Post(i)) = at;
-        let ok = j < i;
-        if !ok {
-            let msg = match at {
-                At::Pre(_) => format!(
-                    "{who} needs `{ty}`, produced by middleware `{}` (priority {}) which runs after it; give {who} a priority above {}",
-                    producer.desc.name, producer.priority, producer.priority
-                ),
-                At::Post(_) => format!(
-                    "post hook of {who} needs `{ty}`, produced by middleware `{}` (priority {}) which is inside it and may not have run; give {who} a priority above {}",
-                    producer.desc.name, producer.priority, producer.priority
-                ),
-            };
-            return fail(msg);
+    /// A `Result` output short-circuits on `Err`; other outputs are the value.
+    fn unwrap(&self, desc: &Desc, call: TokenStream, label: Option<&syn::Lifetime>) -> TokenStream {
+        let _ = self;
+        match desc.output {
+            Output::Result(_) => {
+                let sc = short_circuit(label, &quote!(__kiln_e));
+                quote!(match #call { ::core::result::Result::Ok(v) => v, ::core::result::Result::Err(__kiln_e) => #sc })
+            }
+            _ => call,
         }
-        let out = format_ident!("__kiln_o{}", j);
-        return match p.mode {
-            Mode::Ref => quote!(&#out),
-            Mode::Mut => quote!(&mut #out),
+    }
+
+    /// The call of a hook, handler or constructor with every argument resolved.
+    fn call(
+        &self,
+        at: At,
+        it: Item,
+        label: Option<&syn::Lifetime>,
+        errs: &mut Errors,
+    ) -> TokenStream {
+        let args: Vec<TokenStream> = it
+            .desc
+            .params
+            .iter()
+            .map(|p| self.argument(at, it, p, label, errs, 0))
+            .collect();
+        let aw = it.desc.is_async.then(|| quote!(.await));
+        let path = it.path;
+        quote!(#path( #(#args),* ) #aw)
+    }
+
+    /// Resolves one parameter. `startup` is the index of the singleton being
+    /// built, when `at` is `Startup`.
+    #[allow(clippy::too_many_lines)] // one match over every kind of source, easier to read whole
+    fn argument(
+        &self,
+        at: At,
+        it: Item,
+        p: &Param,
+        label: Option<&syn::Lifetime>,
+        errs: &mut Errors,
+        startup: usize,
+    ) -> TokenStream {
+        let k = key(&p.ty);
+        let ty = p.ty.to_string().replace(' ', "");
+        let who = it.desc.who();
+        let here = span_of(it.path);
+        let mut fail = |msg: String| {
+            errs.push(here, msg);
+            quote!(::core::unreachable!())
+        };
+        let by_ref = |local: TokenStream,
+                      mode: Mode,
+                      fail: &mut dyn FnMut(String) -> TokenStream| match mode {
+            Mode::Ref => quote!(&#local),
+            Mode::Mut => quote!(&mut #local),
             Mode::Val => fail(format!(
                 "{who} takes `{ty}` by value; take `&{ty}`: values provided in a chain are injected by reference"
             )),
         };
-    }
-    match (p.mode, at) {
-        (Mode::Val, At::Pre(_)) => {
-            let span = Span::call_site().located_at(first_span(&p.ty));
-            let sc = short_circuit(
-                label,
-                &quote!(::kiln::__private::IntoResponse::into_response(__kiln_r)),
-            );
-            quote_spanned!(span=> match ::kiln::__private::FromRequest::from_request(&__kiln_req) {
-                Ok(v) => v,
-                Err(__kiln_r) => #sc,
-            })
+        if let At::Startup = at {
+            return match self.app.def.singletons.iter().position(|s| {
+                let t = &s.ty;
+                key(&quote!(#t)) == k
+            }) {
+                Some(j) if j < startup && p.mode == Mode::Ref => {
+                    let f = &self.app.def.singletons[j].field;
+                    quote!(&#f)
+                }
+                Some(j) if j < startup => {
+                    fail(format!("{who} must take singleton `{ty}` as `&{ty}`"))
+                }
+                Some(_) => fail(format!(
+                    "{who} needs singleton `{ty}`, which is declared after it; list `{ty}` earlier in `singletons`"
+                )),
+                None if self.app.request_index(&k).is_some() || self.app.members_provide(&k) => {
+                    fail(format!(
+                        "singleton built by {who} cannot depend on `{ty}`, which exists only during a request; take it in a middleware or handler instead"
+                    ))
+                }
+                None => fail(format!(
+                    "{who} needs `&{ty}`, but no singleton before it provides `{ty}`"
+                )),
+            };
         }
-        _ => fail(format!(
-            "{who} needs `&{ty}`, but nothing in this `chain!` provides `{ty}`; add a singleton of type `{ty}` or a middleware that returns `{ty}`"
-        )),
+        if k == "Request" {
+            return by_ref(quote!(__kiln_req), p.mode, &mut fail);
+        }
+        if k == "Response" {
+            return match at {
+                At::Post(_) => by_ref(quote!(__kiln_res), p.mode, &mut fail),
+                _ => fail(format!(
+                    "{who} runs before the response exists and cannot take `Response`"
+                )),
+            };
+        }
+        if let Some(s) = self.app.def.singletons.iter().find(|s| {
+            let t = &s.ty;
+            key(&quote!(#t)) == k
+        }) {
+            let f = &s.field;
+            return match p.mode {
+                Mode::Ref => quote!(&self.#f),
+                _ => fail(format!(
+                    "{who} must take singleton `{ty}` as `&{ty}`: singletons are shared, never moved or mutated"
+                )),
+            };
+        }
+        if let Some(r) = self.app.request_index(&k) {
+            return by_ref(
+                local_ts(&format_ident!("__kiln_rs{}", r)),
+                p.mode,
+                &mut fail,
+            );
+        }
+        if let Some(t) = self
+            .app
+            .transient
+            .iter()
+            .find(|t| output_key(t.desc).as_deref() == Some(k.as_str()))
+        {
+            if matches!(at, At::Post(_)) && matches!(t.desc.output, Output::Result(_)) {
+                return fail(format!(
+                    "post hook of {who} cannot use fallible transient `{ty}`: a post hook cannot short-circuit"
+                ));
+            }
+            let value = self.unwrap(t.desc, self.call(at, *t, label, errs), label);
+            return match p.mode {
+                Mode::Val => value,
+                Mode::Ref => quote!(&#value),
+                Mode::Mut => quote!(&mut #value),
+            };
+        }
+        if let Some(j) = self
+            .members
+            .iter()
+            .position(|m| output_key(m.item.desc).as_deref() == Some(k.as_str()))
+        {
+            let producer = &self.members[j];
+            let (At::Pre(i) | At::Post(i)) = at else {
+                unreachable!("startup handled above")
+            };
+            // A pre hook sees outputs of hooks before it; a post hook sees only
+            // those outside it, which are sure to have run.
+            if j >= i {
+                let (name, prio) = (&producer.item.desc.name, producer.priority);
+                let msg = if let At::Post(_) = at {
+                    format!(
+                        "post hook of {who} needs `{ty}`, produced by middleware `{name}` (priority {prio}) which is inside it and may not have run; give {who} a priority above {prio}"
+                    )
+                } else {
+                    format!(
+                        "{who} needs `{ty}`, produced by middleware `{name}` (priority {prio}) which runs after it; give {who} a priority above {prio}"
+                    )
+                };
+                return fail(msg);
+            }
+            return by_ref(local_ts(&format_ident!("__kiln_o{}", j)), p.mode, &mut fail);
+        }
+        match (p.mode, at) {
+            (Mode::Val, At::Pre(_)) => {
+                let span = Span::call_site().located_at(first_span(&p.ty));
+                let sc = short_circuit(label, &quote!(__kiln_r));
+                quote_spanned!(span=> match ::kiln::__private::FromRequest::from_request(&__kiln_req) {
+                    ::core::result::Result::Ok(v) => v,
+                    ::core::result::Result::Err(__kiln_r) => #sc,
+                })
+            }
+            _ => fail(format!(
+                "{who} needs `&{ty}`, but nothing in this `chain!` provides `{ty}`; add a singleton of type `{ty}`, a `#[provider]` returning `{ty}`, or a middleware that returns `{ty}`"
+            )),
+        }
     }
+}
+
+impl App<'_> {
+    /// Whether some middleware in the app returns this key.
+    fn members_provide(&self, k: &str) -> bool {
+        self.items
+            .iter()
+            .any(|i| i.desc.is_mw() && output_key(i.desc).as_deref() == Some(k))
+    }
+}
+
+fn local_ts(id: &syn::Ident) -> TokenStream {
+    quote!(#id)
 }

@@ -9,9 +9,18 @@ pub(crate) struct ChainDef {
     pub attrs: Vec<syn::Attribute>,
     pub vis: Visibility,
     pub name: Ident,
-    pub singletons: Vec<(Ident, Type)>,
+    pub singletons: Vec<Singleton>,
+    pub request: Vec<Path>,
+    pub transient: Vec<Path>,
     pub middleware: Vec<Listed>,
     pub routes: Vec<Route>,
+}
+
+/// `name: Type` (given to `new`) or `name: Type = ctor` (built by `new`).
+pub(crate) struct Singleton {
+    pub field: Ident,
+    pub ty: Type,
+    pub ctor: Option<Path>,
 }
 
 /// A middleware as listed, with an optional priority override.
@@ -32,11 +41,16 @@ impl ChainDef {
     /// Every distinct path whose descriptor `chain!` needs, in a fixed order.
     pub(crate) fn items(&self) -> Vec<Path> {
         let mut out: Vec<Path> = Vec::new();
-        let all = self.middleware.iter().map(|l| &l.path).chain(
-            self.routes
+        let all =
+            self.singletons
                 .iter()
-                .flat_map(|r| std::iter::once(&r.handler).chain(r.with.iter().map(|l| &l.path))),
-        );
+                .filter_map(|s| s.ctor.as_ref())
+                .chain(&self.request)
+                .chain(&self.transient)
+                .chain(self.middleware.iter().map(|l| &l.path))
+                .chain(self.routes.iter().flat_map(|r| {
+                    std::iter::once(&r.handler).chain(r.with.iter().map(|l| &l.path))
+                }));
         for p in all {
             if !out.iter().any(|o| same_path(o, p)) {
                 out.push(p.clone());
@@ -144,6 +158,8 @@ impl Parse for ChainDef {
             vis,
             name,
             singletons: Vec::new(),
+            request: Vec::new(),
+            transient: Vec::new(),
             middleware: Vec::new(),
             routes: Vec::new(),
         };
@@ -160,18 +176,27 @@ impl Parse for ChainDef {
             match k.as_str() {
                 "singletons" => {
                     def.singletons = section(input, |s| {
-                        let id: Ident = s.parse()?;
+                        let field: Ident = s.parse()?;
                         s.parse::<Token![:]>()?;
-                        Ok((id, s.parse::<Type>()?))
+                        let ty: Type = s.parse()?;
+                        let ctor = if s.peek(Token![=]) {
+                            s.parse::<Token![=]>()?;
+                            Some(s.parse::<Path>()?)
+                        } else {
+                            None
+                        };
+                        Ok(Singleton { field, ty, ctor })
                     })?;
                 }
+                "request" => def.request = section(input, Path::parse)?,
+                "transient" => def.transient = section(input, Path::parse)?,
                 "middleware" => def.middleware = section(input, Listed::parse)?,
                 "routes" => def.routes = section(input, Route::parse)?,
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &key,
                         format!(
-                            "unknown section `{k}`; expected `singletons`, `middleware` or `routes`"
+                            "unknown section `{k}`; expected `singletons`, `request`, `transient`, `middleware` or `routes`"
                         ),
                     ));
                 }
