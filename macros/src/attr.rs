@@ -210,42 +210,15 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
                 .collect();
         }
     };
-    let params: Vec<Param> = f
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|a| param(a, &mut errs))
-        .collect();
+    let desc = match describe(kind, &args, &f, errs) {
+        Ok(d) => d,
+        Err(e) => {
+            // Keep the function so the rest of the crate still type-checks.
+            let err = e.to_compile_error();
+            return quote!(#f #err);
+        }
+    };
     let ident = &f.sig.ident;
-    let phase = if kind == Kind::Middleware {
-        check_phase(&args, &f, &params, &mut errs)
-    } else {
-        Phase::None
-    };
-    if kind == Kind::Middleware && args.priority.is_none() {
-        errs.push(syn::Error::new_spanned(
-            ident,
-            format!("middleware `{ident}` needs a priority: add `priority = <integer>` to `#[middleware]`"),
-        ));
-    }
-    if let Some(e) = errs.0 {
-        // Keep the function so the rest of the crate still type-checks.
-        let err = e.to_compile_error();
-        return quote!(#f #err);
-    }
-    let desc = Desc {
-        kind: match kind {
-            Kind::Middleware => DescKind::Middleware,
-            Kind::Handler => DescKind::Handler,
-            Kind::Provider => DescKind::Provider,
-        },
-        name: args.name.unwrap_or_else(|| ident.to_string()),
-        priority: args.priority.unwrap_or(0),
-        phase,
-        is_async: f.sig.asyncness.is_some(),
-        output: output(&f.sig.output),
-        params,
-    };
     let payload = desc.to_tokens();
     let mac = mangled(&f);
     let vis = &f.vis;
@@ -277,6 +250,53 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         #[allow(unused_imports)]
         #vis use #mac as #ident;
     }
+}
+
+/// Reads the function's signature into a descriptor, or every error found.
+fn describe(kind: Kind, args: &Args, f: &syn::ItemFn, mut errs: Errors) -> syn::Result<Desc> {
+    let params: Vec<Param> = f
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| param(a, &mut errs))
+        .collect();
+    let ident = &f.sig.ident;
+    let phase = if kind == Kind::Middleware {
+        check_phase(args, f, &params, &mut errs)
+    } else {
+        Phase::None
+    };
+    if kind == Kind::Middleware && args.priority.is_none() {
+        errs.push(syn::Error::new_spanned(
+            ident,
+            format!("middleware `{ident}` needs a priority: add `priority = <integer>` to `#[middleware]`"),
+        ));
+    }
+    if let Some(e) = errs.0 {
+        return Err(e);
+    }
+    Ok(Desc {
+        kind: match kind {
+            Kind::Middleware => DescKind::Middleware,
+            Kind::Handler => DescKind::Handler,
+            Kind::Provider => DescKind::Provider,
+        },
+        name: args.name.clone().unwrap_or_else(|| ident.to_string()),
+        priority: args.priority.unwrap_or(0),
+        phase,
+        is_async: f.sig.asyncness.is_some(),
+        output: output(&f.sig.output),
+        params,
+    })
+}
+
+/// The descriptor of an item, for tests that feed `chain!` without rustc.
+#[cfg(test)]
+pub(crate) fn describe_for_test(kind: Kind, args: TokenStream, item: TokenStream) -> Desc {
+    let mut errs = Errors::default();
+    let args = parse_args(kind, args, &mut errs);
+    let f: syn::ItemFn = syn::parse2(item).expect("a fn");
+    describe(kind, &args, &f, errs).expect("a valid item")
 }
 
 fn check_phase(args: &Args, f: &syn::ItemFn, params: &[Param], errs: &mut Errors) -> Phase {

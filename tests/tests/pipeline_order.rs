@@ -174,3 +174,42 @@ async fn unmatched_requests_run_the_global_chain() {
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.header("allow"), Some("GET"));
 }
+
+/// An extractor that rejects requests without `x-need`.
+struct Needed;
+
+impl kiln::FromRequest for Needed {
+    type Rejection = StatusCode;
+    fn from_request(req: &Request) -> Result<Self, StatusCode> {
+        if req.headers().contains_key("x-need") {
+            Ok(Needed)
+        } else {
+            Err(StatusCode::BAD_REQUEST)
+        }
+    }
+}
+
+#[handler]
+fn needy(_n: Needed) -> &'static str {
+    "got it"
+}
+
+chain! {
+    struct Extracting;
+    singletons { trace: Trace }
+    middleware { outer_post, inner_post }
+    routes { GET "/" => needy }
+}
+
+#[tokio::test]
+async fn extractor_rejection_still_runs_post_hooks() {
+    let c = TestClient::new(Extracting::new(Trace::default()));
+    let res = c.get("/").send().await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.header("x-inner"), Some("1"));
+    assert_eq!(c.app().trace.take(), ["inner_post", "outer_post"]);
+    assert_eq!(
+        c.get("/").header("x-need", "1").send().await.text(),
+        "got it"
+    );
+}

@@ -179,11 +179,11 @@ fn dispatch(def: &ChainDef) -> TokenStream {
 
 /// How a short-circuit leaves: to the nearest enclosing post hook, or out of the route.
 fn short_circuit(label: Option<&syn::Lifetime>, err: &TokenStream) -> TokenStream {
+    // Bound first: `break 'l ::path` would read as a labeled `'l:` to syn.
     let res = quote!(::kiln::__private::IntoResponse::into_response(#err));
-    if let Some(l) = label {
-        quote!(break #l #res)
-    } else {
-        quote!(return #res)
+    match label {
+        Some(l) => quote!({ let __kiln_sc = #res; break #l __kiln_sc }),
+        None => quote!(return #res),
     }
 }
 
@@ -420,21 +420,7 @@ impl<'a> App<'a> {
             anchors: Vec::new(),
         };
         pipe.anchors = pipe.anchors(handler, order);
-        let n = members.len();
-        let inner = match handler {
-            Some(h) => {
-                let call = pipe.call(At::Pre(n), h, None, errs);
-                quote!(::kiln::__private::IntoResponse::into_response(#call))
-            }
-            None => quote! {
-                if __kiln_allow.is_empty() {
-                    ::kiln::__private::not_found()
-                } else {
-                    ::kiln::__private::method_not_allowed(__kiln_allow)
-                }
-            },
-        };
-        pipe.emit(0, None, inner, order, errs)
+        pipe.emit(0, None, handler, order, errs)
     }
 }
 
@@ -482,7 +468,7 @@ impl<'a> Pipe<'_, 'a> {
         &self,
         i: usize,
         label: Option<&syn::Lifetime>,
-        inner: TokenStream,
+        handler: Option<Item<'a>>,
         order: &[usize],
         errs: &mut Errors,
     ) -> TokenStream {
@@ -498,11 +484,26 @@ impl<'a> Pipe<'_, 'a> {
             })
             .collect();
         let Some(m) = self.members.get(i) else {
+            // The handler (or 404/405), whose extractors short-circuit to the
+            // innermost post hook like any pre hook.
+            let inner = match handler {
+                Some(h) => {
+                    let call = self.call(At::Pre(i), h, label, errs);
+                    quote!(::kiln::__private::IntoResponse::into_response(#call))
+                }
+                None => quote! {
+                    if __kiln_allow.is_empty() {
+                        ::kiln::__private::not_found()
+                    } else {
+                        ::kiln::__private::method_not_allowed(__kiln_allow)
+                    }
+                },
+            };
             return quote!({ #(#built)* #inner });
         };
         if m.item.desc.phase == Phase::Post {
             let l = syn::Lifetime::new(&format!("'__kiln_l{i}"), Span::call_site());
-            let rest = self.emit(i + 1, Some(&l), inner, order, errs);
+            let rest = self.emit(i + 1, Some(&l), handler, order, errs);
             let call = self.call(At::Post(i), m.item, None, errs);
             return quote!({
                 #(#built)*
@@ -511,7 +512,7 @@ impl<'a> Pipe<'_, 'a> {
                 __kiln_res
             });
         }
-        let rest = self.emit(i + 1, label, inner, order, errs);
+        let rest = self.emit(i + 1, label, handler, order, errs);
         let call = self.call(At::Pre(i), m.item, label, errs);
         let value = self.unwrap(m.item.desc, call, label);
         let out = format_ident!("__kiln_o{}", i);
