@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::spanned::Spanned;
 
-use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase};
+use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, Recv, key};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -184,52 +184,76 @@ fn output(ret: &syn::ReturnType) -> Output {
 /// A name for the descriptor that is unique in the crate: the function name and
 /// a hash of its tokens (two items with the same name and signature in one
 /// crate would collide, and rustc would say so).
-fn mangled(f: &syn::ItemFn) -> syn::Ident {
-    let text = f.to_token_stream().to_string();
+fn mangled(ident: &syn::Ident, source: &str) -> syn::Ident {
     let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in crate_name.bytes().chain(text.bytes()) {
+    for b in crate_name.bytes().chain(source.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    format_ident!("__kiln_desc_{}_{:016x}", f.sig.ident, h)
+    format_ident!("__kiln_desc_{}_{:016x}", ident, h)
 }
 
 #[allow(clippy::needless_pass_by_value)] // mirrors the proc-macro entry point, which owns its input
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errs = Errors::default();
     let args = parse_args(kind, args, &mut errs);
+    if kind == Kind::Middleware
+        && let Ok(imp) = syn::parse2::<syn::ItemImpl>(item.clone())
+    {
+        return expand_impl(&args, &imp, errs);
+    }
     let Ok(f) = syn::parse2::<syn::ItemFn>(item.clone()) else {
-        {
-            let e = syn::Error::new(
-                Span::call_site(),
-                format!("`#[{}]` applies to a `fn` or `async fn`", kind.attr()),
-            );
-            return quote!(#item)
-                .into_iter()
-                .chain(e.to_compile_error())
-                .collect();
-        }
+        let what = if kind == Kind::Middleware {
+            "a `fn`, an `async fn` or an `impl` block"
+        } else {
+            "a `fn` or an `async fn`"
+        };
+        let e = syn::Error::new(
+            Span::call_site(),
+            format!("`#[{}]` applies to {what}", kind.attr()),
+        );
+        return quote!(#item)
+            .into_iter()
+            .chain(e.to_compile_error())
+            .collect();
     };
-    let desc = match describe(kind, &args, &f, errs) {
-        Ok(d) => d,
+    match describe(kind, &args, &f, errs) {
+        Ok(desc) => {
+            let emitted = descriptor(
+                &f.sig.ident,
+                &f.vis,
+                &desc,
+                &f.to_token_stream().to_string(),
+            );
+            quote!(#f #emitted)
+        }
         Err(e) => {
             // Keep the function so the rest of the crate still type-checks.
             let err = e.to_compile_error();
-            return quote!(#f #err);
+            quote!(#f #err)
         }
-    };
-    let ident = &f.sig.ident;
+    }
+}
+
+/// The descriptor macro, its re-export under the item's name, and (for
+/// middleware) the `Middleware` trait impl.
+fn descriptor(ident: &syn::Ident, vis: &syn::Visibility, desc: &Desc, source: &str) -> TokenStream {
     let payload = desc.to_tokens();
-    let mac = mangled(&f);
-    let vis = &f.vis;
-    let meta = (kind == Kind::Middleware).then(|| {
+    let mac = mangled(ident, source);
+    let meta = desc.is_mw().then(|| {
         let name = &desc.name;
-        let prio = desc.priority;
-        let prio = i32::try_from(prio).unwrap_or(0);
+        let prio = i32::try_from(desc.priority).unwrap_or(0);
+        // A `fn` middleware gets a braced marker struct to carry the trait impl
+        // (types and functions live in different namespaces).
+        let marker = desc.method.is_none().then(|| {
+            quote! {
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                #vis struct #ident {}
+            }
+        });
         quote! {
-            #[doc(hidden)]
-            #[allow(non_camel_case_types, dead_code)]
-            #vis struct #ident {}
+            #marker
             impl ::kiln::Middleware for #ident {
                 const NAME: &'static str = #name;
                 const PRIORITY: i32 = #prio;
@@ -237,7 +261,6 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         }
     });
     quote! {
-        #f
         #meta
         #[doc(hidden)]
         #[macro_export]
@@ -250,6 +273,197 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         #[allow(unused_imports)]
         #vis use #mac as #ident;
     }
+}
+
+fn receiver(f: &syn::ImplItemFn) -> Option<Mode> {
+    match f.sig.inputs.first() {
+        Some(syn::FnArg::Receiver(r)) if r.reference.is_some() => Some(if r.mutability.is_some() {
+            Mode::Mut
+        } else {
+            Mode::Ref
+        }),
+        Some(syn::FnArg::Receiver(_)) => Some(Mode::Val),
+        _ => None,
+    }
+}
+
+/// One hook (`pre` or `post`) of an `impl` middleware.
+fn hook(f: &syn::ImplItemFn, self_ty: &syn::Type, errs: &mut Errors) -> Desc {
+    let params = f
+        .sig
+        .inputs
+        .iter()
+        .filter(|a| !matches!(a, syn::FnArg::Receiver(_)))
+        .filter_map(|a| param(a, errs))
+        .collect();
+    // `Self` means the impl's type: that is what downstream consumers name.
+    let own = |t: TokenStream| {
+        if key(&t) == "Self" {
+            self_ty.to_token_stream()
+        } else {
+            t
+        }
+    };
+    let output = match output(&f.sig.output) {
+        Output::Value(t) => Output::Value(own(t)),
+        Output::Result(t) => Output::Result(own(t)),
+        Output::Unit => Output::Unit,
+    };
+    Desc {
+        kind: DescKind::Middleware,
+        name: String::new(),
+        priority: 0,
+        phase: Phase::Pre,
+        is_async: f.sig.asyncness.is_some(),
+        output,
+        params,
+        method: Some(f.sig.ident.to_string()),
+        recv: Recv::None,
+        post: None,
+    }
+}
+
+/// The `post` hook of an `impl` middleware, checked: it takes the response,
+/// returns nothing, and its `&self` is the `pre` state when `pre` returns `Self`.
+fn post_hook(
+    f: &syn::ImplItemFn,
+    ident: &syn::Ident,
+    self_ty: &syn::Type,
+    pre_desc: Option<&Desc>,
+    errs: &mut Errors,
+) -> Desc {
+    let mut d = hook(f, self_ty, errs);
+    d.phase = Phase::Post;
+    let takes_response = d
+        .params
+        .iter()
+        .any(|p| p.mode == Mode::Mut && key(&p.ty) == "Response");
+    if !takes_response {
+        errs.push(syn::Error::new_spanned(
+            &f.sig.ident,
+            format!("`post_route` middleware `{ident}` must take `&mut Response` in `fn post`"),
+        ));
+    }
+    if !matches!(d.output, Output::Unit) {
+        errs.push(syn::Error::new_spanned(
+            &f.sig.output,
+            format!("`fn post` of middleware `{ident}` must return `()`: it can only modify the response"),
+        ));
+    }
+    let state = pre_desc.is_some_and(|p| match &p.output {
+        Output::Value(t) | Output::Result(t) => key(t) == key(&self_ty.to_token_stream()),
+        Output::Unit => false,
+    });
+    d.recv = match receiver(f) {
+        None => Recv::None,
+        Some(m) if state => Recv::State(m),
+        Some(m) => Recv::Config(m),
+    };
+    d
+}
+
+/// `#[middleware]` on `impl T { fn pre(..); fn post(..) }`: `&self` in a hook
+/// is the `T` singleton (configuration), except in `post` when `pre` returns
+/// `T`: then it is that value, kept on the stack between the two hooks.
+fn expand_impl(args: &Args, imp: &syn::ItemImpl, mut errs: Errors) -> TokenStream {
+    let self_ty = &imp.self_ty;
+    let ident = match &**self_ty {
+        syn::Type::Path(p) if imp.trait_.is_none() && imp.generics.params.is_empty() => {
+            p.path.segments.last().map(|s| s.ident.clone())
+        }
+        _ => None,
+    };
+    let Some(ident) = ident else {
+        let e = syn::Error::new_spanned(
+            self_ty,
+            "`#[middleware]` applies to an inherent `impl` of a named type without generics",
+        );
+        let err = e.to_compile_error();
+        return quote!(#imp #err);
+    };
+    let find = |name: &str| {
+        imp.items.iter().find_map(|i| match i {
+            syn::ImplItem::Fn(f) if f.sig.ident == name => Some(f),
+            _ => None,
+        })
+    };
+    let (pre, post) = (find("pre"), find("post"));
+    let mut check = |declared: Option<Span>,
+                     found: Option<&syn::ImplItemFn>,
+                     phase: &str,
+                     method: &str| {
+        match (declared, found) {
+            (Some(span), None) => errs.push(syn::Error::new(
+                span,
+                format!("`{phase}` middleware `{ident}` must define `fn {method}` in this `impl`"),
+            )),
+            (None, Some(f)) => errs.push(syn::Error::new_spanned(
+                &f.sig.ident,
+                format!("`{ident}` defines `fn {method}` but is not declared `{phase}`; add `{phase}` to `#[middleware]`"),
+            )),
+            _ => {}
+        }
+    };
+    check(args.pre, pre, "pre_route", "pre");
+    check(args.post, post, "post_route", "post");
+    if args.pre.is_none() && args.post.is_none() && pre.is_none() && post.is_none() {
+        errs.push(syn::Error::new_spanned(
+            &ident,
+            format!("middleware `{ident}` has no phase: define `fn pre` with `pre_route` or `fn post` with `post_route`"),
+        ));
+    }
+    if args.priority.is_none() {
+        errs.push(syn::Error::new_spanned(
+            &ident,
+            format!("middleware `{ident}` needs a priority: add `priority = <integer>` to `#[middleware]`"),
+        ));
+    }
+    let pre_desc = pre.map(|f| {
+        let mut d = hook(f, self_ty, &mut errs);
+        d.recv = receiver(f).map_or(Recv::None, Recv::Config);
+        d
+    });
+    let post_desc = post.map(|f| post_hook(f, &ident, self_ty, pre_desc.as_ref(), &mut errs));
+    for d in pre_desc.iter().chain(&post_desc) {
+        if matches!(d.recv, Recv::Config(Mode::Val) | Recv::State(Mode::Val)) {
+            errs.push(syn::Error::new_spanned(
+                &ident,
+                format!("hooks of middleware `{ident}` take `&self` or `&mut self`, not `self`"),
+            ));
+        }
+        if d.recv == Recv::Config(Mode::Mut) {
+            errs.push(syn::Error::new_spanned(
+                &ident,
+                format!("a `{ident}` singleton is shared: take `&self`, not `&mut self`"),
+            ));
+        }
+    }
+    if let Some(e) = errs.0 {
+        let err = e.to_compile_error();
+        return quote!(#imp #err);
+    }
+    let mut desc = match (pre_desc, post_desc) {
+        (Some(mut pre), post) => {
+            pre.phase = if post.is_some() {
+                Phase::Both
+            } else {
+                Phase::Pre
+            };
+            pre.post = post.map(Box::new);
+            pre
+        }
+        (None, Some(post)) => post,
+        (None, None) => unreachable!("reported above"),
+    };
+    desc.name = args.name.clone().unwrap_or_else(|| ident.to_string());
+    desc.priority = args.priority.unwrap_or(0);
+    if let Some(post) = desc.post.as_mut() {
+        post.name.clone_from(&desc.name);
+        post.priority = desc.priority;
+    }
+    let vis: syn::Visibility = syn::parse_quote!(pub);
+    let emitted = descriptor(&ident, &vis, &desc, &imp.to_token_stream().to_string());
+    quote!(#imp #emitted)
 }
 
 /// Reads the function's signature into a descriptor, or every error found.
@@ -287,6 +501,9 @@ fn describe(kind: Kind, args: &Args, f: &syn::ItemFn, mut errs: Errors) -> syn::
         is_async: f.sig.asyncness.is_some(),
         output: output(&f.sig.output),
         params,
+        method: None,
+        recv: Recv::None,
+        post: None,
     })
 }
 
@@ -303,7 +520,7 @@ fn check_phase(args: &Args, f: &syn::ItemFn, params: &[Param], errs: &mut Errors
     let ident = &f.sig.ident;
     let takes_response = params
         .iter()
-        .any(|p| p.mode == Mode::Mut && crate::desc::key(&p.ty) == "Response");
+        .any(|p| p.mode == Mode::Mut && key(&p.ty) == "Response");
     match (args.pre, args.post) {
         (None, None) => {
             errs.push(syn::Error::new_spanned(

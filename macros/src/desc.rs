@@ -4,7 +4,10 @@
 //! `kind "name" priority phase asyncness output [ (mode (Type)) ... ]` where
 //! `kind` is `mw`/`handler`/`provider`, `phase` is `pre`/`post`/`none`, `asyncness` is
 //! `async`/`sync`, `output` is `unit`, `value (T)`, `result (T)`, and `mode` is
-//! `ref`, `mut` or `val`.
+//! `ref`, `mut` or `val`; then `fn` or `method <name>` (a hook of an `impl`
+//! middleware), the receiver `none`, `cfg <mode>` (a singleton of the impl's
+//! type) or `state <mode>` (the value its `pre` returned), and `none` or the
+//! nested descriptor of the impl's `post` hook.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
@@ -13,7 +16,19 @@ use quote::{ToTokens, quote};
 pub(crate) enum Phase {
     Pre,
     Post,
+    /// An `impl` middleware with both hooks; `Desc::post` holds the post hook.
+    Both,
     None,
+}
+
+/// What a hook's `self` receiver is bound to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Recv {
+    None,
+    /// A singleton of the impl's type: its configuration.
+    Config(Mode),
+    /// The value the impl's own `pre` hook returned.
+    State(Mode),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -52,6 +67,10 @@ pub(crate) struct Desc {
     pub is_async: bool,
     pub output: Output,
     pub params: Vec<Param>,
+    /// `Some("pre")`/`Some("post")` for a hook of an `impl` middleware.
+    pub method: Option<String>,
+    pub recv: Recv,
+    pub post: Option<Box<Desc>>,
 }
 
 impl Desc {
@@ -80,6 +99,7 @@ impl Desc {
         let phase = match self.phase {
             Phase::Pre => quote!(pre),
             Phase::Post => quote!(post),
+            Phase::Both => quote!(both),
             Phase::None => quote!(none),
         };
         let asy = if self.is_async {
@@ -100,7 +120,34 @@ impl Desc {
                 Mode::Val => quote!((val (#ty))),
             }
         });
-        quote!({ #kind #name #prio #phase #asy #out [ #(#params)* ] })
+        let method = match &self.method {
+            Some(m) => {
+                let m = proc_macro2::Ident::new(m, Span::call_site());
+                quote!(method #m)
+            }
+            None => quote!(fn),
+        };
+        let mode = |m: Mode| match m {
+            Mode::Ref => quote!(ref),
+            Mode::Mut => quote!(mut),
+            Mode::Val => quote!(val),
+        };
+        let recv = match self.recv {
+            Recv::None => quote!(none),
+            Recv::Config(m) => {
+                let m = mode(m);
+                quote!(cfg #m)
+            }
+            Recv::State(m) => {
+                let m = mode(m);
+                quote!(state #m)
+            }
+        };
+        let post = self
+            .post
+            .as_ref()
+            .map_or_else(|| quote!(none), |p| p.to_tokens());
+        quote!({ #kind #name #prio #phase #asy #out [ #(#params)* ] #method #recv #post })
     }
 
     /// Parses what [`Desc::to_tokens`] wrote; `None` means the tokens were not a
@@ -116,6 +163,7 @@ impl Desc {
         let phase = match ident(it.next()?)?.as_str() {
             "pre" => Phase::Pre,
             "post" => Phase::Post,
+            "both" => Phase::Both,
             _ => Phase::None,
         };
         let is_async = ident(it.next()?)? == "async";
@@ -137,6 +185,20 @@ impl Desc {
                 ty: group(pi.next()?)?,
             });
         }
+        let method = match ident(it.next()?)?.as_str() {
+            "method" => Some(ident(it.next()?)?),
+            _ => None,
+        };
+        let mode = |s: String| if s == "mut" { Mode::Mut } else { Mode::Ref };
+        let recv = match ident(it.next()?)?.as_str() {
+            "cfg" => Recv::Config(mode(ident(it.next()?)?)),
+            "state" => Recv::State(mode(ident(it.next()?)?)),
+            _ => Recv::None,
+        };
+        let post = match it.next()? {
+            TokenTree::Group(g) => Some(Box::new(Desc::parse(g.stream())?)),
+            _ => None,
+        };
         Some(Desc {
             kind: match kind.as_str() {
                 "mw" => DescKind::Middleware,
@@ -149,6 +211,9 @@ impl Desc {
             is_async,
             output,
             params,
+            method,
+            recv,
+            post,
         })
     }
 }

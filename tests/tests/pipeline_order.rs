@@ -213,3 +213,77 @@ async fn extractor_rejection_still_runs_post_hooks() {
         "got it"
     );
 }
+
+/// Both phases in one `impl`: `pre` returns the value `post` receives as `&self`.
+struct Span(&'static str);
+
+#[middleware(priority = 12, pre_route, post_route)]
+impl Span {
+    fn pre(t: &Trace) -> Self {
+        t.push("span_pre");
+        Span("span")
+    }
+    fn post(&self, t: &Trace, res: &mut Response) {
+        t.push("span_post");
+        res.headers_mut()
+            .insert("x-span", kiln::http::HeaderValue::from_static(self.0));
+    }
+}
+
+/// Configured middleware: `&self` is the `Banner` singleton.
+struct Banner {
+    value: kiln::http::HeaderValue,
+}
+
+#[middleware(priority = 3, post_route)]
+impl Banner {
+    fn post(&self, res: &mut Response) {
+        res.headers_mut().insert("x-banner", self.value.clone());
+    }
+}
+
+#[handler]
+fn sees_span(span: &Span, t: &Trace) -> &'static str {
+    t.push("handler");
+    span.0
+}
+
+chain! {
+    struct Impls;
+    singletons { trace: Trace, banner: Banner }
+    middleware { Banner, guard, Span, outer_pre }
+    routes { GET "/" => sees_span }
+}
+
+fn impls() -> TestClient<Impls> {
+    let banner = Banner {
+        value: kiln::http::HeaderValue::from_static("kiln"),
+    };
+    TestClient::new(Impls::new(Trace::default(), banner))
+}
+
+#[tokio::test]
+async fn impl_middleware_keeps_state_between_hooks_and_reads_config() {
+    let c = impls();
+    let res = c.get("/").send().await;
+    assert_eq!(res.text(), "span");
+    assert_eq!(res.header("x-span"), Some("span"));
+    assert_eq!(res.header("x-banner"), Some("kiln"));
+    assert_eq!(
+        c.app().trace.take(),
+        ["outer_pre", "span_pre", "guard", "handler", "span_post"]
+    );
+}
+
+#[tokio::test]
+async fn impl_post_runs_when_an_inner_pre_short_circuits() {
+    let c = impls();
+    let res = c.get("/").header("x-deny", "1").send().await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.header("x-span"), Some("span"));
+    assert_eq!(res.header("x-banner"), Some("kiln"));
+    assert_eq!(
+        c.app().trace.take(),
+        ["outer_pre", "span_pre", "guard", "span_post"]
+    );
+}

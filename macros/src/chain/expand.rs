@@ -11,7 +11,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Path;
 
 use super::parse::{ChainDef, Listed, same_path};
-use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, first_span, key};
+use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, Recv, first_span, key};
 
 /// Errors collected across routes; the same message at the same place is kept once.
 #[derive(Default)]
@@ -450,6 +450,9 @@ impl<'a> Pipe<'_, 'a> {
         };
         for (i, m) in self.members.iter().enumerate() {
             need(&m.item.desc.params, i, &mut anchors);
+            if let Some(post) = &m.item.desc.post {
+                need(&post.params, i, &mut anchors);
+            }
         }
         if let Some(h) = handler {
             need(&h.desc.params, n, &mut anchors);
@@ -501,27 +504,44 @@ impl<'a> Pipe<'_, 'a> {
             };
             return quote!({ #(#built)* #inner });
         };
-        if m.item.desc.phase == Phase::Post {
-            let l = syn::Lifetime::new(&format!("'__kiln_l{i}"), Span::call_site());
-            let rest = self.emit(i + 1, Some(&l), handler, order, errs);
-            let call = self.call(At::Post(i), m.item, None, errs);
-            return quote!({
-                #(#built)*
-                let mut __kiln_res: ::kiln::__private::Response = #l: { #rest };
-                #call;
-                __kiln_res
-            });
-        }
-        let rest = self.emit(i + 1, label, handler, order, errs);
-        let call = self.call(At::Pre(i), m.item, label, errs);
-        let value = self.unwrap(m.item.desc, call, label);
-        let out = format_ident!("__kiln_o{}", i);
-        let stmt = if output_key(m.item.desc).is_some() {
-            quote!(let mut #out = #value;)
-        } else {
-            quote!(#value;)
+        let desc = m.item.desc;
+        let (pre, post) = match desc.phase {
+            Phase::Post => (None, Some(m.item)),
+            Phase::Both => {
+                let post = desc.post.as_deref().map(|d| Item {
+                    path: m.item.path,
+                    desc: d,
+                });
+                (Some(m.item), post)
+            }
+            _ => (Some(m.item), None),
         };
-        quote!({ #(#built)* #stmt #rest })
+        let pre_stmt = pre.map(|it| {
+            let call = self.call(At::Pre(i), it, label, errs);
+            let value = self.unwrap(it.desc, call, label);
+            let out = format_ident!("__kiln_o{}", i);
+            if output_key(it.desc).is_some() {
+                quote!(let mut #out = #value;)
+            } else {
+                quote!(#value;)
+            }
+        });
+        let Some(post) = post else {
+            let rest = self.emit(i + 1, label, handler, order, errs);
+            return quote!({ #(#built)* #pre_stmt #rest });
+        };
+        // The post hook wraps everything inside it: a short-circuit breaks out
+        // of this block, and the post hook still runs.
+        let l = syn::Lifetime::new(&format!("'__kiln_l{i}"), Span::call_site());
+        let rest = self.emit(i + 1, Some(&l), handler, order, errs);
+        let call = self.call(At::Post(i), post, None, errs);
+        quote!({
+            #(#built)*
+            #pre_stmt
+            let mut __kiln_res: ::kiln::__private::Response = #l: { #rest };
+            #call;
+            __kiln_res
+        })
     }
 
     /// A `Result` output short-circuits on `Err`; other outputs are the value.
@@ -544,15 +564,60 @@ impl<'a> Pipe<'_, 'a> {
         label: Option<&syn::Lifetime>,
         errs: &mut Errors,
     ) -> TokenStream {
-        let args: Vec<TokenStream> = it
+        let mut args: Vec<TokenStream> = it
             .desc
             .params
             .iter()
             .map(|p| self.argument(at, it, p, label, errs, 0))
             .collect();
+        if let Some(recv) = self.receiver(at, it, errs) {
+            args.insert(0, recv);
+        }
         let aw = it.desc.is_async.then(|| quote!(.await));
         let path = it.path;
-        quote!(#path( #(#args),* ) #aw)
+        match &it.desc.method {
+            Some(m) => {
+                let m = syn::Ident::new(m, Span::call_site());
+                quote!(#path::#m( #(#args),* ) #aw)
+            }
+            None => quote!(#path( #(#args),* ) #aw),
+        }
+    }
+
+    /// `&self` of an `impl` middleware hook: its configuration singleton, or
+    /// the state its `pre` returned.
+    fn receiver(&self, at: At, it: Item, errs: &mut Errors) -> Option<TokenStream> {
+        match (it.desc.recv, at) {
+            (Recv::None, _) => None,
+            (Recv::State(mode), At::Post(i)) => {
+                let local = format_ident!("__kiln_o{}", i);
+                Some(if mode == Mode::Mut {
+                    quote!(&mut #local)
+                } else {
+                    quote!(&#local)
+                })
+            }
+            (Recv::State(_) | Recv::Config(_), _) => {
+                let path = it.path;
+                let k = key(&quote!(#path));
+                match self.app.def.singletons.iter().find(|s| {
+                    let t = &s.ty;
+                    key(&quote!(#t)) == k
+                }) {
+                    Some(s) => {
+                        let f = &s.field;
+                        Some(quote!(&self.#f))
+                    }
+                    None => {
+                        errs.push(
+                            span_of(it.path),
+                            format!("{} is configured by its `&self`: add a singleton of type `{k}`, like `singletons {{ {}: {k} }}`", it.desc.who(), k.to_lowercase()),
+                        );
+                        Some(quote!(::core::unreachable!()))
+                    }
+                }
+            }
+        }
     }
 
     /// Resolves one parameter. `startup` is the index of the singleton being
@@ -668,7 +733,9 @@ impl<'a> Pipe<'_, 'a> {
             };
             // A pre hook sees outputs of hooks before it; a post hook sees only
             // those outside it, which are sure to have run.
-            if j >= i {
+            // A post hook also sees its own `pre`'s output.
+            let visible = j < i || (j == i && matches!(at, At::Post(_)));
+            if !visible {
                 let (name, prio) = (&producer.item.desc.name, producer.priority);
                 let msg = if let At::Post(_) = at {
                     format!(
