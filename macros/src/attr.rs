@@ -117,9 +117,10 @@ fn int_literal(ts: TokenStream) -> Option<i64> {
         }
     }
     let v = match (it.next()?, it.next()) {
-        (proc_macro2::TokenTree::Literal(l), None) => {
-            syn::LitInt::from(l).base10_parse::<i64>().ok()?
-        }
+        (proc_macro2::TokenTree::Literal(l), None) => match syn::Lit::new(l) {
+            syn::Lit::Int(i) => i.base10_parse::<i64>().ok()?,
+            _ => return None,
+        },
         (proc_macro2::TokenTree::Group(g), None)
             if g.delimiter() == proc_macro2::Delimiter::None =>
         {
@@ -208,10 +209,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         } else {
             "a `fn` or an `async fn`"
         };
-        let e = syn::Error::new(
-            Span::call_site(),
-            format!("`#[{}]` applies to {what}", kind.attr()),
-        );
+        let e = syn::Error::new_spanned(&item, format!("`#[{}]` applies to {what}", kind.attr()));
         return quote!(#item)
             .into_iter()
             .chain(e.to_compile_error())
@@ -552,9 +550,13 @@ fn check_phase(args: &Args, f: &syn::ItemFn, params: &[Param], errs: &mut Errors
             }
             Phase::Post
         }
-        (Some(span), None) if takes_response => {
-            errs.push(syn::Error::new(
-                span,
+        (Some(_), None) if takes_response => {
+            // Point at the offending parameter.
+            let arg = f.sig.inputs.iter().find(|a| {
+                matches!(a, syn::FnArg::Typed(t) if matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_some() && key(&r.elem.to_token_stream()) == "Response"))
+            });
+            errs.push(syn::Error::new_spanned(
+                arg,
                 format!("`pre_route` middleware `{ident}` cannot take `&mut Response`: there is none yet; use `post_route`"),
             ));
             Phase::Pre

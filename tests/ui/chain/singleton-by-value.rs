@@ -1,0 +1,16 @@
+use kiln::prelude::*;
+
+struct Config(&'static str);
+
+#[handler]
+fn hello(config: Config) -> &'static str {
+    config.0
+}
+
+chain! {
+    struct App;
+    singletons { config: Config }
+    routes { GET "/" => hello }
+}
+
+fn main() {}

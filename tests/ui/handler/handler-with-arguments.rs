@@ -1,0 +1,8 @@
+use kiln::prelude::*;
+
+#[handler(GET)]
+fn hello() -> &'static str {
+    "hello"
+}
+
+fn main() {}

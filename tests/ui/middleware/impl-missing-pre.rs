@@ -1,0 +1,10 @@
+use kiln::prelude::*;
+
+struct Timer;
+
+#[middleware(priority = 1, pre_route, post_route)]
+impl Timer {
+    fn post(&self, _res: &mut Response) {}
+}
+
+fn main() {}

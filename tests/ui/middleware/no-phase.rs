@@ -1,0 +1,6 @@
+use kiln::prelude::*;
+
+#[middleware(priority = 1)]
+fn gate(_req: &Request) {}
+
+fn main() {}

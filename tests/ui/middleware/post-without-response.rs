@@ -1,0 +1,6 @@
+use kiln::prelude::*;
+
+#[middleware(priority = 1, post_route)]
+fn stamp(_req: &Request) {}
+
+fn main() {}
