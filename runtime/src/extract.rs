@@ -52,3 +52,33 @@ impl FromRequest for RawQuery {
         Ok(RawQuery(req.uri().query().unwrap_or("").to_owned()))
     }
 }
+
+/// The query string deserialized into `T` (serde), e.g. `Query<Page>` for `?page=2`.
+///
+/// A query that does not fit `T` is a `400 Bad Request` whose body says why.
+///
+/// ```
+/// # use kiln::{FromRequest, Query, TestClient};
+/// #[derive(serde::Deserialize)]
+/// struct Page { page: u32 }
+/// let req = TestClient::new(()).get("/?page=2").build();
+/// let Ok(Query(p)) = Query::<Page>::from_request(&req) else { panic!() };
+/// assert_eq!(p.page, 2);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
+    type Rejection = (http::StatusCode, String);
+
+    fn from_request(req: &Request) -> Result<Self, Self::Rejection> {
+        serde_urlencoded::from_str(req.uri().query().unwrap_or(""))
+            .map(Query)
+            .map_err(|e| {
+                (
+                    http::StatusCode::BAD_REQUEST,
+                    format!("invalid query string: {e}"),
+                )
+            })
+    }
+}

@@ -45,7 +45,7 @@ mod test_client;
 use std::future::Future;
 
 pub use body::Body;
-pub use extract::{FromRequest, RawQuery};
+pub use extract::{FromRequest, Query, RawQuery};
 pub use http;
 pub use response::{IntoResponse, Json};
 pub use test_client::{TestClient, TestRequest, TestResponse};
@@ -89,8 +89,8 @@ pub trait Middleware {
 pub mod prelude {
     pub use crate::http::{Method, StatusCode};
     pub use crate::{
-        Body, FromRequest, IntoResponse, Json, Request, Response, TestClient, chain, handler,
-        middleware, provider,
+        Body, FromRequest, IntoResponse, Json, Query, Request, Response, TestClient, chain,
+        handler, middleware, provider,
     };
 }
 

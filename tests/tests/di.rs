@@ -230,3 +230,35 @@ async fn request_scoped_is_not_built_when_not_needed() {
     assert_eq!(lazy.get("/open").send().await.text(), "open");
     assert_eq!(lazy.app().counters().session.load(Ordering::SeqCst), 0);
 }
+
+mod query {
+    use kiln::prelude::*;
+
+    #[derive(serde::Deserialize)]
+    pub(crate) struct Page {
+        pub(crate) page: u32,
+    }
+
+    #[handler]
+    pub(crate) fn list(Query(p): Query<Page>) -> String {
+        format!("page {}", p.page)
+    }
+
+    chain! {
+        pub(crate) struct Paged;
+        routes { GET "/list" => list }
+    }
+}
+
+#[tokio::test]
+async fn query_extractor_parses_and_rejects_with_400() {
+    let c = TestClient::new(query::Paged::new());
+    assert_eq!(c.get("/list?page=3").send().await.text(), "page 3");
+    let bad = c.get("/list?page=x").send().await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        bad.text().contains("invalid query string"),
+        "{}",
+        bad.text()
+    );
+}
