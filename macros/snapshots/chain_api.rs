@@ -15,12 +15,12 @@ impl Api {
     #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
     async fn __kiln_route_0(
         &self,
-        mut __kiln_req: ::kiln::__private::Request,
+        __kiln_req: &mut ::kiln::__private::Request,
     ) -> ::kiln::__private::Response {
         {
             let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
                 {
-                    let mut __kiln_o1 = match auth(&__kiln_req, &self.keys).await {
+                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys).await {
                         ::core::result::Result::Ok(v) => v,
                         ::core::result::Result::Err(__kiln_e) => {
                             let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
@@ -30,7 +30,7 @@ impl Api {
                         }
                     };
                     {
-                        let mut __kiln_rs0 = match session(&__kiln_req).await {
+                        let mut __kiln_rs0 = match session(&*__kiln_req).await {
                             ::core::result::Result::Ok(v) => v,
                             ::core::result::Result::Err(__kiln_e) => {
                                 let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
@@ -46,7 +46,7 @@ impl Api {
                                     &__kiln_o1,
                                     &__kiln_rs0,
                                     match ::kiln::__private::FromRequest::from_request(
-                                        &__kiln_req,
+                                        &*__kiln_req,
                                     ) {
                                         ::core::result::Result::Ok(v) => v,
                                         ::core::result::Result::Err(__kiln_r) => {
@@ -69,12 +69,12 @@ impl Api {
     #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
     async fn __kiln_route_1(
         &self,
-        mut __kiln_req: ::kiln::__private::Request,
+        __kiln_req: &mut ::kiln::__private::Request,
     ) -> ::kiln::__private::Response {
         {
             let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
                 {
-                    let mut __kiln_o1 = match auth(&__kiln_req, &self.keys).await {
+                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys).await {
                         ::core::result::Result::Ok(v) => v,
                         ::core::result::Result::Err(__kiln_e) => {
                             let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
@@ -93,13 +93,13 @@ impl Api {
     #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
     async fn __kiln_fallback(
         &self,
-        mut __kiln_req: ::kiln::__private::Request,
+        __kiln_req: &mut ::kiln::__private::Request,
         __kiln_allow: &'static str,
     ) -> ::kiln::__private::Response {
         {
             let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
                 {
-                    let mut __kiln_o1 = match auth(&__kiln_req, &self.keys).await {
+                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys).await {
                         ::core::result::Result::Ok(v) => v,
                         ::core::result::Result::Err(__kiln_e) => {
                             let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
@@ -125,7 +125,7 @@ impl Api {
 impl ::kiln::__private::App for Api {
     fn handle(
         &self,
-        __kiln_req: ::kiln::__private::Request,
+        mut __kiln_req: ::kiln::__private::Request,
     ) -> impl ::core::future::Future<
         Output = ::kiln::__private::Response,
     > + ::core::marker::Send {
@@ -133,19 +133,19 @@ impl ::kiln::__private::App for Api {
             let __kiln_allow: &'static str = match __kiln_req.uri().path() {
                 "/me" => {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET {
-                        return self.__kiln_route_0(__kiln_req).await;
+                        return self.__kiln_route_0(&mut __kiln_req).await;
                     }
                     "GET"
                 }
                 "/health" => {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET {
-                        return self.__kiln_route_1(__kiln_req).await;
+                        return self.__kiln_route_1(&mut __kiln_req).await;
                     }
                     "GET"
                 }
                 _ => "",
             };
-            self.__kiln_fallback(__kiln_req, __kiln_allow).await
+            self.__kiln_fallback(&mut __kiln_req, __kiln_allow).await
         }
     }
 }

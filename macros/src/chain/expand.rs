@@ -111,7 +111,7 @@ pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
         impl ::kiln::__private::App for #name {
             fn handle(
                 &self,
-                __kiln_req: ::kiln::__private::Request,
+                mut __kiln_req: ::kiln::__private::Request,
             ) -> impl ::core::future::Future<Output = ::kiln::__private::Response> + ::core::marker::Send {
                 async move { #dispatch }
             }
@@ -163,7 +163,7 @@ fn dispatch(def: &ChainDef) -> TokenStream {
         let tests = routes.iter().map(|(i, m)| {
             let f = route_fn(*i);
             quote!(if *__kiln_req.method() == ::kiln::__private::Method::#m {
-                return self.#f(__kiln_req).await;
+                return self.#f(&mut __kiln_req).await;
             })
         });
         quote!(#p => { #(#tests)* #allow })
@@ -173,7 +173,7 @@ fn dispatch(def: &ChainDef) -> TokenStream {
             #(#arms)*
             _ => "",
         };
-        self.__kiln_fallback(__kiln_req, __kiln_allow).await
+        self.__kiln_fallback(&mut __kiln_req, __kiln_allow).await
     }
 }
 
@@ -384,7 +384,7 @@ impl<'a> App<'a> {
         let f = route_fn(i);
         quote! {
             #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
-            async fn #f(&self, mut __kiln_req: ::kiln::__private::Request) -> ::kiln::__private::Response {
+            async fn #f(&self, __kiln_req: &mut ::kiln::__private::Request) -> ::kiln::__private::Response {
                 #body
             }
         }
@@ -398,7 +398,7 @@ impl<'a> App<'a> {
             #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
             async fn __kiln_fallback(
                 &self,
-                mut __kiln_req: ::kiln::__private::Request,
+                __kiln_req: &mut ::kiln::__private::Request,
                 __kiln_allow: &'static str,
             ) -> ::kiln::__private::Response {
                 #body
@@ -675,7 +675,7 @@ impl<'a> Pipe<'_, 'a> {
             };
         }
         if k == "Request" {
-            return by_ref(quote!(__kiln_req), p.mode, &mut fail);
+            return by_ref(quote!(*__kiln_req), p.mode, &mut fail);
         }
         if k == "Response" {
             return match at {
@@ -754,7 +754,7 @@ impl<'a> Pipe<'_, 'a> {
             (Mode::Val, At::Pre(_)) => {
                 let span = Span::call_site().located_at(first_span(&p.ty));
                 let sc = short_circuit(label, &quote!(__kiln_r));
-                quote_spanned!(span=> match ::kiln::__private::FromRequest::from_request(&__kiln_req) {
+                quote_spanned!(span=> match ::kiln::__private::FromRequest::from_request(&*__kiln_req) {
                     ::core::result::Result::Ok(v) => v,
                     ::core::result::Result::Err(__kiln_r) => #sc,
                 })
