@@ -12,25 +12,105 @@ impl Api {
     pub fn new(keys: Keys) -> Self {
         Self { keys }
     }
+}
+impl ::kiln::__private::App for Api {
     #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
-    async fn __kiln_route_0(
+    fn handle(
         &self,
-        __kiln_req: &mut ::kiln::__private::Request,
-    ) -> ::kiln::__private::Response {
-        {
-            let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
-                {
-                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys).await {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(__kiln_e) => {
-                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                __kiln_e,
-                            );
-                            break '__kiln_l0 __kiln_sc;
-                        }
-                    };
+        __kiln_owned: ::kiln::__private::Request,
+    ) -> impl ::core::future::Future<
+        Output = ::kiln::__private::Response,
+    > + ::core::marker::Send {
+        async move {
+            let mut __kiln_owned = __kiln_owned;
+            let __kiln_req = &mut __kiln_owned;
+            let __kiln_allow: &'static str = match __kiln_req.uri().path() {
+                "/me" => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET {
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                                {
+                                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
+                                        .await
+                                    {
+                                        ::core::result::Result::Ok(v) => v,
+                                        ::core::result::Result::Err(__kiln_e) => {
+                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                __kiln_e,
+                                            );
+                                            break '__kiln_l0 __kiln_sc;
+                                        }
+                                    };
+                                    {
+                                        let mut __kiln_rs0 = match session(&*__kiln_req).await {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                                break '__kiln_l0 __kiln_sc;
+                                            }
+                                        };
+                                        audit(&__kiln_o1, &mut __kiln_rs0);
+                                        {
+                                            ::kiln::__private::IntoResponse::into_response(
+                                                me(
+                                                    &__kiln_o1,
+                                                    &__kiln_rs0,
+                                                    match ::kiln::__private::FromRequest::from_request(
+                                                        &*__kiln_req,
+                                                    ) {
+                                                        ::core::result::Result::Ok(v) => v,
+                                                        ::core::result::Result::Err(__kiln_r) => {
+                                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                                __kiln_r,
+                                                            );
+                                                            break '__kiln_l0 __kiln_sc;
+                                                        }
+                                                    },
+                                                ),
+                                            )
+                                        }
+                                    }
+                                }
+                            };
+                            log(&mut __kiln_res);
+                            __kiln_res
+                        };
+                    }
+                    "GET"
+                }
+                "/health" => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET {
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                                {
+                                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
+                                        .await
+                                    {
+                                        ::core::result::Result::Ok(v) => v,
+                                        ::core::result::Result::Err(__kiln_e) => {
+                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                __kiln_e,
+                                            );
+                                            break '__kiln_l0 __kiln_sc;
+                                        }
+                                    };
+                                    { ::kiln::__private::IntoResponse::into_response(health()) }
+                                }
+                            };
+                            log(&mut __kiln_res);
+                            __kiln_res
+                        };
+                    }
+                    "GET"
+                }
+                _ => "",
+            };
+            {
+                let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
                     {
-                        let mut __kiln_rs0 = match session(&*__kiln_req).await {
+                        let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys).await {
                             ::core::result::Result::Ok(v) => v,
                             ::core::result::Result::Err(__kiln_e) => {
                                 let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
@@ -39,113 +119,18 @@ impl Api {
                                 break '__kiln_l0 __kiln_sc;
                             }
                         };
-                        audit(&__kiln_o1, &mut __kiln_rs0);
                         {
-                            ::kiln::__private::IntoResponse::into_response(
-                                me(
-                                    &__kiln_o1,
-                                    &__kiln_rs0,
-                                    match ::kiln::__private::FromRequest::from_request(
-                                        &*__kiln_req,
-                                    ) {
-                                        ::core::result::Result::Ok(v) => v,
-                                        ::core::result::Result::Err(__kiln_r) => {
-                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                                __kiln_r,
-                                            );
-                                            break '__kiln_l0 __kiln_sc;
-                                        }
-                                    },
-                                ),
-                            )
+                            if __kiln_allow.is_empty() {
+                                ::kiln::__private::not_found()
+                            } else {
+                                ::kiln::__private::method_not_allowed(__kiln_allow)
+                            }
                         }
                     }
-                }
-            };
-            log(&mut __kiln_res);
-            __kiln_res
-        }
-    }
-    #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
-    async fn __kiln_route_1(
-        &self,
-        __kiln_req: &mut ::kiln::__private::Request,
-    ) -> ::kiln::__private::Response {
-        {
-            let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
-                {
-                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys).await {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(__kiln_e) => {
-                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                __kiln_e,
-                            );
-                            break '__kiln_l0 __kiln_sc;
-                        }
-                    };
-                    { ::kiln::__private::IntoResponse::into_response(health()) }
-                }
-            };
-            log(&mut __kiln_res);
-            __kiln_res
-        }
-    }
-    #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
-    async fn __kiln_fallback(
-        &self,
-        __kiln_req: &mut ::kiln::__private::Request,
-        __kiln_allow: &'static str,
-    ) -> ::kiln::__private::Response {
-        {
-            let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
-                {
-                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys).await {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(__kiln_e) => {
-                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                __kiln_e,
-                            );
-                            break '__kiln_l0 __kiln_sc;
-                        }
-                    };
-                    {
-                        if __kiln_allow.is_empty() {
-                            ::kiln::__private::not_found()
-                        } else {
-                            ::kiln::__private::method_not_allowed(__kiln_allow)
-                        }
-                    }
-                }
-            };
-            log(&mut __kiln_res);
-            __kiln_res
-        }
-    }
-}
-impl ::kiln::__private::App for Api {
-    fn handle(
-        &self,
-        mut __kiln_req: ::kiln::__private::Request,
-    ) -> impl ::core::future::Future<
-        Output = ::kiln::__private::Response,
-    > + ::core::marker::Send {
-        async move {
-            let __kiln_allow: &'static str = match __kiln_req.uri().path() {
-                "/me" => {
-                    if *__kiln_req.method() == ::kiln::__private::Method::GET {
-                        return self.__kiln_route_0(&mut __kiln_req).await;
-                    }
-                    "GET"
-                }
-                "/health" => {
-                    if *__kiln_req.method() == ::kiln::__private::Method::GET {
-                        return self.__kiln_route_1(&mut __kiln_req).await;
-                    }
-                    "GET"
-                }
-                _ => "",
-            };
-            self.__kiln_fallback(&mut __kiln_req, __kiln_allow).await
+                };
+                log(&mut __kiln_res);
+                __kiln_res
+            }
         }
     }
 }

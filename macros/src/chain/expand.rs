@@ -97,23 +97,26 @@ pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
     let attrs = &def.attrs;
     let fields = def.singletons.iter().map(|s| &s.field);
     let types = def.singletons.iter().map(|s| &s.ty);
-    let dispatch = dispatch(def);
+    let dispatch = dispatch(def, &route_fns, &fallback);
     quote! {
         #(#attrs)*
         #vis struct #name { #( #fields: #types, )* }
 
         impl #name {
             #new_fn
-            #(#route_fns)*
-            #fallback
         }
 
         impl ::kiln::__private::App for #name {
+            #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
             fn handle(
                 &self,
-                mut __kiln_req: ::kiln::__private::Request,
+                __kiln_owned: ::kiln::__private::Request,
             ) -> impl ::core::future::Future<Output = ::kiln::__private::Response> + ::core::marker::Send {
-                async move { #dispatch }
+                async move {
+                    let mut __kiln_owned = __kiln_owned;
+                    let __kiln_req = &mut __kiln_owned;
+                    #dispatch
+                }
             }
         }
     }
@@ -127,10 +130,6 @@ fn span_of(p: &Path) -> Span {
     first_span(&quote!(#p))
 }
 
-fn route_fn(i: usize) -> syn::Ident {
-    format_ident!("__kiln_route_{}", i)
-}
-
 fn output_key(d: &Desc) -> Option<String> {
     match &d.output {
         Output::Unit => None,
@@ -140,7 +139,9 @@ fn output_key(d: &Desc) -> Option<String> {
 
 /// Matches the path, then the method; yields a route, or the fallback with the
 /// `Allow` list when the path exists under other methods.
-fn dispatch(def: &ChainDef) -> TokenStream {
+/// Every route's pipeline is inlined into its match arm: one future for the
+/// whole request, no nested route futures to move the request through.
+fn dispatch(def: &ChainDef, routes: &[TokenStream], fallback: &TokenStream) -> TokenStream {
     let mut paths: Vec<String> = Vec::new();
     for r in &def.routes {
         if !paths.contains(&r.path.value()) {
@@ -148,22 +149,22 @@ fn dispatch(def: &ChainDef) -> TokenStream {
         }
     }
     let arms = paths.iter().map(|p| {
-        let routes: Vec<(usize, &syn::Ident)> = def
+        let matching: Vec<(usize, &syn::Ident)> = def
             .routes
             .iter()
             .enumerate()
             .filter(|(_, r)| r.path.value() == *p)
             .map(|(i, r)| (i, &r.method))
             .collect();
-        let allow = routes
+        let allow = matching
             .iter()
             .map(|(_, m)| m.to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        let tests = routes.iter().map(|(i, m)| {
-            let f = route_fn(*i);
+        let tests = matching.iter().map(|(i, m)| {
+            let body = &routes[*i];
             quote!(if *__kiln_req.method() == ::kiln::__private::Method::#m {
-                return self.#f(&mut __kiln_req).await;
+                return #body;
             })
         });
         quote!(#p => { #(#tests)* #allow })
@@ -173,7 +174,7 @@ fn dispatch(def: &ChainDef) -> TokenStream {
             #(#arms)*
             _ => "",
         };
-        self.__kiln_fallback(&mut __kiln_req, __kiln_allow).await
+        #fallback
     }
 }
 
@@ -380,30 +381,13 @@ impl<'a> App<'a> {
         let Some(handler) = self.expect_kind(&route.handler, DescKind::Handler, errs) else {
             return TokenStream::new();
         };
-        let body = self.pipeline_body(&members, Some(handler), order, errs);
-        let f = route_fn(i);
-        quote! {
-            #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
-            async fn #f(&self, __kiln_req: &mut ::kiln::__private::Request) -> ::kiln::__private::Response {
-                #body
-            }
-        }
+        self.pipeline_body(&members, Some(handler), order, errs)
     }
 
     /// 404/405 run through the same global middleware as every route.
     fn fallback(&self, order: &[usize], errs: &mut Errors) -> TokenStream {
         let members = self.members(&[], errs);
-        let body = self.pipeline_body(&members, None, order, errs);
-        quote! {
-            #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
-            async fn __kiln_fallback(
-                &self,
-                __kiln_req: &mut ::kiln::__private::Request,
-                __kiln_allow: &'static str,
-            ) -> ::kiln::__private::Response {
-                #body
-            }
-        }
+        self.pipeline_body(&members, None, order, errs)
     }
 
     fn pipeline_body(
