@@ -1,0 +1,13 @@
+use kiln::prelude::*;
+
+#[handler]
+fn hello() -> &'static str {
+    "hi"
+}
+
+chain! {
+    struct App;
+    routes { GET "hello" => hello }
+}
+
+fn main() {}
