@@ -574,44 +574,27 @@ pub mod towers {
         TowerScenario(stack!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))
     }
 
-    /// An axum `Router` with `n` `middleware::from_fn` layers.
-    pub struct AxumScenario(axum::Router);
+    /// An axum `Router` with `n` `middleware::from_fn` layers; a `Router` is a
+    /// tower service, so it runs exactly like the tower stacks.
+    pub type AxumScenario = TowerScenario<axum::Router>;
 
-    impl AxumScenario {
-        /// `n` checking and stamping `from_fn` layers.
-        #[must_use]
-        pub fn new(n: usize) -> Self {
-            let mut router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
-            for i in 0..n {
-                router = router.layer(axum::middleware::from_fn(
-                    move |req: axum::extract::Request, next: axum::middleware::Next| async move {
-                        if !check(&req) {
-                            return axum::response::IntoResponse::into_response(
-                                StatusCode::FORBIDDEN,
-                            );
-                        }
-                        let mut res = next.run(req).await;
-                        stamp(res.headers_mut(), i);
-                        res
-                    },
-                ));
-            }
-            AxumScenario(router)
+    /// `n` checking and stamping `from_fn` layers.
+    #[must_use]
+    pub fn axum_scenario(n: usize) -> AxumScenario {
+        let mut router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        for i in 0..n {
+            router = router.layer(axum::middleware::from_fn(
+                move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                    if !check(&req) {
+                        return axum::response::IntoResponse::into_response(StatusCode::FORBIDDEN);
+                    }
+                    let mut res = next.run(req).await;
+                    stamp(res.headers_mut(), i);
+                    res
+                },
+            ));
         }
-    }
-
-    impl Scenario for AxumScenario {
-        type Req = Req;
-        type Body = Body;
-        fn request(&self) -> Req {
-            axum_request()
-        }
-        fn handle(&self, req: Req) -> Res {
-            match block_on(self.0.clone().oneshot(req)) {
-                Ok(res) => res,
-                Err(never) => match never {},
-            }
-        }
+        TowerScenario(router)
     }
 }
 
@@ -639,7 +622,7 @@ pub trait Visit {
 /// Hands every scenario to `v`, in table order.
 pub fn all(v: &mut impl Visit) {
     use kiln_apps::{Kiln0, Kiln1, Kiln5, Kiln10, KilnEmpty10};
-    use towers::{AxumScenario, tower0, tower1, tower5, tower10};
+    use towers::{axum_scenario, tower0, tower1, tower5, tower10};
     v.visit("kiln", 0, false, KilnScenario(Kiln0::new()));
     v.visit("kiln", 1, false, KilnScenario(Kiln1::new()));
     v.visit("kiln", 5, false, KilnScenario(Kiln5::new()));
@@ -656,7 +639,7 @@ pub fn all(v: &mut impl Visit) {
     v.visit("tower", 5, false, tower5());
     v.visit("tower", 10, false, tower10());
     for n in [0, 1, 5, 10] {
-        v.visit("axum", n, false, AxumScenario::new(n));
+        v.visit("axum", n, false, axum_scenario(n));
     }
     v.visit("kiln", 10, true, KilnScenario(KilnEmpty10::new()));
     v.visit("hand", 10, true, HandScenario::<10, true>);

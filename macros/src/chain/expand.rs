@@ -178,6 +178,17 @@ fn dispatch(def: &ChainDef, routes: &[TokenStream], fallback: &TokenStream) -> T
     }
 }
 
+/// A `Result` output short-circuits on `Err`; other outputs are the value.
+fn unwrap_result(desc: &Desc, call: TokenStream, label: Option<&syn::Lifetime>) -> TokenStream {
+    match desc.output {
+        Output::Result(_) => {
+            let sc = short_circuit(label, &quote!(__kiln_e));
+            quote!(match #call { ::core::result::Result::Ok(v) => v, ::core::result::Result::Err(__kiln_e) => #sc })
+        }
+        _ => call,
+    }
+}
+
 /// How a short-circuit leaves: to the nearest enclosing post hook, or out of the route.
 fn short_circuit(label: Option<&syn::Lifetime>, err: &TokenStream) -> TokenStream {
     // Bound first: `break 'l ::path` would read as a labeled `'l:` to syn.
@@ -466,7 +477,7 @@ impl<'a> Pipe<'_, 'a> {
                 let it = self.app.request[r];
                 let call = self.call(At::Pre(i), it, label, errs);
                 let local = format_ident!("__kiln_rs{}", r);
-                let value = self.unwrap(it.desc, call, label);
+                let value = unwrap_result(it.desc, call, label);
                 quote!(let mut #local = #value;)
             })
             .collect();
@@ -502,7 +513,7 @@ impl<'a> Pipe<'_, 'a> {
         };
         let pre_stmt = pre.map(|it| {
             let call = self.call(At::Pre(i), it, label, errs);
-            let value = self.unwrap(it.desc, call, label);
+            let value = unwrap_result(it.desc, call, label);
             let out = format_ident!("__kiln_o{}", i);
             if output_key(it.desc).is_some() {
                 quote!(let mut #out = #value;)
@@ -526,18 +537,6 @@ impl<'a> Pipe<'_, 'a> {
             #call;
             __kiln_res
         })
-    }
-
-    /// A `Result` output short-circuits on `Err`; other outputs are the value.
-    fn unwrap(&self, desc: &Desc, call: TokenStream, label: Option<&syn::Lifetime>) -> TokenStream {
-        let _ = self;
-        match desc.output {
-            Output::Result(_) => {
-                let sc = short_circuit(label, &quote!(__kiln_e));
-                quote!(match #call { ::core::result::Result::Ok(v) => v, ::core::result::Result::Err(__kiln_e) => #sc })
-            }
-            _ => call,
-        }
     }
 
     /// The call of a hook, handler or constructor with every argument resolved.
@@ -699,7 +698,7 @@ impl<'a> Pipe<'_, 'a> {
                     "post hook of {who} cannot use fallible transient `{ty}`: a post hook cannot short-circuit"
                 ));
             }
-            let value = self.unwrap(t.desc, self.call(at, *t, label, errs), label);
+            let value = unwrap_result(t.desc, self.call(at, *t, label, errs), label);
             return match p.mode {
                 Mode::Val => value,
                 Mode::Ref => quote!(&#value),

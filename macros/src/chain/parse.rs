@@ -1,6 +1,5 @@
 //! The `chain!` input grammar.
 
-use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitInt, LitStr, Path, Token, Type, Visibility, braced, bracketed, parenthesized};
@@ -204,11 +203,5 @@ impl Parse for ChainDef {
             seen.push(k);
         }
         Ok(def)
-    }
-}
-
-impl ToTokens for Listed {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        self.path.to_tokens(tokens);
     }
 }
