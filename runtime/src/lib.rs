@@ -38,16 +38,23 @@
 #![forbid(unsafe_code)]
 
 mod body;
+mod conn;
 mod extract;
 mod response;
+mod routing;
 mod test_client;
 
 use std::future::Future;
 
-pub use body::Body;
-pub use extract::{FromRequest, Query, RawQuery};
+pub use body::{Body, BoxError, CollectError};
+pub use bumpalo::Bump;
+pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};
+pub use extract::{
+    FromRequest, FromRequestParts, Path, PathRejection, PeerAddr, Query, RawQuery, RequestCx,
+};
 pub use http;
 pub use response::{IntoResponse, Json};
+pub use routing::{MAX_PARAMS, PathParams, RoutePattern};
 pub use test_client::{TestClient, TestRequest, TestResponse};
 
 /// Declares an app: singletons, middleware and routes, compiled into one
@@ -73,8 +80,14 @@ pub type Response = http::Response<Body>;
 ///
 /// `chain!` implements it for the app type it declares.
 pub trait App: Send + Sync + 'static {
-    /// Runs the request through the pipeline.
-    fn handle(&self, req: Request) -> impl Future<Output = Response> + Send;
+    /// Runs the request through the pipeline. `conn` is the connection it
+    /// arrived on (its facts and its arena); the server resets the arena after
+    /// the response is produced.
+    fn handle<'a>(
+        &'a self,
+        req: Request,
+        conn: &'a mut Conn,
+    ) -> impl Future<Output = Response> + Send + 'a;
 }
 
 /// Metadata every middleware declared with [`middleware`] carries.
@@ -89,15 +102,19 @@ pub trait Middleware {
 pub mod prelude {
     pub use crate::http::{Method, StatusCode};
     pub use crate::{
-        Body, FromRequest, IntoResponse, Json, Query, Request, Response, TestClient, chain,
-        handler, middleware, provider,
+        Body, FromRequest, FromRequestParts, IntoResponse, Json, Path, PeerAddr, Query, Request,
+        Response, RoutePattern, TestClient, chain, handler, middleware, provider,
     };
 }
 
 #[doc(hidden)]
 pub mod __private {
     //! Items generated code names. Not public API.
-    pub use crate::{App, FromRequest, IntoResponse, Middleware, Request, Response};
+    pub use crate::routing::Router;
+    pub use crate::{
+        App, Bump, Conn, ConnInfo, FromRequest, IntoResponse, Middleware, PathParams, Request,
+        RequestCx, Response,
+    };
     pub use http::{Method, StatusCode};
     pub use kiln_macros::__chain_impl as chain_impl;
 
@@ -119,7 +136,7 @@ pub mod __private {
 
 /// The empty app answers 404 to everything; handy for building test requests.
 impl App for () {
-    async fn handle(&self, _req: Request) -> Response {
+    async fn handle(&self, _req: Request, _conn: &mut Conn) -> Response {
         __private::not_found()
     }
 }

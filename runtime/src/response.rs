@@ -28,7 +28,7 @@ impl IntoResponse for Response {
 
 impl IntoResponse for StatusCode {
     fn into_response(self) -> Response {
-        let mut res = Response::new(Body::Empty);
+        let mut res = Response::new(Body::empty());
         *res.status_mut() = self;
         res
     }
@@ -42,7 +42,7 @@ impl IntoResponse for std::convert::Infallible {
 
 impl IntoResponse for () {
     fn into_response(self) -> Response {
-        Response::new(Body::Empty)
+        Response::new(Body::empty())
     }
 }
 

@@ -1,16 +1,22 @@
 //! An in-process client that drives an app without a socket.
 
-use http::{HeaderName, HeaderValue, Method, StatusCode};
+use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::{App, Body, Request, Response};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+
+use crate::{App, Body, Conn, ConnInfo, Request};
 
 /// Sends requests straight into an [`App`], for tests.
 ///
+/// Each request runs on a fresh [`Conn`] whose peer is `127.0.0.1:40000`
+/// unless set with [`TestRequest::peer`].
+///
 /// ```
-/// # use kiln::{App, Request, Response, TestClient, IntoResponse};
+/// # use kiln::{App, Conn, Request, Response, TestClient, IntoResponse};
 /// struct Hello;
 /// impl App for Hello {
-///     async fn handle(&self, _req: Request) -> Response { "hi".into_response() }
+///     async fn handle(&self, _req: Request, _conn: &mut Conn) -> Response { "hi".into_response() }
 /// }
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let res = TestClient::new(Hello).get("/").send().await;
@@ -38,11 +44,15 @@ impl<A: App> TestClient<A> {
         let req = http::Request::builder()
             .method(method)
             .uri(uri)
-            .body(Body::Empty)
+            .body(Body::empty())
             .map_err(|e| e.to_string());
         TestRequest {
             app: &self.app,
             req,
+            info: ConnInfo {
+                peer: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 40000))),
+                ..ConnInfo::default()
+            },
         }
     }
 
@@ -55,6 +65,16 @@ impl<A: App> TestClient<A> {
     pub fn post(&self, uri: &str) -> TestRequest<'_, A> {
         self.request(Method::POST, uri)
     }
+
+    /// Starts a `PUT` request.
+    pub fn put(&self, uri: &str) -> TestRequest<'_, A> {
+        self.request(Method::PUT, uri)
+    }
+
+    /// Starts a `DELETE` request.
+    pub fn delete(&self, uri: &str) -> TestRequest<'_, A> {
+        self.request(Method::DELETE, uri)
+    }
 }
 
 /// A request being built by a [`TestClient`].
@@ -62,6 +82,7 @@ impl<A: App> TestClient<A> {
 pub struct TestRequest<'a, A> {
     app: &'a A,
     req: Result<Request, String>,
+    info: ConnInfo,
 }
 
 impl<A: App> TestRequest<'_, A> {
@@ -88,6 +109,20 @@ impl<A: App> TestRequest<'_, A> {
         self
     }
 
+    /// Sets the client address the app sees.
+    #[must_use]
+    pub fn peer(mut self, addr: SocketAddr) -> Self {
+        self.info.peer = Some(addr);
+        self
+    }
+
+    /// Sets the body size limit of body extractors.
+    #[must_use]
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.info.body_limit = limit;
+        self
+    }
+
     /// Builds the request without sending it.
     ///
     /// # Panics
@@ -96,37 +131,62 @@ impl<A: App> TestRequest<'_, A> {
         self.req.expect("invalid request in test")
     }
 
-    /// Sends the request through the app's pipeline.
+    /// Sends the request through the app's pipeline and reads the whole
+    /// response body. A `HEAD` response's body is dropped, as a server would.
     ///
     /// # Panics
-    /// If the URI given to the client was invalid (a bug in the test).
+    /// If the URI given to the client was invalid, or a streaming response
+    /// body fails (a bug in the test or the app).
     pub async fn send(self) -> TestResponse {
         let app = self.app;
-        TestResponse(app.handle(self.build()).await)
+        let mut conn = Conn::new(self.info);
+        let req = self.req.expect("invalid request in test");
+        let head = req.method() == Method::HEAD;
+        let res = app.handle(req, &mut conn).await;
+        let (parts, body) = res.into_parts();
+        let body = if head {
+            Bytes::new()
+        } else {
+            body.collect(usize::MAX)
+                .await
+                .expect("response body stream failed")
+        };
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
     }
 }
 
-/// The response a [`TestClient`] got back.
+/// The response a [`TestClient`] got back, with its body read.
 #[derive(Debug)]
-pub struct TestResponse(pub Response);
+pub struct TestResponse {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+}
 
 impl TestResponse {
     /// The status code.
     #[must_use]
     pub fn status(&self) -> StatusCode {
-        self.0.status()
+        self.status
     }
 
     /// A header as a string, if present and valid UTF-8.
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.0.headers().get(name).and_then(|v| v.to_str().ok())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The body as UTF-8 text (lossy).
     #[must_use]
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(self.0.body().as_bytes()).into_owned()
+        String::from_utf8_lossy(&self.body).into_owned()
     }
 
     /// The body parsed as JSON.
@@ -134,6 +194,6 @@ impl TestResponse {
     /// # Errors
     /// When the body is not valid JSON for `T`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(self.0.body().as_bytes())
+        serde_json::from_slice(&self.body)
     }
 }

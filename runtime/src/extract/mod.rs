@@ -1,0 +1,221 @@
+//! Extractors: values a handler or pre hook takes by value, built from the request.
+//!
+//! Two traits: [`FromRequestParts`] for values read from the request head
+//! (synchronous, any number per handler), and [`FromRequest`] for values that
+//! may consume the body (asynchronous). Every `FromRequestParts` is a
+//! `FromRequest`, and generated code only ever calls `FromRequest`.
+
+mod path;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+
+use http::{HeaderMap, Method, StatusCode, Uri};
+
+use crate::conn::ConnInfo;
+use crate::routing::{PathParams, RoutePattern};
+use crate::{IntoResponse, Request};
+
+pub use path::{Path, PathRejection};
+
+/// What an extractor can see besides the request: the connection, the matched
+/// route and its path parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestCx<'a> {
+    info: &'a ConnInfo,
+    params: &'a PathParams,
+    route: Option<&'static str>,
+}
+
+impl<'a> RequestCx<'a> {
+    /// A context; generated code builds one per route.
+    #[must_use]
+    pub fn new(info: &'a ConnInfo, params: &'a PathParams, route: Option<&'static str>) -> Self {
+        RequestCx {
+            info,
+            params,
+            route,
+        }
+    }
+
+    /// The connection's facts (peer address, body limit).
+    #[must_use]
+    pub fn conn(&self) -> &'a ConnInfo {
+        self.info
+    }
+
+    /// The parameters the route pattern matched.
+    #[must_use]
+    pub fn params(&self) -> &'a PathParams {
+        self.params
+    }
+
+    /// The matched route pattern; `None` when no route matched.
+    #[must_use]
+    pub fn route(&self) -> Option<&'static str> {
+        self.route
+    }
+}
+
+/// A value built from the request head (method, URI, headers, path
+/// parameters, connection facts), without touching the body.
+///
+/// Implement it for your own extractors; a failed extraction's `Rejection`
+/// becomes the response and short-circuits the chain.
+///
+/// ```
+/// use kiln::{FromRequestParts, Request, RequestCx, http::StatusCode};
+///
+/// /// The `x-tenant` header, required.
+/// struct Tenant(String);
+///
+/// impl FromRequestParts for Tenant {
+///     type Rejection = (StatusCode, &'static str);
+///     fn from_request_parts(req: &Request, _cx: &RequestCx<'_>) -> Result<Self, Self::Rejection> {
+///         req.headers()
+///             .get("x-tenant")
+///             .and_then(|v| v.to_str().ok())
+///             .map(|t| Tenant(t.to_owned()))
+///             .ok_or((StatusCode::BAD_REQUEST, "missing x-tenant header"))
+///     }
+/// }
+/// ```
+pub trait FromRequestParts: Sized + Send {
+    /// The response sent when extraction fails.
+    type Rejection: IntoResponse + Send;
+
+    /// Builds the value, or returns the response to send instead.
+    ///
+    /// # Errors
+    /// A response (usually a 4xx) when the request does not carry the value.
+    fn from_request_parts(req: &Request, cx: &RequestCx<'_>) -> Result<Self, Self::Rejection>;
+}
+
+/// A value a handler takes by value, built from the request, possibly by
+/// reading its body ([`Json`](crate::Json), [`Form`](crate::Form), `Bytes`, ...).
+///
+/// A by-value parameter that the `chain!` does not provide is extracted
+/// through this trait. Only one parameter per handler may consume the body;
+/// a second one sees it already taken.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither provided by this `chain!` nor an extractor",
+    label = "not injectable and not an extractor",
+    note = "take `&{Self}` and register a singleton or a middleware that returns `{Self}`, or implement `kiln::FromRequestParts` (or `kiln::FromRequest`) for it"
+)]
+pub trait FromRequest: Sized + Send {
+    /// The response sent when extraction fails.
+    type Rejection: IntoResponse + Send;
+
+    /// Builds the value, or returns the response to send instead.
+    fn from_request(
+        req: &mut Request,
+        cx: &RequestCx<'_>,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send;
+}
+
+impl<T: FromRequestParts> FromRequest for T {
+    type Rejection = T::Rejection;
+
+    #[inline]
+    fn from_request(
+        req: &mut Request,
+        cx: &RequestCx<'_>,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        std::future::ready(T::from_request_parts(req, cx))
+    }
+}
+
+impl FromRequestParts for Method {
+    type Rejection = Infallible;
+
+    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Infallible> {
+        Ok(req.method().clone())
+    }
+}
+
+impl FromRequestParts for Uri {
+    type Rejection = Infallible;
+
+    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Infallible> {
+        Ok(req.uri().clone())
+    }
+}
+
+impl FromRequestParts for HeaderMap {
+    type Rejection = Infallible;
+
+    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Infallible> {
+        Ok(req.headers().clone())
+    }
+}
+
+impl FromRequestParts for RoutePattern {
+    type Rejection = Infallible;
+
+    fn from_request_parts(_: &Request, cx: &RequestCx<'_>) -> Result<Self, Infallible> {
+        Ok(RoutePattern(cx.route))
+    }
+}
+
+/// The client's socket address.
+///
+/// Behind [`serve`](crate::serve) it is always known; elsewhere (an app
+/// mounted as a tower service without connection info) extracting it is a 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl FromRequestParts for PeerAddr {
+    type Rejection = (StatusCode, &'static str);
+
+    fn from_request_parts(_: &Request, cx: &RequestCx<'_>) -> Result<Self, Self::Rejection> {
+        cx.info.peer.map(PeerAddr).ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "peer address unknown: the app is not served by kiln::serve",
+        ))
+    }
+}
+
+/// The raw query string (without the `?`), empty when there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawQuery(pub String);
+
+impl FromRequestParts for RawQuery {
+    type Rejection = Infallible;
+
+    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Infallible> {
+        Ok(RawQuery(req.uri().query().unwrap_or("").to_owned()))
+    }
+}
+
+/// The query string deserialized into `T` (serde), e.g. `Query<Page>` for `?page=2`.
+///
+/// A query that does not fit `T` is a `400 Bad Request` whose body names the
+/// field and the reason.
+///
+/// ```
+/// # use kiln::{FromRequestParts, Query, RequestCx, TestClient, ConnInfo, PathParams};
+/// #[derive(serde::Deserialize)]
+/// struct Page { page: u32 }
+/// let req = TestClient::new(()).get("/?page=2").build();
+/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let Ok(Query(p)) = Query::<Page>::from_request_parts(&req, &cx) else { panic!() };
+/// assert_eq!(p.page, 2);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts for Query<T> {
+    type Rejection = (StatusCode, String);
+
+    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Self::Rejection> {
+        serde_urlencoded::from_str(req.uri().query().unwrap_or(""))
+            .map(Query)
+            .map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid query string: {e}"),
+                )
+            })
+    }
+}

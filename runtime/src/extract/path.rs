@@ -1,0 +1,345 @@
+//! `Path<T>`: the matched route's parameters, percent-decoded and deserialized.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::StatusCode;
+use percent_encoding::percent_decode_str;
+use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
+
+use super::{FromRequestParts, RequestCx};
+use crate::routing::PathParams;
+use crate::{IntoResponse, Request, Response};
+
+/// The path parameters of the matched route, deserialized into `T`.
+///
+/// `T` is a single value for a one-parameter route (`Path<u64>` for
+/// `/users/{id}`), a tuple in pattern order (`Path<(String, u32)>`), or a
+/// struct whose fields are named like the parameters. Values are
+/// percent-decoded first. A value that does not parse is a `400 Bad Request`
+/// naming the parameter and the expected type.
+///
+/// ```
+/// use kiln::prelude::*;
+///
+/// #[handler]
+/// fn user(Path(id): Path<u64>) -> String { format!("user {id}") }
+///
+/// chain! {
+///     struct Users;
+///     routes { GET "/users/{id}" => user }
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let client = TestClient::new(Users::new());
+/// assert_eq!(client.get("/users/7").send().await.text(), "user 7");
+/// assert_eq!(client.get("/users/x").send().await.status(), StatusCode::BAD_REQUEST);
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
+    type Rejection = PathRejection;
+
+    fn from_request_parts(req: &Request, cx: &RequestCx<'_>) -> Result<Self, PathRejection> {
+        let de = Params {
+            params: cx.params(),
+            path: req.uri().path(),
+        };
+        T::deserialize(de).map(Path).map_err(PathRejection)
+    }
+}
+
+/// Why [`Path`] extraction failed: a `400 Bad Request` with the reason as text.
+#[derive(Debug)]
+pub struct PathRejection(Error);
+
+impl fmt::Display for PathRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl IntoResponse for PathRejection {
+    fn into_response(self) -> Response {
+        (StatusCode::BAD_REQUEST, self.0.0).into_response()
+    }
+}
+
+/// The deserializer error: its message is the response body.
+#[derive(Debug)]
+struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<M: fmt::Display>(msg: M) -> Self {
+        Error(format!("invalid path: {msg}"))
+    }
+}
+
+/// All parameters: a map (struct), a sequence (tuple) or one value.
+#[derive(Clone, Copy)]
+struct Params<'a> {
+    params: &'a PathParams,
+    path: &'a str,
+}
+
+impl<'a> Params<'a> {
+    fn single(self) -> Result<Value<'a>, Error> {
+        let mut it = self.params.iter(self.path);
+        match (it.next(), it.next()) {
+            (Some((name, raw)), None) => Ok(Value { name, raw }),
+            _ => Err(Error(format!(
+                "invalid path: expected 1 parameter, the route has {}",
+                self.params.len()
+            ))),
+        }
+    }
+}
+
+macro_rules! via_single {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+            self.single()?.$method(v)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Params<'_> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_map(v)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        v.visit_map(Pairs {
+            it: self.params.iter(self.path),
+            value: None,
+        })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(v)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        v.visit_seq(Values(self.params.iter(self.path)))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, Error> {
+        if len != self.params.len() {
+            return Err(Error(format!(
+                "invalid path: expected a tuple of {len}, the route has {} parameters",
+                self.params.len()
+            )));
+        }
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_tuple(len, v)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        v: V,
+    ) -> Result<V::Value, Error> {
+        v.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Error> {
+        self.single()?.deserialize_enum(name, variants, v)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        v.visit_unit()
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        v.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        v: V,
+    ) -> Result<V::Value, Error> {
+        v.visit_unit()
+    }
+
+    via_single! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_bytes deserialize_byte_buf deserialize_option
+        deserialize_identifier
+    }
+}
+
+struct Pairs<'a, I> {
+    it: I,
+    value: Option<Value<'a>>,
+}
+
+impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::MapAccess<'de> for Pairs<'a, I> {
+    type Error = Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some((name, raw)) = self.it.next() else {
+            return Ok(None);
+        };
+        self.value = Some(Value { name, raw });
+        seed.deserialize(name.into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
+        match self.value.take() {
+            Some(v) => seed.deserialize(v),
+            None => Err(Error("invalid path: value without a name".into())),
+        }
+    }
+}
+
+struct Values<I>(I);
+
+impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::SeqAccess<'de> for Values<I> {
+    type Error = Error;
+
+    fn next_element_seed<S: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Error> {
+        match self.0.next() {
+            Some((name, raw)) => seed.deserialize(Value { name, raw }).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// One parameter: its name (for errors) and raw, still percent-encoded value.
+#[derive(Clone, Copy)]
+struct Value<'a> {
+    name: &'static str,
+    raw: &'a str,
+}
+
+impl<'a> Value<'a> {
+    fn decoded(self) -> Result<Cow<'a, str>, Error> {
+        percent_decode_str(self.raw).decode_utf8().map_err(|_| {
+            Error(format!(
+                "invalid path parameter `{}`: not UTF-8 once percent-decoded",
+                self.name
+            ))
+        })
+    }
+
+    fn parse<T: std::str::FromStr>(self, what: &str) -> Result<T, Error> {
+        let s = self.decoded()?;
+        s.parse().map_err(|_| {
+            Error(format!(
+                "invalid path parameter `{}`: expected {what}, got `{s}`",
+                self.name
+            ))
+        })
+    }
+}
+
+macro_rules! parsed {
+    ($($method:ident $visit:ident $ty:ty, $what:literal;)*) => {$(
+        fn $method<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+            v.$visit(self.parse::<$ty>($what)?)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Value<'_> {
+    type Error = Error;
+
+    parsed! {
+        deserialize_bool visit_bool bool, "`true` or `false`";
+        deserialize_i8 visit_i8 i8, "an integer (i8)";
+        deserialize_i16 visit_i16 i16, "an integer (i16)";
+        deserialize_i32 visit_i32 i32, "an integer (i32)";
+        deserialize_i64 visit_i64 i64, "an integer (i64)";
+        deserialize_i128 visit_i128 i128, "an integer (i128)";
+        deserialize_u8 visit_u8 u8, "a non-negative integer (u8)";
+        deserialize_u16 visit_u16 u16, "a non-negative integer (u16)";
+        deserialize_u32 visit_u32 u32, "a non-negative integer (u32)";
+        deserialize_u64 visit_u64 u64, "a non-negative integer (u64)";
+        deserialize_u128 visit_u128 u128, "a non-negative integer (u128)";
+        deserialize_f32 visit_f32 f32, "a number";
+        deserialize_f64 visit_f64 f64, "a number";
+        deserialize_char visit_char char, "one character";
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        match self.decoded()? {
+            Cow::Borrowed(s) => v.visit_str(s),
+            Cow::Owned(s) => v.visit_string(s),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        v.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        v: V,
+    ) -> Result<V::Value, Error> {
+        v.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Error> {
+        let s = self.decoded()?;
+        let de: de::value::StrDeserializer<'_, Error> = s.as_ref().into_deserializer();
+        v.visit_enum(de).map_err(|e| {
+            Error(format!(
+                "invalid path parameter `{}`: {}",
+                self.name,
+                e.0.trim_start_matches("invalid path: ")
+            ))
+        })
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        v.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+    }
+}
