@@ -19,6 +19,10 @@
 //! Futures are driven by [`block_on`], a noop-waker poll loop: nothing here
 //! ever returns `Pending`, so no runtime cost is measured.
 
+// The HTTP benchmark suite; named `http_bench` because a module `http` would shadow the `http` crate.
+#[path = "http/mod.rs"]
+pub mod http_bench;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -211,8 +215,16 @@ pub mod kiln_apps {
     }
 }
 
-/// A kiln app as a scenario.
-pub struct KilnScenario<A>(pub A);
+/// A kiln app as a scenario, with one connection reused across requests (as
+/// a server does).
+pub struct KilnScenario<A>(pub A, pub std::cell::RefCell<kiln::Conn>);
+
+impl<A> KilnScenario<A> {
+    /// Wraps an app.
+    pub fn new(app: A) -> Self {
+        KilnScenario(app, std::cell::RefCell::default())
+    }
+}
 
 impl<A: kiln::App> Scenario for KilnScenario<A> {
     type Req = kiln::Request;
@@ -221,7 +233,8 @@ impl<A: kiln::App> Scenario for KilnScenario<A> {
         kiln_request()
     }
     fn handle(&self, req: kiln::Request) -> kiln::Response {
-        block_on(self.0.handle(req))
+        let mut conn = self.1.borrow_mut();
+        block_on(self.0.handle(req, &mut conn))
     }
 }
 
@@ -623,10 +636,10 @@ pub trait Visit {
 pub fn all(v: &mut impl Visit) {
     use kiln_apps::{Kiln0, Kiln1, Kiln5, Kiln10, KilnEmpty10};
     use towers::{axum_scenario, tower0, tower1, tower5, tower10};
-    v.visit("kiln", 0, false, KilnScenario(Kiln0::new()));
-    v.visit("kiln", 1, false, KilnScenario(Kiln1::new()));
-    v.visit("kiln", 5, false, KilnScenario(Kiln5::new()));
-    v.visit("kiln", 10, false, KilnScenario(Kiln10::new()));
+    v.visit("kiln", 0, false, KilnScenario::new(Kiln0::new()));
+    v.visit("kiln", 1, false, KilnScenario::new(Kiln1::new()));
+    v.visit("kiln", 5, false, KilnScenario::new(Kiln5::new()));
+    v.visit("kiln", 10, false, KilnScenario::new(Kiln10::new()));
     v.visit("hand", 0, false, HandScenario::<0, false>);
     v.visit("hand", 1, false, HandScenario::<1, false>);
     v.visit("hand", 5, false, HandScenario::<5, false>);
@@ -641,7 +654,7 @@ pub fn all(v: &mut impl Visit) {
     for n in [0, 1, 5, 10] {
         v.visit("axum", n, false, axum_scenario(n));
     }
-    v.visit("kiln", 10, true, KilnScenario(KilnEmpty10::new()));
+    v.visit("kiln", 10, true, KilnScenario::new(KilnEmpty10::new()));
     v.visit("hand", 10, true, HandScenario::<10, true>);
     v.visit("boxed", 10, true, Boxed::empty(10));
 }

@@ -14,19 +14,42 @@ impl Api {
     }
 }
 impl ::kiln::__private::App for Api {
-    #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
-    fn handle(
-        &self,
+    #[allow(
+        unused_mut,
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value
+    )]
+    fn handle<'__kiln_a>(
+        &'__kiln_a self,
         __kiln_owned: ::kiln::__private::Request,
+        __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
     ) -> impl ::core::future::Future<
         Output = ::kiln::__private::Response,
-    > + ::core::marker::Send {
+    > + ::core::marker::Send + '__kiln_a {
         async move {
             let mut __kiln_owned = __kiln_owned;
             let __kiln_req = &mut __kiln_owned;
-            let __kiln_allow: &'static str = match __kiln_req.uri().path() {
-                "/me" => {
-                    if *__kiln_req.method() == ::kiln::__private::Method::GET {
+            let (__kiln_info, __kiln_arena) = __kiln_conn.split();
+            let (__kiln_pi, __kiln_params): (u16, ::kiln::__private::PathParams) = match __kiln_req
+                .uri()
+                .path()
+            {
+                "/me" => (0u16, ::kiln::__private::PathParams::EMPTY),
+                "/health" => (1u16, ::kiln::__private::PathParams::EMPTY),
+                _ => (u16::MAX, ::kiln::__private::PathParams::EMPTY),
+            };
+            let __kiln_allow: &'static str = match __kiln_pi {
+                0u16 => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET
+                        || *__kiln_req.method() == ::kiln::__private::Method::HEAD
+                    {
+                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                            __kiln_info,
+                            &__kiln_params,
+                            ::core::option::Option::Some("/me"),
+                        );
                         return {
                             let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
                                 {
@@ -53,23 +76,25 @@ impl ::kiln::__private::App for Api {
                                         };
                                         audit(&__kiln_o1, &mut __kiln_rs0);
                                         {
-                                            ::kiln::__private::IntoResponse::into_response(
-                                                me(
-                                                    &__kiln_o1,
-                                                    &__kiln_rs0,
-                                                    match ::kiln::__private::FromRequest::from_request(
-                                                        &*__kiln_req,
-                                                    ) {
-                                                        ::core::result::Result::Ok(v) => v,
-                                                        ::core::result::Result::Err(__kiln_r) => {
-                                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                                                __kiln_r,
-                                                            );
-                                                            break '__kiln_l0 __kiln_sc;
-                                                        }
-                                                    },
-                                                ),
-                                            )
+                                            {
+                                                let __kiln_x0 = match ::kiln::__private::FromRequest::from_request(
+                                                        &mut *__kiln_req,
+                                                        &__kiln_cx,
+                                                    )
+                                                    .await
+                                                {
+                                                    ::core::result::Result::Ok(v) => v,
+                                                    ::core::result::Result::Err(__kiln_r) => {
+                                                        let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                            __kiln_r,
+                                                        );
+                                                        break '__kiln_l0 __kiln_sc;
+                                                    }
+                                                };
+                                                ::kiln::__private::IntoResponse::into_response(
+                                                    me(&__kiln_o1, &__kiln_rs0, __kiln_x0),
+                                                )
+                                            }
                                         }
                                     }
                                 }
@@ -78,10 +103,17 @@ impl ::kiln::__private::App for Api {
                             __kiln_res
                         };
                     }
-                    "GET"
+                    "GET, HEAD"
                 }
-                "/health" => {
-                    if *__kiln_req.method() == ::kiln::__private::Method::GET {
+                1u16 => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET
+                        || *__kiln_req.method() == ::kiln::__private::Method::HEAD
+                    {
+                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                            __kiln_info,
+                            &__kiln_params,
+                            ::core::option::Option::Some("/health"),
+                        );
                         return {
                             let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
                                 {
@@ -96,17 +128,24 @@ impl ::kiln::__private::App for Api {
                                             break '__kiln_l0 __kiln_sc;
                                         }
                                     };
-                                    { ::kiln::__private::IntoResponse::into_response(health()) }
+                                    {
+                                        { ::kiln::__private::IntoResponse::into_response(health()) }
+                                    }
                                 }
                             };
                             log(&mut __kiln_res);
                             __kiln_res
                         };
                     }
-                    "GET"
+                    "GET, HEAD"
                 }
                 _ => "",
             };
+            let __kiln_cx = ::kiln::__private::RequestCx::new(
+                __kiln_info,
+                &__kiln_params,
+                ::core::option::Option::None,
+            );
             {
                 let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
                     {

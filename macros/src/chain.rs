@@ -2,6 +2,7 @@
 
 mod expand;
 mod parse;
+mod routes;
 #[cfg(test)]
 mod tests;
 

@@ -50,7 +50,8 @@ pub use body::{Body, BoxError, CollectError};
 pub use bumpalo::Bump;
 pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};
 pub use extract::{
-    FromRequest, FromRequestParts, Path, PathRejection, PeerAddr, Query, RawQuery, RequestCx,
+    Extracting, FromRequest, FromRequestParts, Path, PathRejection, PeerAddr, Query, RawQuery,
+    RequestCx,
 };
 pub use http;
 pub use response::{IntoResponse, Json};

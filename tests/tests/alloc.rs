@@ -77,9 +77,10 @@ chain! {
 
 async fn allocations<A: kiln::App>(app: &A, path: &str) -> usize {
     let req = TestClient::new(()).get(path).build();
+    let mut conn = kiln::Conn::default();
     COUNT.store(0, Ordering::SeqCst);
     ON.store(true, Ordering::SeqCst);
-    let res = app.handle(req).await;
+    let res = app.handle(req, &mut conn).await;
     ON.store(false, Ordering::SeqCst);
     drop(res);
     COUNT.load(Ordering::SeqCst)

@@ -172,15 +172,15 @@ async fn unmatched_requests_run_the_global_chain() {
     );
     let res = c.post("/").send().await;
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(res.header("allow"), Some("GET"));
+    assert_eq!(res.header("allow"), Some("GET, HEAD"));
 }
 
 /// An extractor that rejects requests without `x-need`.
 struct Needed;
 
-impl kiln::FromRequest for Needed {
+impl kiln::FromRequestParts for Needed {
     type Rejection = StatusCode;
-    fn from_request(req: &Request) -> Result<Self, StatusCode> {
+    fn from_request_parts(req: &Request, _: &kiln::RequestCx<'_>) -> Result<Self, StatusCode> {
         if req.headers().contains_key("x-need") {
             Ok(Needed)
         } else {

@@ -11,14 +11,15 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Path;
 
 use super::parse::{ChainDef, Listed, same_path};
+use super::routes;
 use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, Recv, first_span, key};
 
 /// Errors collected across routes; the same message at the same place is kept once.
 #[derive(Default)]
-struct Errors(Vec<(String, syn::Error)>);
+pub(crate) struct Errors(Vec<(String, syn::Error)>);
 
 impl Errors {
-    fn push(&mut self, span: Span, msg: String) {
+    pub(crate) fn push(&mut self, span: Span, msg: String) {
         let id = format!("{span:?}{msg}");
         if !self.0.iter().any(|(k, _)| *k == id) {
             self.0.push((id, syn::Error::new(span, msg)));
@@ -80,7 +81,9 @@ pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
     app.request = app.providers(&def.request, &mut errs);
     app.transient = app.providers(&def.transient, &mut errs);
     let order = app.request_order(&mut errs);
-    let new_fn = app.new_fn(&mut errs);
+    let table = routes::table(def, &mut errs);
+    let router = routes::needs_router(&table).then(|| routes::router_init(&table));
+    let new_fn = app.new_fn(router.as_ref(), &mut errs);
     let route_fns: Vec<TokenStream> = (0..def.routes.len())
         .map(|i| app.route(i, &order, &mut errs))
         .collect();
@@ -97,24 +100,29 @@ pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
     let attrs = &def.attrs;
     let fields = def.singletons.iter().map(|s| &s.field);
     let types = def.singletons.iter().map(|s| &s.ty);
-    let dispatch = dispatch(def, &route_fns, &fallback);
+    let router_field = router
+        .is_some()
+        .then(|| quote!(__kiln_router: ::kiln::__private::Router,));
+    let dispatch = routes::dispatch(def, &table, &route_fns, &fallback);
     quote! {
         #(#attrs)*
-        #vis struct #name { #( #fields: #types, )* }
+        #vis struct #name { #( #fields: #types, )* #router_field }
 
         impl #name {
             #new_fn
         }
 
         impl ::kiln::__private::App for #name {
-            #[allow(unused_mut, unused_labels, unreachable_code, clippy::let_unit_value)]
-            fn handle(
-                &self,
+            #[allow(unused_mut, unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
+            fn handle<'__kiln_a>(
+                &'__kiln_a self,
                 __kiln_owned: ::kiln::__private::Request,
-            ) -> impl ::core::future::Future<Output = ::kiln::__private::Response> + ::core::marker::Send {
+                __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
+            ) -> impl ::core::future::Future<Output = ::kiln::__private::Response> + ::core::marker::Send + '__kiln_a {
                 async move {
                     let mut __kiln_owned = __kiln_owned;
                     let __kiln_req = &mut __kiln_owned;
+                    let (__kiln_info, __kiln_arena) = __kiln_conn.split();
                     #dispatch
                 }
             }
@@ -134,47 +142,6 @@ fn output_key(d: &Desc) -> Option<String> {
     match &d.output {
         Output::Unit => None,
         Output::Value(t) | Output::Result(t) => Some(key(t)).filter(|k| k != "()"),
-    }
-}
-
-/// Matches the path, then the method; yields a route, or the fallback with the
-/// `Allow` list when the path exists under other methods.
-/// Every route's pipeline is inlined into its match arm: one future for the
-/// whole request, no nested route futures to move the request through.
-fn dispatch(def: &ChainDef, routes: &[TokenStream], fallback: &TokenStream) -> TokenStream {
-    let mut paths: Vec<String> = Vec::new();
-    for r in &def.routes {
-        if !paths.contains(&r.path.value()) {
-            paths.push(r.path.value());
-        }
-    }
-    let arms = paths.iter().map(|p| {
-        let matching: Vec<(usize, &syn::Ident)> = def
-            .routes
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.path.value() == *p)
-            .map(|(i, r)| (i, &r.method))
-            .collect();
-        let allow = matching
-            .iter()
-            .map(|(_, m)| m.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let tests = matching.iter().map(|(i, m)| {
-            let body = &routes[*i];
-            quote!(if *__kiln_req.method() == ::kiln::__private::Method::#m {
-                return #body;
-            })
-        });
-        quote!(#p => { #(#tests)* #allow })
-    });
-    quote! {
-        let __kiln_allow: &'static str = match __kiln_req.uri().path() {
-            #(#arms)*
-            _ => "",
-        };
-        #fallback
     }
 }
 
@@ -315,7 +282,7 @@ impl<'a> App<'a> {
     }
 
     /// `new` takes the given singletons and builds the others from them.
-    fn new_fn(&self, errs: &mut Errors) -> TokenStream {
+    fn new_fn(&self, router: Option<&TokenStream>, errs: &mut Errors) -> TokenStream {
         let mut params = Vec::new();
         let mut lets = Vec::new();
         for (i, s) in self.def.singletons.iter().enumerate() {
@@ -334,18 +301,21 @@ impl<'a> App<'a> {
                         app: self,
                         members: &[],
                         anchors: Vec::new(),
+                        extracted: std::cell::Cell::new(0),
                     };
+                    let mut hoist = Vec::new();
                     let args: Vec<_> = it
                         .desc
                         .params
                         .iter()
-                        .map(|p| pipe.argument(At::Startup, it, p, None, errs, i))
+                        .map(|p| pipe.argument(At::Startup, it, p, None, errs, i, &mut hoist))
                         .collect();
                     lets.push(quote!(let #field: #ty = #path(#(#args),*);));
                 }
             }
         }
         let fields = self.def.singletons.iter().map(|s| &s.field);
+        let router = router.map(|r| quote!(__kiln_router: #r,));
         let vis = &self.def.vis;
         let accessors = self.def.singletons.iter().map(|s| {
             let (field, ty) = (&s.field, &s.ty);
@@ -358,7 +328,7 @@ impl<'a> App<'a> {
             #[allow(clippy::new_without_default)]
             #vis fn new( #(#params),* ) -> Self {
                 #(#lets)*
-                Self { #( #fields ),* }
+                Self { #( #fields, )* #router }
             }
         }
     }
@@ -382,12 +352,6 @@ impl<'a> App<'a> {
 
     fn route(&self, i: usize, order: &[usize], errs: &mut Errors) -> TokenStream {
         let route = &self.def.routes[i];
-        if route.path.value().contains('{') {
-            errs.push(
-                route.path.span(),
-                "path parameters are not supported yet; use a literal path".into(),
-            );
-        }
         let members = self.members(&route.with, errs);
         let Some(handler) = self.expect_kind(&route.handler, DescKind::Handler, errs) else {
             return TokenStream::new();
@@ -413,6 +377,7 @@ impl<'a> App<'a> {
             app: self,
             members,
             anchors: Vec::new(),
+            extracted: std::cell::Cell::new(0),
         };
         pipe.anchors = pipe.anchors(handler, order);
         pipe.emit(0, None, handler, order, errs)
@@ -426,6 +391,8 @@ struct Pipe<'p, 'a> {
     /// For each request-scoped provider, the member index before which it is
     /// built (its first use), or `None` when this route never needs it.
     anchors: Vec<Option<usize>>,
+    /// Numbers the locals that hold extracted values.
+    extracted: std::cell::Cell<usize>,
 }
 
 impl<'a> Pipe<'_, 'a> {
@@ -475,10 +442,11 @@ impl<'a> Pipe<'_, 'a> {
             .filter(|&&r| self.anchors[r] == Some(i))
             .map(|&r| {
                 let it = self.app.request[r];
-                let call = self.call(At::Pre(i), it, label, errs);
+                let mut hoist = Vec::new();
+                let call = self.call(At::Pre(i), it, label, errs, &mut hoist);
                 let local = format_ident!("__kiln_rs{}", r);
                 let value = unwrap_result(it.desc, call, label);
-                quote!(let mut #local = #value;)
+                quote!(#(#hoist)* let mut #local = #value;)
             })
             .collect();
         let Some(m) = self.members.get(i) else {
@@ -486,8 +454,9 @@ impl<'a> Pipe<'_, 'a> {
             // innermost post hook like any pre hook.
             let inner = match handler {
                 Some(h) => {
-                    let call = self.call(At::Pre(i), h, label, errs);
-                    quote!(::kiln::__private::IntoResponse::into_response(#call))
+                    let mut hoist = Vec::new();
+                    let call = self.call(At::Pre(i), h, label, errs, &mut hoist);
+                    quote!({ #(#hoist)* ::kiln::__private::IntoResponse::into_response(#call) })
                 }
                 None => quote! {
                     if __kiln_allow.is_empty() {
@@ -512,13 +481,14 @@ impl<'a> Pipe<'_, 'a> {
             _ => (Some(m.item), None),
         };
         let pre_stmt = pre.map(|it| {
-            let call = self.call(At::Pre(i), it, label, errs);
+            let mut hoist = Vec::new();
+            let call = self.call(At::Pre(i), it, label, errs, &mut hoist);
             let value = unwrap_result(it.desc, call, label);
             let out = format_ident!("__kiln_o{}", i);
             if output_key(it.desc).is_some() {
-                quote!(let mut #out = #value;)
+                quote!(#(#hoist)* let mut #out = #value;)
             } else {
-                quote!(#value;)
+                quote!(#(#hoist)* #value;)
             }
         });
         let Some(post) = post else {
@@ -529,29 +499,35 @@ impl<'a> Pipe<'_, 'a> {
         // of this block, and the post hook still runs.
         let l = syn::Lifetime::new(&format!("'__kiln_l{i}"), Span::call_site());
         let rest = self.emit(i + 1, Some(&l), handler, order, errs);
-        let call = self.call(At::Post(i), post, None, errs);
+        let mut hoist = Vec::new();
+        let call = self.call(At::Post(i), post, None, errs, &mut hoist);
         quote!({
             #(#built)*
             #pre_stmt
             let mut __kiln_res: ::kiln::__private::Response = #l: { #rest };
+            #(#hoist)*
             #call;
             __kiln_res
         })
     }
 
     /// The call of a hook, handler or constructor with every argument resolved.
+    /// Extractions are hoisted into `hoist` as `let` statements, so the
+    /// request can be lent mutably to a body extractor before the call
+    /// borrows it again.
     fn call(
         &self,
         at: At,
         it: Item,
         label: Option<&syn::Lifetime>,
         errs: &mut Errors,
+        hoist: &mut Vec<TokenStream>,
     ) -> TokenStream {
         let mut args: Vec<TokenStream> = it
             .desc
             .params
             .iter()
-            .map(|p| self.argument(at, it, p, label, errs, 0))
+            .map(|p| self.argument(at, it, p, label, errs, 0, hoist))
             .collect();
         if let Some(recv) = self.receiver(at, it, errs) {
             args.insert(0, recv);
@@ -605,7 +581,7 @@ impl<'a> Pipe<'_, 'a> {
 
     /// Resolves one parameter. `startup` is the index of the singleton being
     /// built, when `at` is `Startup`.
-    #[allow(clippy::too_many_lines)] // one match over every kind of source, easier to read whole
+    #[allow(clippy::too_many_lines, clippy::too_many_arguments)] // one match over every kind of source, easier to read whole
     fn argument(
         &self,
         at: At,
@@ -614,6 +590,7 @@ impl<'a> Pipe<'_, 'a> {
         label: Option<&syn::Lifetime>,
         errs: &mut Errors,
         startup: usize,
+        hoist: &mut Vec<TokenStream>,
     ) -> TokenStream {
         let k = key(&p.ty);
         let ty = p.ty.to_string().replace(' ', "");
@@ -660,6 +637,17 @@ impl<'a> Pipe<'_, 'a> {
         if k == "Request" {
             return by_ref(quote!(*__kiln_req), p.mode, &mut fail);
         }
+        if k == "Bump" {
+            if it.desc.is_async {
+                return fail(format!(
+                    "{who} is async and cannot take `&Bump`: the arena is not `Sync`, so holding it across an `.await` would make the request future `!Send`; make it a plain `fn`, or take the arena in a sync helper"
+                ));
+            }
+            return match p.mode {
+                Mode::Ref => quote!(&*__kiln_arena),
+                _ => fail(format!("{who} must take the arena as `&Bump`")),
+            };
+        }
         if k == "Response" {
             return match at {
                 At::Post(_) => by_ref(quote!(__kiln_res), p.mode, &mut fail),
@@ -698,7 +686,7 @@ impl<'a> Pipe<'_, 'a> {
                     "post hook of {who} cannot use fallible transient `{ty}`: a post hook cannot short-circuit"
                 ));
             }
-            let value = unwrap_result(t.desc, self.call(at, *t, label, errs), label);
+            let value = unwrap_result(t.desc, self.call(at, *t, label, errs, hoist), label);
             return match p.mode {
                 Mode::Val => value,
                 Mode::Ref => quote!(&#value),
@@ -737,10 +725,17 @@ impl<'a> Pipe<'_, 'a> {
             (Mode::Val, At::Pre(_)) => {
                 let span = Span::call_site().located_at(first_span(&p.ty));
                 let sc = short_circuit(label, &quote!(__kiln_r));
-                quote_spanned!(span=> match ::kiln::__private::FromRequest::from_request(&*__kiln_req) {
+                let n = self.extracted.get();
+                self.extracted.set(n + 1);
+                let local = format_ident!("__kiln_x{}", n);
+                // The call and its `.await` share the user's span, so an
+                // unsatisfied bound is reported once, at the parameter.
+                let extract = quote_spanned!(span=> ::kiln::__private::FromRequest::from_request(&mut *__kiln_req, &__kiln_cx).await);
+                hoist.push(quote!(let #local = match #extract {
                     ::core::result::Result::Ok(v) => v,
                     ::core::result::Result::Err(__kiln_r) => #sc,
-                })
+                };));
+                quote!(#local)
             }
             _ => fail(format!(
                 "{who} needs `&{ty}`, but nothing in this `chain!` provides `{ty}`; add a singleton of type `{ty}`, a `#[provider]` returning `{ty}`, or a middleware that returns `{ty}`"

@@ -31,8 +31,12 @@ pub(crate) struct Listed {
 
 pub(crate) struct Route {
     pub method: Ident,
+    /// The path as written (inside its scope), for spans.
     pub path: LitStr,
+    /// The full pattern: the scopes' prefixes and the path.
+    pub pattern: String,
     pub handler: Path,
+    /// The scopes' middleware, then the route's own.
     pub with: Vec<Listed>,
 }
 
@@ -103,6 +107,52 @@ fn section<T>(
     Ok(out)
 }
 
+/// An optional `with [mw, ..]` list.
+fn parse_with(input: ParseStream) -> syn::Result<Vec<Listed>> {
+    if input.peek(Ident) && input.fork().parse::<Ident>()? == "with" {
+        input.parse::<Ident>()?;
+        let inner;
+        bracketed!(inner in input);
+        return Ok(inner
+            .parse_terminated(Listed::parse, Token![,])?
+            .into_iter()
+            .collect());
+    }
+    Ok(Vec::new())
+}
+
+/// One entry of `routes`: a route, or `scope "/prefix" [with [..]] { routes }`
+/// flattened into routes.
+fn parse_routes(input: ParseStream) -> syn::Result<Vec<Route>> {
+    if !(input.peek(Ident) && input.fork().parse::<Ident>()? == "scope") {
+        return Ok(vec![input.parse()?]);
+    }
+    input.parse::<Ident>()?;
+    let prefix: LitStr = input.parse()?;
+    let p = prefix.value();
+    if !p.starts_with('/') || p.ends_with('/') {
+        return Err(syn::Error::new_spanned(
+            &prefix,
+            "a scope prefix must start with `/` and not end with `/`, like `\"/admin\"`",
+        ));
+    }
+    let with = parse_with(input)?;
+    let nested = section(input, parse_routes)?;
+    Ok(nested
+        .into_iter()
+        .flatten()
+        .map(|mut r| {
+            r.pattern = if r.pattern == "/" {
+                p.clone()
+            } else {
+                format!("{p}{}", r.pattern)
+            };
+            r.with.splice(0..0, with.iter().cloned());
+            r
+        })
+        .collect())
+}
+
 const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
 impl Parse for Route {
@@ -126,18 +176,10 @@ impl Parse for Route {
         }
         input.parse::<Token![=>]>()?;
         let handler: Path = input.parse()?;
-        let mut with = Vec::new();
-        if input.peek(Ident) && input.fork().parse::<Ident>()? == "with" {
-            input.parse::<Ident>()?;
-            let inner;
-            bracketed!(inner in input);
-            with = inner
-                .parse_terminated(Listed::parse, Token![,])?
-                .into_iter()
-                .collect();
-        }
+        let with = parse_with(input)?;
         Ok(Route {
             method,
+            pattern: path.value(),
             path,
             handler,
             with,
@@ -190,7 +232,12 @@ impl Parse for ChainDef {
                 "request" => def.request = section(input, Path::parse)?,
                 "transient" => def.transient = section(input, Path::parse)?,
                 "middleware" => def.middleware = section(input, Listed::parse)?,
-                "routes" => def.routes = section(input, Route::parse)?,
+                "routes" => {
+                    def.routes = section(input, parse_routes)?
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                }
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &key,

@@ -10,6 +10,8 @@ mod path;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use http::{HeaderMap, Method, StatusCode, Uri};
 
@@ -81,6 +83,11 @@ impl<'a> RequestCx<'a> {
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither provided by this `chain!` nor an extractor",
+    label = "not injectable and not an extractor",
+    note = "take `&{Self}` and register a singleton or a middleware that returns `{Self}`, or implement `kiln::FromRequestParts` (or `kiln::FromRequest`) for it"
+)]
 pub trait FromRequestParts: Sized + Send {
     /// The response sent when extraction fails.
     type Rejection: IntoResponse + Send;
@@ -93,11 +100,18 @@ pub trait FromRequestParts: Sized + Send {
 }
 
 /// A value a handler takes by value, built from the request, possibly by
-/// reading its body ([`Json`](crate::Json), [`Form`](crate::Form), `Bytes`, ...).
+/// reading its body (`Json<T>`, `Bytes`, ...).
 ///
 /// A by-value parameter that the `chain!` does not provide is extracted
 /// through this trait. Only one parameter per handler may consume the body;
 /// a second one sees it already taken.
+///
+/// Every [`FromRequestParts`] is a `FromRequest` whose [`Extracting`] is
+/// ready at once (no allocation). An extractor that must wait (for the body)
+/// returns [`Extracting::future`], which boxes its future: one allocation,
+/// next to the body buffer it reads anyway. Returning a concrete type (not an
+/// `impl Future`) is what lets generated code extract into a local before it
+/// knows the local's type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is neither provided by this `chain!` nor an extractor",
     label = "not injectable and not an extractor",
@@ -108,21 +122,56 @@ pub trait FromRequest: Sized + Send {
     type Rejection: IntoResponse + Send;
 
     /// Builds the value, or returns the response to send instead.
-    fn from_request(
-        req: &mut Request,
-        cx: &RequestCx<'_>,
-    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send;
+    fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self>;
 }
 
 impl<T: FromRequestParts> FromRequest for T {
     type Rejection = T::Rejection;
 
     #[inline]
-    fn from_request(
-        req: &mut Request,
-        cx: &RequestCx<'_>,
-    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
-        std::future::ready(T::from_request_parts(req, cx))
+    fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
+        Extracting::ready(T::from_request_parts(req, cx))
+    }
+}
+
+type Extracted<T> = Result<T, <T as FromRequest>::Rejection>;
+
+/// The future of a [`FromRequest`] extraction: a result ready at once, or a
+/// boxed future.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Extracting<'a, T: FromRequest>(State<'a, T>);
+
+enum State<'a, T: FromRequest> {
+    Ready(Option<Extracted<T>>),
+    Waiting(Pin<Box<dyn Future<Output = Extracted<T>> + Send + 'a>>),
+}
+
+impl<'a, T: FromRequest> Extracting<'a, T> {
+    /// An extraction that is already done.
+    #[inline]
+    pub fn ready(result: Extracted<T>) -> Self {
+        Extracting(State::Ready(Some(result)))
+    }
+
+    /// An extraction that has to wait, e.g. for the body.
+    pub fn future(fut: impl Future<Output = Extracted<T>> + Send + 'a) -> Self {
+        Extracting(State::Waiting(Box::pin(fut)))
+    }
+}
+
+// Nothing is ever pinned in place: a ready result is moved out, a waiting
+// future is pinned in its box.
+impl<T: FromRequest> Unpin for Extracting<'_, T> {}
+
+impl<T: FromRequest> Future for Extracting<'_, T> {
+    type Output = Extracted<T>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Extracted<T>> {
+        match &mut self.get_mut().0 {
+            State::Ready(r) => Poll::Ready(r.take().expect("`Extracting` polled after completion")),
+            State::Waiting(f) => f.as_mut().poll(cx),
+        }
     }
 }
 

@@ -1,0 +1,18 @@
+use kiln::prelude::*;
+
+#[handler]
+fn a() -> &'static str {
+    "a"
+}
+
+#[handler]
+fn b() -> &'static str {
+    "b"
+}
+
+chain! {
+    struct App;
+    routes { GET "/x" => a, GET "/x" => b }
+}
+
+fn main() {}
