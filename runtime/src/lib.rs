@@ -42,21 +42,32 @@ mod conn;
 mod extract;
 mod response;
 mod routing;
+mod serve;
 mod test_client;
+mod tower;
 
 use std::future::Future;
 
+pub use self::tower::{IntoService, Layered};
 pub use body::{Body, BoxError, CollectError};
 pub use bumpalo::Bump;
 pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};
+pub use extract::{BodyRejection, Form, Header, HeaderRejection, TypedHeader};
 pub use extract::{
     Extracting, FromRequest, FromRequestParts, Path, PathRejection, PeerAddr, Query, RawQuery,
     RequestCx,
 };
 pub use http;
+pub use response::Redirect;
 pub use response::{IntoResponse, Json};
 pub use routing::{MAX_PARAMS, PathParams, RoutePattern};
+pub use serve::{Config as ServeConfig, Server, serve};
 pub use test_client::{TestClient, TestRequest, TestResponse};
+#[cfg(feature = "jemalloc")]
+/// jemalloc as a global allocator (feature `jemalloc`). A library never
+/// picks the allocator for its users: opt in with one line in your binary,
+/// `#[global_allocator] static GLOBAL: kiln::Jemalloc = kiln::Jemalloc;`.
+pub use tikv_jemallocator::Jemalloc;
 
 /// Declares an app: singletons, middleware and routes, compiled into one
 /// pipeline per route. See the crate docs for an example.
@@ -89,6 +100,15 @@ pub trait App: Send + Sync + 'static {
         req: Request,
         conn: &'a mut Conn,
     ) -> impl Future<Output = Response> + Send + 'a;
+
+    /// This app as a [`tower::Service`](::tower::Service), e.g. to mount it in
+    /// an axum router; see [`IntoService`].
+    fn into_service(self) -> IntoService<Self>
+    where
+        Self: Sized,
+    {
+        IntoService::new(self)
+    }
 }
 
 /// Metadata every middleware declared with [`middleware`] carries.
@@ -99,6 +119,11 @@ pub trait Middleware {
     const PRIORITY: i32;
 }
 
+/// Typed headers for [`Header`]: `Header<UserAgent>`, `Header<Bearer>`, ...
+pub mod headers {
+    pub use crate::extract::{Bearer, ContentLength, ContentType, UserAgent};
+}
+
 /// The common imports.
 pub mod prelude {
     pub use crate::http::{Method, StatusCode};
@@ -106,6 +131,7 @@ pub mod prelude {
         Body, FromRequest, FromRequestParts, IntoResponse, Json, Path, PeerAddr, Query, Request,
         Response, RoutePattern, TestClient, chain, handler, middleware, provider,
     };
+    pub use crate::{Form, Header, Redirect};
 }
 
 #[doc(hidden)]

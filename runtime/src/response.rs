@@ -1,6 +1,6 @@
 //! Turning handler and middleware results into responses.
 
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
 
 use crate::{Body, Response};
 
@@ -118,6 +118,134 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
                 "response serialization failed",
             )
                 .into_response(),
+        }
+    }
+}
+
+impl IntoResponse for Body {
+    /// A response with this body and no headers: set a `Content-Type` with a
+    /// header tuple, e.g. `([(CONTENT_TYPE, "text/event-stream")], body)`.
+    fn into_response(self) -> Response {
+        Response::new(self)
+    }
+}
+
+/// Applies header pairs to a response; `None` when a name or value is invalid.
+fn with_headers<K, V, const N: usize>(mut res: Response, headers: [(K, V); N]) -> Option<Response>
+where
+    K: TryInto<HeaderName>,
+    V: TryInto<HeaderValue>,
+{
+    for (name, value) in headers {
+        res.headers_mut()
+            .insert(name.try_into().ok()?, value.try_into().ok()?);
+    }
+    Some(res)
+}
+
+fn invalid_header() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "invalid response header").into_response()
+}
+
+/// Headers and a body: `([(header::CACHE_CONTROL, "no-store")], "text")`.
+///
+/// Names and values may be typed (`HeaderName`, `HeaderValue`) or strings; a
+/// string that is not a valid header turns the response into a `500`. Each
+/// pair replaces a header of the same name that `T` set.
+///
+/// ```
+/// use kiln::{IntoResponse, http::{StatusCode, header}};
+/// let res = (StatusCode::CREATED, [(header::LOCATION, "/todos/7")], "made").into_response();
+/// assert_eq!(res.status(), StatusCode::CREATED);
+/// assert_eq!(res.headers()["location"], "/todos/7");
+/// let res = ([("x-one", "1"), ("x-two", "2")], "ok").into_response();
+/// assert_eq!(res.headers()["x-two"], "2");
+/// ```
+impl<K, V, T, const N: usize> IntoResponse for ([(K, V); N], T)
+where
+    K: TryInto<HeaderName>,
+    V: TryInto<HeaderValue>,
+    T: IntoResponse,
+{
+    fn into_response(self) -> Response {
+        with_headers(self.1.into_response(), self.0).unwrap_or_else(invalid_header)
+    }
+}
+
+/// A status, headers and a body.
+impl<K, V, T, const N: usize> IntoResponse for (StatusCode, [(K, V); N], T)
+where
+    K: TryInto<HeaderName>,
+    V: TryInto<HeaderValue>,
+    T: IntoResponse,
+{
+    fn into_response(self) -> Response {
+        match with_headers(self.2.into_response(), self.1) {
+            Some(mut res) => {
+                *res.status_mut() = self.0;
+                res
+            }
+            None => invalid_header(),
+        }
+    }
+}
+
+/// A redirect: a 3xx status with a `Location` header and no body.
+///
+/// ```
+/// use kiln::{IntoResponse, Redirect, http::StatusCode};
+/// let res = Redirect::see_other("/todos/7").into_response();
+/// assert_eq!(res.status(), StatusCode::SEE_OTHER);
+/// assert_eq!(res.headers()["location"], "/todos/7");
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a redirect does nothing unless returned as a response"]
+pub struct Redirect {
+    status: StatusCode,
+    /// `None` when the target is not a valid header value.
+    location: Option<HeaderValue>,
+}
+
+impl Redirect {
+    fn new(status: StatusCode, to: &str) -> Self {
+        Redirect {
+            status,
+            location: HeaderValue::try_from(to).ok(),
+        }
+    }
+
+    /// `303 See Other`: the client follows with a `GET` (after a form `POST`, say).
+    pub fn see_other(to: &str) -> Self {
+        Redirect::new(StatusCode::SEE_OTHER, to)
+    }
+
+    /// `307 Temporary Redirect`: the client repeats the same method and body.
+    pub fn temporary(to: &str) -> Self {
+        Redirect::new(StatusCode::TEMPORARY_REDIRECT, to)
+    }
+
+    /// `308 Permanent Redirect`: like `temporary`, and clients may remember it.
+    pub fn permanent(to: &str) -> Self {
+        Redirect::new(StatusCode::PERMANENT_REDIRECT, to)
+    }
+
+    /// The status it answers with.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for Redirect {
+    /// An invalid target (a control character, say) is a `500`.
+    fn into_response(self) -> Response {
+        match self.location {
+            Some(location) => {
+                let mut res = self.status.into_response();
+                res.headers_mut().insert(header::LOCATION, location);
+                res
+            }
+            None => (StatusCode::INTERNAL_SERVER_ERROR, "invalid redirect target").into_response(),
         }
     }
 }

@@ -5,6 +5,8 @@
 //! may consume the body (asynchronous). Every `FromRequestParts` is a
 //! `FromRequest`, and generated code only ever calls `FromRequest`.
 
+mod body;
+mod header;
 mod path;
 
 use std::convert::Infallible;
@@ -19,6 +21,10 @@ use crate::conn::ConnInfo;
 use crate::routing::{PathParams, RoutePattern};
 use crate::{IntoResponse, Request};
 
+pub use body::{BodyRejection, Form};
+pub use header::{
+    Bearer, ContentLength, ContentType, Header, HeaderRejection, TypedHeader, UserAgent,
+};
 pub use path::{Path, PathRejection};
 
 /// What an extractor can see besides the request: the connection, the matched

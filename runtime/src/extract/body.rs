@@ -1,0 +1,351 @@
+//! Body extractors: [`Bytes`], [`String`], [`Json`], [`Form`] and [`Body`]
+//! itself (the stream, unread).
+//!
+//! Each takes the request body (a second body extractor in the same handler
+//! sees it empty) and reads at most [`ConnInfo::body_limit`](crate::ConnInfo::body_limit)
+//! bytes. Failures are [`BodyRejection`]s: `413` past the limit, `415` for a
+//! wrong `Content-Type`, `400` for unreadable or malformed bodies, `422` for
+//! well-formed bodies that do not fit the target type.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::{Extracting, FromRequest, RequestCx};
+use crate::{Body, CollectError, IntoResponse, Json, Request, Response};
+
+/// Why a body extractor failed; the response is `status` with `message` as
+/// plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyRejection {
+    status: StatusCode,
+    message: String,
+}
+
+impl BodyRejection {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        BodyRejection {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// The status of the response: 400, 413, 415 or 422.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What went wrong, as sent to the client.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for BodyRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for BodyRejection {}
+
+impl IntoResponse for BodyRejection {
+    fn into_response(self) -> Response {
+        (self.status, self.message).into_response()
+    }
+}
+
+fn collect_failed(e: CollectError) -> BodyRejection {
+    match e {
+        CollectError::TooLarge { limit } => too_large(limit),
+        // The server's raw-stream limit (`http_body_util::Limited`) trips
+        // before the extractor's own count when both are the same.
+        CollectError::Read(e) if e.is::<http_body_util::LengthLimitError>() => {
+            BodyRejection::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+        }
+        CollectError::Read(e) => BodyRejection::new(
+            StatusCode::BAD_REQUEST,
+            format!("failed to read the request body: {e}"),
+        ),
+    }
+}
+
+fn too_large(limit: usize) -> BodyRejection {
+    BodyRejection::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body larger than {limit} bytes"),
+    )
+}
+
+/// Takes the body, reads it within the limit and hands the bytes to `parse`.
+///
+/// A body already in memory (tests, `TestClient`) is read without boxing a
+/// future; a stream from a connection is awaited in a boxed future.
+fn read_then<'a, T>(
+    req: &'a mut Request,
+    cx: &RequestCx<'_>,
+    parse: impl FnOnce(Bytes) -> Result<T, BodyRejection> + Send + 'a,
+) -> Extracting<'a, T>
+where
+    T: FromRequest<Rejection = BodyRejection>,
+{
+    let body = std::mem::take(req.body_mut());
+    let limit = cx.conn().body_limit;
+    if !body.is_stream() {
+        // `collect` of an in-memory body never waits: poll it once.
+        let mut fut = pin!(body.collect(limit));
+        let result = match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(r) => r.map_err(collect_failed).and_then(parse),
+            Poll::Pending => Err(BodyRejection::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "in-memory body not ready",
+            )),
+        };
+        return Extracting::ready(result);
+    }
+    Extracting::future(async move { parse(body.collect(limit).await.map_err(collect_failed)?) })
+}
+
+/// The media type of the request without parameters, lowercased by the caller's comparison.
+fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(ct.split(';').next().unwrap_or("").trim())
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    media_type(headers).is_some_and(|m| {
+        m.eq_ignore_ascii_case("application/json")
+            || (m.len() > "application/+json".len()
+                && m[..12].eq_ignore_ascii_case("application/")
+                && m[m.len() - 5..].eq_ignore_ascii_case("+json"))
+    })
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    media_type(headers).is_some_and(|m| m.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+fn unsupported(expected: &str, headers: &HeaderMap) -> BodyRejection {
+    let got = headers
+        .get(header::CONTENT_TYPE)
+        .map_or("none", |v| v.to_str().unwrap_or("(not text)"));
+    BodyRejection::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("expected `content-type: {expected}`, got {got}"),
+    )
+}
+
+/// The whole body as bytes (no `Content-Type` required).
+///
+/// ```
+/// # use kiln::{FromRequest, RequestCx, TestClient, ConnInfo, PathParams};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut req = TestClient::new(()).post("/").body("abc").build();
+/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let bytes = bytes::Bytes::from_request(&mut req, &cx).await.unwrap();
+/// assert_eq!(bytes, "abc");
+/// # });
+/// ```
+impl FromRequest for Bytes {
+    type Rejection = BodyRejection;
+
+    fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
+        read_then(req, cx, Ok)
+    }
+}
+
+/// The whole body as UTF-8 text; `400` when it is not UTF-8.
+impl FromRequest for String {
+    type Rejection = BodyRejection;
+
+    fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
+        read_then(req, cx, |bytes| {
+            String::from_utf8(bytes.into()).map_err(|e| {
+                BodyRejection::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("request body is not UTF-8: {}", e.utf8_error()),
+                )
+            })
+        })
+    }
+}
+
+/// The body stream itself, unread, for handlers that process large bodies
+/// chunk by chunk. The server's body limit still applies to the stream: it
+/// fails once more than the limit has arrived.
+///
+/// ```
+/// # use kiln::{Body, FromRequest, RequestCx, TestClient, ConnInfo, PathParams};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut req = TestClient::new(()).post("/").body("streamed").build();
+/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let body = Body::from_request(&mut req, &cx).await.unwrap();
+/// assert_eq!(body.collect(1024).await.unwrap(), "streamed");
+/// # });
+/// ```
+impl FromRequest for Body {
+    type Rejection = std::convert::Infallible;
+
+    fn from_request<'a>(req: &'a mut Request, _: &'a RequestCx<'a>) -> Extracting<'a, Self> {
+        Extracting::ready(Ok(std::mem::take(req.body_mut())))
+    }
+}
+
+/// The body parsed as JSON. Requires `Content-Type: application/json` (or
+/// `application/*+json`).
+///
+/// | failure | status |
+/// |---|---|
+/// | other or missing content type | 415 |
+/// | body over the limit | 413 |
+/// | not JSON (syntax, truncated) | 400 |
+/// | JSON of the wrong shape (missing field, wrong type) | 422 |
+///
+/// The message says where and why, as serde_json does:
+/// `invalid JSON: expected value at line 1 column 9`.
+///
+/// ```
+/// # use kiln::{FromRequest, Json, RequestCx, TestClient, ConnInfo, PathParams, http::StatusCode};
+/// #[derive(serde::Deserialize)]
+/// struct Todo { title: String }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let client = TestClient::new(());
+/// let mut req = client.post("/").header("content-type", "application/json")
+///     .body(r#"{"title":"write docs"}"#).build();
+/// let Json(todo) = Json::<Todo>::from_request(&mut req, &cx).await.unwrap();
+/// assert_eq!(todo.title, "write docs");
+///
+/// let mut req = client.post("/").header("content-type", "application/json")
+///     .body(r#"{"title":1}"#).build();
+/// let err = Json::<Todo>::from_request(&mut req, &cx).await.err().unwrap();
+/// assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+/// # });
+/// ```
+impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
+    type Rejection = BodyRejection;
+
+    fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
+        if !is_json(req.headers()) {
+            return Extracting::ready(Err(unsupported("application/json", req.headers())));
+        }
+        read_then(req, cx, |bytes| {
+            serde_json::from_slice(&bytes)
+                .map(Json)
+                .map_err(|e| json_failed(&e))
+        })
+    }
+}
+
+fn json_failed(e: &serde_json::Error) -> BodyRejection {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => BodyRejection::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("JSON does not match the expected shape: {e}"),
+        ),
+        Category::Syntax | Category::Eof | Category::Io => {
+            BodyRejection::new(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}"))
+        }
+    }
+}
+
+/// A URL-encoded form body (`Content-Type: application/x-www-form-urlencoded`)
+/// deserialized into `T`; as a response, `T` serialized the same way.
+///
+/// `415` for another content type, `413` over the limit, `422` when the form
+/// does not fit `T` (a missing field, a value that does not parse).
+///
+/// ```
+/// # use kiln::{FromRequest, Form, RequestCx, TestClient, ConnInfo, PathParams};
+/// #[derive(serde::Deserialize)]
+/// struct Login { user: String, remember: bool }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let mut req = TestClient::new(()).post("/")
+///     .header("content-type", "application/x-www-form-urlencoded")
+///     .body("user=ada&remember=true").build();
+/// let Form(login) = Form::<Login>::from_request(&mut req, &cx).await.unwrap();
+/// assert!(login.remember && login.user == "ada");
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned + Send + 'static> FromRequest for Form<T> {
+    type Rejection = BodyRejection;
+
+    fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
+        if !is_form(req.headers()) {
+            return Extracting::ready(Err(unsupported(
+                "application/x-www-form-urlencoded",
+                req.headers(),
+            )));
+        }
+        read_then(req, cx, |bytes| {
+            serde_urlencoded::from_bytes(&bytes).map(Form).map_err(|e| {
+                BodyRejection::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("invalid form data: {e}"),
+                )
+            })
+        })
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for Form<T> {
+    fn into_response(self) -> Response {
+        match serde_urlencoded::to_string(&self.0) {
+            Ok(s) => {
+                let mut res = Response::new(Body::from(s));
+                res.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+                res
+            }
+            Err(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "response serialization failed",
+            )
+                .into_response(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(ct: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json(&headers("application/json")));
+        assert!(is_json(&headers("Application/JSON; charset=utf-8")));
+        assert!(is_json(&headers("application/problem+json")));
+        assert!(!is_json(&headers("application/+json")));
+        assert!(!is_json(&headers("text/json")));
+        assert!(!is_json(&headers("application/jsonx")));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn form_content_type() {
+        assert!(is_form(&headers(
+            "application/x-www-form-urlencoded; charset=utf-8"
+        )));
+        assert!(!is_form(&headers("multipart/form-data")));
+    }
+}

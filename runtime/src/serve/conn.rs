@@ -1,0 +1,157 @@
+//! One connection: turns hyper's requests into kiln requests, runs the app
+//! with the connection's [`Conn`], and turns a panic into a `500`.
+//!
+//! Per request this costs no allocation of its own: a request without a body
+//! gets [`Body::empty`] (the stream is only boxed when there is one), the
+//! connection's `Conn` is taken out of its slot and put back, and the future
+//! holds one clone of the *connection's* `Arc` (hyper needs a `'static`
+//! future; the app's own `Arc` is cloned once per connection, so requests on
+//! different cores never contend for one reference count).
+
+use std::any::Any;
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use http::{HeaderMap, StatusCode, header};
+use http_body::Body as _;
+use http_body_util::Limited;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto;
+
+use crate::{App, Body, Conn, ConnInfo, IntoResponse, Request, Response};
+
+/// What every connection of one server shares: the app and the protocol
+/// settings.
+pub(super) struct Shared<A> {
+    pub(super) app: A,
+    pub(super) builder: auto::Builder<TokioExecutor>,
+}
+
+/// One connection's state, shared by its requests.
+///
+/// HTTP/1.1 runs one request at a time, so its requests all use the one
+/// `Conn` kept in `spare` (and its arena's memory is reused). HTTP/2 runs
+/// streams concurrently: a stream that finds the slot empty, because another
+/// stream holds the `Conn`, gets a fresh one (free until its arena is used),
+/// and whichever finishes first puts its `Conn` back.
+pub(super) struct ConnState<A> {
+    shared: Arc<Shared<A>>,
+    info: ConnInfo,
+    spare: Mutex<Option<Conn>>,
+}
+
+impl<A: App> ConnState<A> {
+    pub(super) fn new(shared: Arc<Shared<A>>, info: ConnInfo) -> Self {
+        ConnState {
+            shared,
+            info,
+            spare: Mutex::new(Some(Conn::new(info))),
+        }
+    }
+
+    fn take(&self) -> Conn {
+        self.spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| Conn::new(self.info))
+    }
+
+    fn give_back(&self, mut conn: Conn) {
+        conn.reset();
+        let mut slot = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(conn);
+        }
+    }
+}
+
+/// Serves one request: the hyper service of a connection calls this.
+pub(super) async fn respond<A: App>(
+    state: Arc<ConnState<A>>,
+    req: http::Request<Incoming>,
+) -> Result<Response, Infallible> {
+    let limit = state.info.body_limit;
+    let (parts, incoming) = req.into_parts();
+    if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
+        return Ok(too_large(limit));
+    }
+    let body = if incoming.is_end_stream() {
+        Body::empty()
+    } else {
+        Body::wrap(Limited::new(incoming, limit))
+    };
+    let req = Request::from_parts(parts, body);
+    let mut conn = state.take();
+    let res = CatchUnwind {
+        inner: state.shared.app.handle(req, &mut conn),
+    }
+    .await;
+    state.give_back(conn);
+    Ok(res.unwrap_or_else(|panic| {
+        tracing::error!(
+            peer = ?state.info.peer,
+            panic = panic_message(&*panic),
+            "request handler panicked; answering 500"
+        );
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    }))
+}
+
+/// The `Content-Length` of a request, if it has a valid one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn too_large(limit: usize) -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body larger than {limit} bytes"),
+    )
+        .into_response()
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    if let Some(s) = panic.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s
+    } else {
+        "(non-string panic payload)"
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Polls a future, catching a panic as `Err(payload)`.
+    ///
+    /// The future is never polled again after it panicked (the `Err` ends it),
+    /// and the app is only borrowed: what it shares between requests is up to
+    /// its own synchronization, as with a panic in any other server.
+    struct CatchUnwind<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.project().inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Serving an [`App`] over HTTP/1.1 and HTTP/2 with hyper.
+//!
+//! [`serve`] returns a [`Server`]; [`Server::bind`] listens on an address and
+//! [`Server::listen`] on a listener you opened (port 0 in tests). Both run
+//! until the shutdown signal (SIGINT or SIGTERM unless
+//! [`Server::with_shutdown`] gives another), then stop accepting, let
+//! in-flight requests finish for at most [`Config::drain_timeout`], and return.
+//!
+//! Each connection runs on its own tokio task and keeps one [`Conn`](crate::Conn)
+//! (its facts and its arena, reset after every request); HTTP/1.1 and HTTP/2
+//! (with TLS-less prior knowledge, "h2c") are told apart by the connection
+//! preface. A panic in a handler or middleware is caught, logged and answered
+//! with `500`; the connection and the server keep serving. Connection errors
+//! (a client that disconnects, times out or sends garbage) are logged with
+//! `tracing` at `debug` and never stop the server.
+//!
+//! ```no_run
+//! use kiln::{App, Conn, IntoResponse, Request, Response};
+//!
+//! struct Hello;
+//! impl App for Hello {
+//!     async fn handle(&self, _req: Request, _conn: &mut Conn) -> Response {
+//!         "hello".into_response()
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     kiln::serve(Hello).bind("127.0.0.1:8080").await
+//! }
+//! ```
+
+mod config;
+mod conn;
+mod shutdown;
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::{App, ConnInfo};
+
+pub use config::Config;
+use conn::{ConnState, Shared};
+
+/// Starts building a server for `app`; finish with [`Server::bind`] or
+/// [`Server::listen`].
+pub fn serve<A: App>(app: A) -> Server<A> {
+    Server {
+        app,
+        config: Config::default(),
+        shutdown: None,
+    }
+}
+
+type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A server for one app, built by [`serve`].
+#[must_use = "a server does nothing until `.bind(addr).await` or `.listen(listener).await`"]
+pub struct Server<A> {
+    app: A,
+    config: Config,
+    shutdown: Option<ShutdownSignal>,
+}
+
+impl<A> std::fmt::Debug for Server<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .field("custom_shutdown", &self.shutdown.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: App> Server<A> {
+    /// Replaces the limits and timeouts (see [`Config`] for the defaults).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Shuts down when `signal` resolves instead of on SIGINT/SIGTERM.
+    ///
+    /// ```no_run
+    /// # use kiln::{App, Conn, Request, Response, IntoResponse};
+    /// # struct Hello;
+    /// # impl App for Hello {
+    /// #     async fn handle(&self, _: Request, _: &mut Conn) -> Response { "hi".into_response() }
+    /// # }
+    /// # async fn run() -> std::io::Result<()> {
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let server = tokio::spawn(
+    ///     kiln::serve(Hello).with_shutdown(async { stopped.await.ok(); }).listen(listener),
+    /// );
+    /// // ... send requests ...
+    /// stop.send(()).ok();
+    /// server.await.unwrap()
+    /// # }
+    /// ```
+    pub fn with_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.shutdown = Some(Box::pin(signal));
+        self
+    }
+
+    /// Listens on `addr` and serves until shut down.
+    ///
+    /// # Errors
+    /// When the address cannot be bound. Errors on single connections are
+    /// logged, not returned.
+    pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let listener = TcpListener::bind(addr).await?;
+        self.listen(listener).await
+    }
+
+    /// Serves connections accepted from `listener` until shut down, then
+    /// drains them (see the module docs).
+    ///
+    /// # Errors
+    /// Never at present: failed accepts (out of file descriptors, say) are
+    /// logged and retried. The `Result` leaves room for fatal listener errors.
+    pub async fn listen(self, listener: TcpListener) -> io::Result<()> {
+        let Server {
+            app,
+            config,
+            shutdown,
+        } = self;
+        let local = listener.local_addr().ok();
+        let shared = Arc::new(Shared {
+            app,
+            builder: builder(&config),
+        });
+        let slots = Arc::new(Semaphore::new(config.max_connections));
+        let graceful = GracefulShutdown::new();
+        let mut tasks = JoinSet::new();
+        let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown::signal()));
+        tracing::info!(addr = ?local, "kiln listening");
+
+        loop {
+            let (permit, accepted) = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                permit = Arc::clone(&slots).acquire_owned() => {
+                    let Ok(permit) = permit else { break };
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => break,
+                        accepted = listener.accept() => (permit, accepted),
+                    }
+                }
+            };
+            // Reap finished connection tasks so the set stays small.
+            while tasks.try_join_next().is_some() {}
+            let (stream, peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
+            };
+            let info = ConnInfo {
+                peer: Some(peer),
+                local,
+                body_limit: config.body_limit,
+            };
+            let shared = Arc::clone(&shared);
+            let watcher = graceful.watcher();
+            tasks.spawn(async move {
+                let _permit = permit;
+                serve_connection(shared, stream, info, watcher).await;
+            });
+        }
+
+        drop(listener);
+        shutdown::drain(graceful, tasks, config.drain_timeout).await;
+        tracing::info!(addr = ?local, "kiln stopped");
+        Ok(())
+    }
+}
+
+/// The protocol settings every connection shares.
+fn builder(config: &Config) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .keep_alive(config.keep_alive)
+        .max_buf_size(config.max_header_size);
+    let mut h2 = builder.http2();
+    h2.timer(TokioTimer::new())
+        .max_concurrent_streams(config.http2_max_concurrent_streams)
+        .max_header_list_size(u32::try_from(config.max_header_size).unwrap_or(u32::MAX))
+        .keep_alive_interval(config.http2_keep_alive_interval);
+    if let Some(interval) = config.http2_keep_alive_interval {
+        h2.keep_alive_timeout(interval);
+    }
+    builder
+}
+
+async fn serve_connection<A: App>(
+    shared: Arc<Shared<A>>,
+    stream: TcpStream,
+    info: ConnInfo,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    // Responses are written whole; do not wait for more bytes to fill a segment.
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(peer = ?info.peer, error = %e, "cannot set TCP_NODELAY");
+    }
+    let state = Arc::new(ConnState::new(Arc::clone(&shared), info));
+    let service = hyper::service::service_fn(move |req| conn::respond(Arc::clone(&state), req));
+    let connection = shared
+        .builder
+        .serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(connection).await {
+        log_connection_error(info.peer, &*e);
+    }
+}
+
+/// Client-side failures are routine (resets, timeouts, garbage) and logged
+/// at `debug`; anything else at `warn`.
+fn log_connection_error(
+    peer: Option<std::net::SocketAddr>,
+    e: &(dyn std::error::Error + Send + Sync + 'static),
+) {
+    let routine = if let Some(h) = e.downcast_ref::<hyper::Error>() {
+        h.is_timeout()
+            || h.is_parse()
+            || h.is_parse_too_large()
+            || h.is_incomplete_message()
+            || h.is_closed()
+            || h.is_canceled()
+            || std::error::Error::source(h)
+                .and_then(|s| s.downcast_ref::<io::Error>())
+                .is_some_and(is_client_io_error)
+    } else {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(is_client_io_error)
+    };
+    if routine {
+        tracing::debug!(?peer, error = %e, "connection error");
+    } else {
+        tracing::warn!(?peer, error = %e, "connection error");
+    }
+}
+
+fn is_client_io_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::TimedOut
+    )
+}
+
+/// Accept errors are per connection (the client gave up) or resource
+/// exhaustion (out of file descriptors): log, and back off briefly on the latter.
+async fn accept_failed(e: &io::Error) {
+    if is_client_io_error(e) {
+        tracing::debug!(error = %e, "accept failed");
+    } else {
+        tracing::warn!(error = %e, "accept failed; retrying in 50 ms");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
