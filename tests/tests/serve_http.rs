@@ -6,8 +6,10 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kiln::{App, Conn, FromRequest, IntoResponse, PathParams, Request, RequestCx, Response, ServeConfig};
 use kiln::http::StatusCode;
+use kiln::{
+    App, Conn, FromRequest, IntoResponse, PathParams, Request, RequestCx, Response, ServeConfig,
+};
 use support::{H1, H2, get, once, post, raw, start, status_line};
 use tokio::net::TcpStream;
 
@@ -20,7 +22,11 @@ impl App for Probe {
             // The client's port: equal on two requests means one connection.
             "/peer" => conn.info().peer.unwrap().port().to_string().into_response(),
             "/slow" => {
-                let ms = req.uri().query().and_then(|q| q.parse().ok()).unwrap_or(200);
+                let ms = req
+                    .uri()
+                    .query()
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(200);
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 "done".into_response()
             }
@@ -51,7 +57,10 @@ async fn keep_alive_reuses_the_connection() {
     let second = conn.get("/peer").await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(second.status, StatusCode::OK);
-    assert_eq!(first.body, second.body, "both requests arrive on one connection");
+    assert_eq!(
+        first.body, second.body,
+        "both requests arrive on one connection"
+    );
     // One arena per connection: empty on the first request, then its chunk is
     // kept (reset, not freed) and reused by every later request.
     let a = conn.get("/arena").await.body;
@@ -99,7 +108,11 @@ async fn fifty_concurrent_requests() {
         assert_eq!((got.status, got.body.as_str()), (StatusCode::OK, "done"));
     }
     // Served concurrently, not one after the other (50 x 100 ms).
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     server.stop().await;
 }
 
@@ -108,7 +121,10 @@ async fn handler_panic_is_a_500_and_the_connection_keeps_serving() {
     let server = start(Probe, fast()).await;
     let mut conn = H1::connect(server.addr).await;
     let before = conn.get("/peer").await.body;
-    assert_eq!(conn.get("/panic").await.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        conn.get("/panic").await.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     let after = conn.get("/peer").await;
     assert_eq!(after.status, StatusCode::OK);
     assert_eq!(after.body, before, "same connection after the panic");
@@ -167,7 +183,11 @@ async fn oversized_bodies_are_a_413() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_client_hits_the_header_timeout() {
-    let server = start(Probe, fast().header_read_timeout(Duration::from_millis(300))).await;
+    let server = start(
+        Probe,
+        fast().header_read_timeout(Duration::from_millis(300)),
+    )
+    .await;
     let mut slow = TcpStream::connect(server.addr).await.unwrap();
     tokio::io::AsyncWriteExt::write_all(&mut slow, b"GET / HTTP/1.1\r\nhost: x\r\n")
         .await
@@ -175,8 +195,14 @@ async fn slow_client_hits_the_header_timeout() {
     let started = Instant::now();
     let res = support::read_to_close(&mut slow).await;
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(250), "closed too early: {waited:?}");
-    assert!(waited < Duration::from_secs(2), "closed too late: {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "closed too early: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(2),
+        "closed too late: {waited:?}"
+    );
     assert!(!res.contains("200 OK"), "{res:?}");
     // The server is fine afterwards.
     assert_eq!(once(server.addr, get("/")).await.body, "hello");
@@ -213,6 +239,13 @@ async fn drain_is_bounded() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     server.shutdown().await.unwrap().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
-    assert!(in_flight.await.unwrap().is_err(), "the connection was dropped");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the connection was dropped"
+    );
 }

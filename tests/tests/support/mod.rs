@@ -97,7 +97,10 @@ impl H1 {
     }
 
     /// Sends a request and returns the error if the connection fails.
-    pub(crate) async fn try_send(&mut self, req: Request<Full<Bytes>>) -> Result<Got, hyper::Error> {
+    pub(crate) async fn try_send(
+        &mut self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<Got, hyper::Error> {
         self.0.ready().await?;
         Ok(read(self.0.send_request(req).await?).await)
     }
@@ -170,7 +173,10 @@ pub(crate) async fn read_to_close(stream: &mut TcpStream) -> String {
         }
     })
     .await;
-    assert!(read.is_ok(), "server did not close the connection within 5 s");
+    assert!(
+        read.is_ok(),
+        "server did not close the connection within 5 s"
+    );
     String::from_utf8_lossy(&out).into_owned()
 }
 
