@@ -1,0 +1,144 @@
+//! Allocations per request over a real socket: kiln's hello route against
+//! bare hyper answering the same bytes, with the same allocation-free client.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use kiln::http::{HeaderValue, header};
+use kiln::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Counts every allocation in the process (this binary has one test, and
+/// its client allocates nothing per request, so the count is the servers').
+struct Counting;
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+#[allow(unsafe_code)] // a global allocator must be `unsafe impl`; it only forwards to `System`
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        COUNT.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        COUNT.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[handler]
+fn hello() -> &'static str {
+    "hello"
+}
+
+chain! {
+    struct Hello;
+    routes { GET "/" => hello }
+}
+
+async fn kiln_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        kiln::serve(Hello::new())
+            .with_shutdown(std::future::pending())
+            .listen(listener),
+    );
+    addr
+}
+
+/// hyper alone: HTTP/1.1, a `service_fn` answering the same status, header
+/// and body; with `header_timeout`, hyper's header-read timer on (as kiln has it).
+async fn hyper_server(header_timeout: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            tokio::spawn(async move {
+                let service = service_fn(|_req| async {
+                    let mut res = http::Response::new(Full::new(Bytes::from_static(b"hello")));
+                    res.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                    );
+                    Ok::<_, Infallible>(res)
+                });
+                let mut builder = http1::Builder::new();
+                if header_timeout {
+                    builder
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(10));
+                }
+                builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                    .ok();
+            });
+        }
+    });
+    addr
+}
+
+/// Sends `GET /` on one kept-alive connection `n` times and returns the
+/// fewest allocations any one request-response took.
+async fn min_allocations(addr: SocketAddr, warm_up: usize, n: usize) -> usize {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut buf = [0u8; 1024];
+    let mut min = usize::MAX;
+    for i in 0..warm_up + n {
+        let before = COUNT.load(Ordering::SeqCst);
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: bench\r\n\r\n")
+            .await
+            .unwrap();
+        let mut len = 0;
+        while !buf[..len].ends_with(b"\r\n\r\nhello") {
+            let read = stream.read(&mut buf[len..]).await.unwrap();
+            assert!(read > 0, "server closed the connection");
+            len += read;
+        }
+        let used = COUNT.load(Ordering::SeqCst) - before;
+        if i >= warm_up {
+            min = min.min(used);
+        }
+    }
+    min
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hello_allocates_at_most_one_more_than_bare_hyper() {
+    let hyper = min_allocations(hyper_server(false).await, 50, 200).await;
+    let timed = min_allocations(hyper_server(true).await, 50, 200).await;
+    let kiln = min_allocations(kiln_server().await, 50, 200).await;
+    println!(
+        "allocations per request over a socket: kiln {kiln}, bare hyper {hyper}, \
+         hyper with its header-read timer {timed}"
+    );
+    assert!(kiln <= hyper + 1, "kiln {kiln} > bare hyper {hyper} + 1");
+    // The one extra is hyper's header timer (kiln always sets a header-read
+    // timeout); serving itself adds none.
+    assert!(
+        kiln <= timed,
+        "kiln {kiln} > hyper with a header timer {timed}"
+    );
+}
