@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::spanned::Spanned;
 
-use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, Recv, key};
+use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, Recv, is_next, key};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -28,6 +28,7 @@ struct Args {
     priority: Option<i64>,
     pre: Option<Span>,
     post: Option<Span>,
+    wrap: Option<Span>,
     name: Option<String>,
 }
 
@@ -80,6 +81,10 @@ fn parse_args(kind: Kind, args: TokenStream, errs: &mut Errors) -> Args {
             if out.post.replace(meta.path.span()).is_some() {
                 errs.push(dup("post_route"));
             }
+        } else if meta.path.is_ident("wrap") {
+            if out.wrap.replace(meta.path.span()).is_some() {
+                errs.push(dup("wrap"));
+            }
         } else if meta.path.is_ident("name") {
             let s: syn::LitStr = meta.value()?.parse()?;
             if out.name.replace(s.value()).is_some() {
@@ -87,7 +92,7 @@ fn parse_args(kind: Kind, args: TokenStream, errs: &mut Errors) -> Args {
             }
         } else {
             errs.push(meta.error(format!(
-                "unknown argument `{}`; expected `priority`, `pre_route`, `post_route` or `name`",
+                "unknown argument `{}`; expected `priority`, `pre_route`, `post_route`, `wrap` or `name`",
                 meta.path.to_token_stream().to_string().replace(' ', "")
             )));
             // Skip a `= value` so parsing can go on to the next argument.
@@ -385,6 +390,9 @@ fn expand_impl(args: &Args, imp: &syn::ItemImpl, mut errs: Errors) -> TokenStrea
             _ => None,
         })
     };
+    if let Some(span) = args.wrap {
+        return expand_impl_wrap(args, imp, &ident, find("wrap"), span, errs);
+    }
     let (pre, post) = (find("pre"), find("post"));
     let mut check = |declared: Option<Span>,
                      found: Option<&syn::ImplItemFn>,
@@ -464,6 +472,85 @@ fn expand_impl(args: &Args, imp: &syn::ItemImpl, mut errs: Errors) -> TokenStrea
     quote!(#imp #emitted)
 }
 
+/// `#[middleware(wrap)]` on `impl T { async fn wrap(&self, next: Next<'_>, ..) }`.
+fn expand_impl_wrap(
+    args: &Args,
+    imp: &syn::ItemImpl,
+    ident: &syn::Ident,
+    wrap: Option<&syn::ImplItemFn>,
+    span: Span,
+    mut errs: Errors,
+) -> TokenStream {
+    if let Some(other) = args.pre.or(args.post) {
+        errs.push(syn::Error::new(
+            other,
+            format!("`wrap` middleware `{ident}` has no other phase: it runs around the rest of the chain"),
+        ));
+    }
+    if args.priority.is_none() {
+        errs.push(syn::Error::new_spanned(
+            ident,
+            format!("middleware `{ident}` needs a priority: add `priority = <integer>` to `#[middleware]`"),
+        ));
+    }
+    let Some(f) = wrap else {
+        errs.push(syn::Error::new(
+            span,
+            format!("`wrap` middleware `{ident}` must define `async fn wrap(&self, next: Next<'_>) -> Response` in this `impl`"),
+        ));
+        let err = errs.0.map(|e| e.to_compile_error());
+        return quote!(#imp #err);
+    };
+    let mut d = hook(f, &imp.self_ty, &mut errs);
+    d.recv = match receiver(f) {
+        Some(Mode::Ref) => Recv::Config(Mode::Ref),
+        Some(_) => {
+            errs.push(syn::Error::new_spanned(
+                &f.sig.ident,
+                format!("a `{ident}` singleton is shared: take `&self` in `fn wrap`"),
+            ));
+            Recv::None
+        }
+        None => Recv::None,
+    };
+    check_wrap(&f.sig, &d.params, &mut errs);
+    if let Some(e) = errs.0 {
+        let err = e.to_compile_error();
+        return quote!(#imp #err);
+    }
+    d.phase = Phase::Wrap;
+    d.name = args.name.clone().unwrap_or_else(|| ident.to_string());
+    d.priority = args.priority.unwrap_or(0);
+    let vis: syn::Visibility = syn::parse_quote!(pub);
+    let emitted = descriptor(ident, &vis, &d, &imp.to_token_stream().to_string());
+    quote!(#imp #emitted)
+}
+
+/// A `wrap` hook is async, takes `Next` once, and returns the response.
+fn check_wrap(sig: &syn::Signature, params: &[Param], errs: &mut Errors) {
+    let ident = &sig.ident;
+    if sig.asyncness.is_none() {
+        errs.push(syn::Error::new_spanned(
+            ident,
+            format!(
+                "`wrap` middleware `{ident}` must be an `async fn`: it awaits the rest of the chain"
+            ),
+        ));
+    }
+    if params.iter().filter(|p| is_next(&p.ty)).count() != 1 {
+        errs.push(syn::Error::new_spanned(
+            ident,
+            format!("`wrap` middleware `{ident}` must take the rest of the chain once, as `next: Next<'_>`"),
+        ));
+    }
+    if matches!(output(&sig.output), Output::Unit) {
+        errs.push(syn::Error::new_spanned(
+            ident,
+            format!("`wrap` middleware `{ident}` must return the response (`-> Response`, or anything `IntoResponse`)"),
+        ));
+    }
+}
+
 /// Reads the function's signature into a descriptor, or every error found.
 fn describe(kind: Kind, args: &Args, f: &syn::ItemFn, mut errs: Errors) -> syn::Result<Desc> {
     let params: Vec<Param> = f
@@ -516,6 +603,16 @@ pub(crate) fn describe_for_test(kind: Kind, args: TokenStream, item: TokenStream
 
 fn check_phase(args: &Args, f: &syn::ItemFn, params: &[Param], errs: &mut Errors) -> Phase {
     let ident = &f.sig.ident;
+    if let Some(span) = args.wrap {
+        if args.pre.is_some() || args.post.is_some() {
+            errs.push(syn::Error::new(
+                span,
+                format!("`wrap` middleware `{ident}` has no other phase: it runs around the rest of the chain"),
+            ));
+        }
+        check_wrap(&f.sig, params, errs);
+        return Phase::Wrap;
+    }
     let takes_response = params
         .iter()
         .any(|p| p.mode == Mode::Mut && key(&p.ty) == "Response");
@@ -523,7 +620,7 @@ fn check_phase(args: &Args, f: &syn::ItemFn, params: &[Param], errs: &mut Errors
         (None, None) => {
             errs.push(syn::Error::new_spanned(
                 ident,
-                format!("middleware `{ident}` has no phase: add `pre_route` or `post_route` to `#[middleware]`"),
+                format!("middleware `{ident}` has no phase: add `pre_route`, `post_route` or `wrap` to `#[middleware]`"),
             ));
             Phase::Pre
         }

@@ -18,6 +18,8 @@ pub(crate) enum Phase {
     Post,
     /// An `impl` middleware with both hooks; `Desc::post` holds the post hook.
     Both,
+    /// Around the rest of the chain, which it receives as `Next`.
+    Wrap,
     None,
 }
 
@@ -100,6 +102,7 @@ impl Desc {
             Phase::Pre => quote!(pre),
             Phase::Post => quote!(post),
             Phase::Both => quote!(both),
+            Phase::Wrap => quote!(wrap),
             Phase::None => quote!(none),
         };
         let asy = if self.is_async {
@@ -164,6 +167,7 @@ impl Desc {
             "pre" => Phase::Pre,
             "post" => Phase::Post,
             "both" => Phase::Both,
+            "wrap" => Phase::Wrap,
             _ => Phase::None,
         };
         let is_async = ident(it.next()?)? == "async";
@@ -263,6 +267,12 @@ pub(crate) fn key(ty: &TokenStream) -> String {
         _ => ty.to_string(),
     };
     s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Whether a parameter type is `Next` (the rest of the chain, given to a
+/// `wrap` middleware).
+pub(crate) fn is_next(ty: &TokenStream) -> bool {
+    key(ty).split('<').next() == Some("Next")
 }
 
 /// The first span of a token stream, for pointing errors at a type.

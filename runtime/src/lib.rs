@@ -40,6 +40,7 @@
 mod body;
 mod conn;
 mod extract;
+mod next;
 mod response;
 mod routing;
 mod serve;
@@ -58,6 +59,7 @@ pub use extract::{
     RequestCx,
 };
 pub use http;
+pub use next::Next;
 pub use response::Redirect;
 pub use response::{IntoResponse, Json};
 pub use routing::{MAX_PARAMS, PathParams, RoutePattern};
@@ -128,8 +130,8 @@ pub mod headers {
 pub mod prelude {
     pub use crate::http::{Method, StatusCode};
     pub use crate::{
-        Body, FromRequest, FromRequestParts, IntoResponse, Json, Path, PeerAddr, Query, Request,
-        Response, RoutePattern, TestClient, chain, handler, middleware, provider,
+        Body, FromRequest, FromRequestParts, IntoResponse, Json, Next, Path, PeerAddr, Query,
+        Request, Response, RoutePattern, TestClient, chain, handler, middleware, provider,
     };
     pub use crate::{Form, Header, Redirect};
 }
@@ -139,8 +141,8 @@ pub mod __private {
     //! Items generated code names. Not public API.
     pub use crate::routing::Router;
     pub use crate::{
-        App, Bump, Conn, ConnInfo, FromRequest, IntoResponse, Middleware, PathParams, Request,
-        RequestCx, Response,
+        App, Bump, Conn, ConnInfo, FromRequest, IntoResponse, Middleware, Next, PathParams,
+        Request, RequestCx, Response,
     };
     pub use http::{Method, StatusCode};
     pub use kiln_macros::__chain_impl as chain_impl;

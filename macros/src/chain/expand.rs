@@ -12,7 +12,7 @@ use syn::Path;
 
 use super::parse::{ChainDef, Listed, same_path};
 use super::routes;
-use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, Recv, first_span, key};
+use crate::desc::{Desc, DescKind, Mode, Output, Param, Phase, Recv, first_span, is_next, key};
 
 /// Errors collected across routes; the same message at the same place is kept once.
 #[derive(Default)]
@@ -139,6 +139,9 @@ fn span_of(p: &Path) -> Span {
 }
 
 fn output_key(d: &Desc) -> Option<String> {
+    if d.phase == Phase::Wrap {
+        return None; // it returns the response, provides nothing
+    }
     match &d.output {
         Output::Unit => None,
         Output::Value(t) | Output::Result(t) => Some(key(t)).filter(|k| k != "()"),
@@ -469,6 +472,21 @@ impl<'a> Pipe<'_, 'a> {
             return quote!({ #(#built)* #inner });
         };
         let desc = m.item.desc;
+        if desc.phase == Phase::Wrap {
+            // The rest of the chain becomes a pinned future on the stack, lent
+            // to the hook as `Next`. Inside it, a short-circuit `return`s from
+            // that future: the wrap hook sees the response, and so do the post
+            // hooks outside it.
+            let inner = self.emit(i + 1, None, handler, order, errs);
+            let mut hoist = Vec::new();
+            let call = self.call(At::Pre(i), m.item, label, errs, &mut hoist);
+            return quote!({
+                #(#built)*
+                #(#hoist)*
+                let __kiln_next = ::core::pin::pin!(async { #inner });
+                ::kiln::__private::IntoResponse::into_response(#call)
+            });
+        }
         let (pre, post) = match desc.phase {
             Phase::Post => (None, Some(m.item)),
             Phase::Both => {
@@ -633,6 +651,16 @@ impl<'a> Pipe<'_, 'a> {
                     "{who} needs `&{ty}`, but no singleton before it provides `{ty}`"
                 )),
             };
+        }
+        if it.desc.phase == Phase::Wrap {
+            if is_next(&p.ty) {
+                return quote!(::kiln::__private::Next::new(__kiln_next));
+            }
+            if k == "Request" {
+                return fail(format!(
+                    "`wrap` {who} cannot take `Request`: the request is lent to the rest of the chain it wraps; read what you need in a `pre_route` middleware outside it"
+                ));
+            }
         }
         if k == "Request" {
             return by_ref(quote!(*__kiln_req), p.mode, &mut fail);
