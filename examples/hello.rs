@@ -1,9 +1,15 @@
-//! The hello example: an app driven in process through `TestClient`.
+//! The hello example: a singleton, a `pre_route` guard that short-circuits and
+//! a `post_route` header that also reaches 403s and 404s, served over HTTP.
 //!
-//! Run: `cargo run -p kiln-examples --example hello`
-//! (Serving over a socket arrives with the serving issue.)
+//! Run: `cargo run -p kiln-examples --example hello`, then
+//! `curl -i http://127.0.0.1:8080/` (and `-H 'x-block: 1'`, or `/missing`).
+//! Ctrl-C shuts down gracefully.
 
 use kiln::prelude::*;
+
+// The one-line allocator opt-in (feature `jemalloc` of `kiln`).
+#[global_allocator]
+static GLOBAL: kiln::Jemalloc = kiln::Jemalloc;
 
 /// App-wide configuration, injected as a singleton.
 struct Greeting(&'static str);
@@ -37,21 +43,15 @@ chain! {
     routes { GET "/" => hello }
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let client = TestClient::new(HelloApp::new(Greeting("hello from kiln")));
-    for (path, block) in [("/", false), ("/", true), ("/missing", false)] {
-        let mut req = client.get(path);
-        if block {
-            req = req.header("x-block", "1");
-        }
-        let res = req.send().await;
-        println!(
-            "GET {path}{} -> {} x-powered-by={:?} body={:?}",
-            if block { " (x-block)" } else { "" },
-            res.status(),
-            res.header("x-powered-by"),
-            res.text()
-        );
-    }
+/// The chain `chain!` resolved above, in the order a request meets it.
+const CHAIN: &str = "powered_by (priority 0, post) > gate (10, pre) > GET / => hello";
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt().init();
+    let addr = "127.0.0.1:8080";
+    tracing::info!(chain = CHAIN, "serving HelloApp on http://{addr}/");
+    kiln::serve(HelloApp::new(Greeting("hello from kiln\n")))
+        .bind(addr)
+        .await
 }

@@ -135,6 +135,7 @@ impl<A: App> Server<A> {
             shutdown,
         } = self;
         let local = listener.local_addr().ok();
+        let shown = local.map(|a| a.to_string()).unwrap_or_default();
         let shared = Arc::new(Shared {
             app,
             builder: builder(&config),
@@ -143,7 +144,7 @@ impl<A: App> Server<A> {
         let graceful = GracefulShutdown::new();
         let mut tasks = JoinSet::new();
         let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown::signal()));
-        tracing::info!(addr = ?local, "kiln listening");
+        tracing::info!(addr = %shown, "kiln listening");
 
         loop {
             let (permit, accepted) = tokio::select! {
@@ -182,7 +183,7 @@ impl<A: App> Server<A> {
 
         drop(listener);
         shutdown::drain(graceful, tasks, config.drain_timeout).await;
-        tracing::info!(addr = ?local, "kiln stopped");
+        tracing::info!(addr = %shown, "kiln stopped");
         Ok(())
     }
 }
