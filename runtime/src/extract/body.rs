@@ -148,7 +148,8 @@ fn unsupported(expected: &str, headers: &HeaderMap) -> BodyRejection {
 /// # use kiln::{FromRequest, RequestCx, TestClient, ConnInfo, PathParams};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mut req = TestClient::new(()).post("/").body("abc").build();
-/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let info = ConnInfo::default();
+/// let cx = RequestCx::new(&info, &PathParams::EMPTY, None);
 /// let bytes = bytes::Bytes::from_request(&mut req, &cx).await.unwrap();
 /// assert_eq!(bytes, "abc");
 /// # });
@@ -185,7 +186,8 @@ impl FromRequest for String {
 /// # use kiln::{Body, FromRequest, RequestCx, TestClient, ConnInfo, PathParams};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mut req = TestClient::new(()).post("/").body("streamed").build();
-/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let info = ConnInfo::default();
+/// let cx = RequestCx::new(&info, &PathParams::EMPTY, None);
 /// let body = Body::from_request(&mut req, &cx).await.unwrap();
 /// assert_eq!(body.collect(1024).await.unwrap(), "streamed");
 /// # });
@@ -216,7 +218,8 @@ impl FromRequest for Body {
 /// #[derive(serde::Deserialize)]
 /// struct Todo { title: String }
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let info = ConnInfo::default();
+/// let cx = RequestCx::new(&info, &PathParams::EMPTY, None);
 /// let client = TestClient::new(());
 /// let mut req = client.post("/").header("content-type", "application/json")
 ///     .body(r#"{"title":"write docs"}"#).build();
@@ -268,7 +271,8 @@ fn json_failed(e: &serde_json::Error) -> BodyRejection {
 /// #[derive(serde::Deserialize)]
 /// struct Login { user: String, remember: bool }
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let info = ConnInfo::default();
+/// let cx = RequestCx::new(&info, &PathParams::EMPTY, None);
 /// let mut req = TestClient::new(()).post("/")
 ///     .header("content-type", "application/x-www-form-urlencoded")
 ///     .body("user=ada&remember=true").build();

@@ -39,7 +39,8 @@ pub trait TypedHeader: Sized + Send {
 /// use kiln::headers::UserAgent;
 ///
 /// let req = TestClient::new(()).get("/").header("user-agent", "curl/8").build();
-/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let info = ConnInfo::default();
+/// let cx = RequestCx::new(&info, &PathParams::EMPTY, None);
 /// let Ok(Header(UserAgent(ua))) = Header::<UserAgent>::from_request_parts(&req, &cx) else { panic!() };
 /// assert_eq!(ua, "curl/8");
 /// ```
