@@ -37,7 +37,11 @@
 
 #![forbid(unsafe_code)]
 
+// `#[middleware]` expansions name `::kiln::...`; let them resolve inside this crate too.
+extern crate self as kiln;
+
 mod body;
+pub mod builtin;
 mod conn;
 mod extract;
 mod next;
