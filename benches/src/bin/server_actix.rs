@@ -1,0 +1,13 @@
+//! The actix peer server of the HTTP benchmarks:
+//! `server_actix --scenario <name> --port <p> [--workers N] [--depth N]`
+//! (see `kiln_benches::http_bench::server`; allocation counting via `KILN_BENCH_ALLOC_PORT`).
+
+use kiln_benches::http_bench::alloc::CountingJemalloc;
+use kiln_benches::http_bench::{peers, server};
+
+#[global_allocator]
+static GLOBAL: CountingJemalloc = CountingJemalloc;
+
+fn main() -> std::process::ExitCode {
+    server::main_with("actix", peers::actix::serve)
+}

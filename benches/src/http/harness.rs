@@ -1,0 +1,643 @@
+//! The `bench` run loop: build the servers, then for every round, case and
+//! framework (interleaved) start the server pinned to one CPU, check its
+//! responses against the reference, warm up, run `wrk` pinned to another CPU
+//! at each connection count while reading the server's CPU time and peak RSS
+//! from `/proc`, count allocations in one more run, and stop the server.
+
+use std::fs::{self, File};
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::alloc::{self, ALLOC_PORT_ENV};
+use super::check;
+use super::machine;
+use super::procfs;
+use super::results::{AllocCount, Config, Key, Measurement, Results, Skip};
+use super::scenario::{self, Case, Request, Scenario};
+use super::server::EXIT_UNSUPPORTED;
+use super::wrk::{self, WrkRun};
+
+/// Every framework with a peer server, in report order.
+pub const FRAMEWORKS: [&str; 4] = ["kiln", "axum", "actix", "hyper"];
+
+/// The `bench` command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Scenarios to run.
+    pub scenarios: Vec<Scenario>,
+    /// Frameworks to run.
+    pub frameworks: Vec<String>,
+    /// The short mode: one round, one connection count, short runs.
+    pub quick: bool,
+    /// Where the JSON goes.
+    pub out: PathBuf,
+    /// Rounds.
+    pub rounds: u32,
+    /// Seconds per timed run.
+    pub duration_s: u32,
+    /// Seconds of warm-up per endpoint.
+    pub warmup_s: u32,
+    /// Connection counts.
+    pub connections: Vec<u32>,
+    /// Seconds of each allocation-counting run.
+    pub alloc_s: u32,
+    /// Server worker threads.
+    pub workers: usize,
+    /// Build the servers with cargo first.
+    pub build: bool,
+    /// Where the `server_*` binaries are (default: `<target>/release`).
+    pub server_dir: Option<PathBuf>,
+    /// First port to use (each server start takes two).
+    pub base_port: u16,
+}
+
+/// The usage text.
+pub const USAGE: &str = "\
+usage: bench [--scenario all|basic|middleware|middleware-depth|di[,..]] [--quick]
+             [--frameworks kiln,axum,actix,hyper] [--out results.json]
+             [--rounds N] [--duration S] [--warmup S] [--connections 16,64,256]
+             [--alloc-duration S] [--workers N] [--no-build] [--server-dir DIR] [--port P]";
+
+fn list(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    v.parse().map_err(|e| format!("{flag}: {e}"))
+}
+
+impl Options {
+    /// Parses the command line (without the program name).
+    ///
+    /// # Errors
+    /// A message naming the bad argument.
+    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Options, String> {
+        let mut scenarios = Scenario::ALL.to_vec();
+        let mut frameworks: Vec<String> = FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect();
+        let mut quick = false;
+        let mut out = machine::workspace_root().join("benches/results/results.json");
+        let (mut rounds, mut duration, mut warmup, mut conns, mut alloc_s) =
+            (None, None, None, None, None);
+        let mut workers = 1;
+        let mut build = true;
+        let mut server_dir = None;
+        let mut base_port = 18_080;
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--scenario" | "--scenarios" => {
+                    let v = value()?;
+                    scenarios = if v == "all" {
+                        Scenario::ALL.to_vec()
+                    } else {
+                        list(&v).map(str::parse).collect::<Result<_, _>>()?
+                    };
+                }
+                "--frameworks" | "--framework" => {
+                    let v = value()?;
+                    frameworks = list(&v).map(str::to_owned).collect();
+                    if let Some(bad) = frameworks
+                        .iter()
+                        .find(|f| !FRAMEWORKS.contains(&f.as_str()))
+                    {
+                        return Err(format!(
+                            "unknown framework `{bad}` ({})",
+                            FRAMEWORKS.join(", ")
+                        ));
+                    }
+                }
+                "--quick" => quick = true,
+                "--out" => out = PathBuf::from(value()?),
+                "--rounds" => rounds = Some(number(&flag, &value()?)?),
+                "--duration" => duration = Some(number(&flag, &value()?)?),
+                "--warmup" => warmup = Some(number(&flag, &value()?)?),
+                "--alloc-duration" => alloc_s = Some(number(&flag, &value()?)?),
+                "--connections" => {
+                    let v = value()?;
+                    conns = Some(
+                        list(&v)
+                            .map(|c| number(&flag, c))
+                            .collect::<Result<Vec<u32>, _>>()?,
+                    );
+                }
+                "--workers" => workers = number(&flag, &value()?)?,
+                "--no-build" => build = false,
+                "--server-dir" => server_dir = Some(PathBuf::from(value()?)),
+                "--port" => base_port = number(&flag, &value()?)?,
+                "-h" | "--help" => return Err(USAGE.to_owned()),
+                other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+            }
+        }
+        let connections = conns.unwrap_or_else(|| if quick { vec![64] } else { vec![16, 64, 256] });
+        if scenarios.is_empty() || frameworks.is_empty() || connections.is_empty() {
+            return Err("nothing to run".into());
+        }
+        Ok(Options {
+            scenarios,
+            frameworks,
+            quick,
+            out,
+            rounds: rounds.unwrap_or(if quick { 1 } else { 3 }).max(1),
+            duration_s: duration.unwrap_or(if quick { 2 } else { 5 }).max(1),
+            warmup_s: warmup.unwrap_or(if quick { 1 } else { 2 }),
+            connections,
+            alloc_s: alloc_s.unwrap_or(if quick { 1 } else { 2 }).max(1),
+            workers,
+            build,
+            server_dir,
+            base_port,
+        })
+    }
+
+    /// The connection count of the allocation-counting runs: 64 if measured,
+    /// else the first.
+    #[must_use]
+    pub fn alloc_connections(&self) -> u32 {
+        if self.connections.contains(&64) {
+            64
+        } else {
+            self.connections[0]
+        }
+    }
+}
+
+/// The cargo target directory this binary was built in.
+fn target_dir() -> io::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        let dir = PathBuf::from(dir);
+        return Ok(if dir.is_absolute() {
+            dir
+        } else {
+            machine::workspace_root().join(dir)
+        });
+    }
+    let exe = std::env::current_exe()?;
+    // <target>/<profile>/bench, or <target>/<profile>/deps/bench-<hash>.
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.pop();
+    Ok(dir)
+}
+
+/// Builds the release servers with cargo and returns where they are.
+fn build_servers(opts: &Options) -> Result<PathBuf, String> {
+    if let Some(dir) = &opts.server_dir {
+        return Ok(dir.clone());
+    }
+    let target = target_dir().map_err(|e| format!("cannot locate the target directory: {e}"))?;
+    if opts.build {
+        eprintln!(
+            "bench: cargo build --release -p kiln-benches --bins --target-dir {}",
+            target.display()
+        );
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "kiln-benches",
+                "--bins",
+                "--target-dir",
+            ])
+            .arg(&target)
+            .current_dir(machine::workspace_root())
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("building the servers failed ({status})"));
+        }
+    }
+    Ok(target.join("release"))
+}
+
+/// Where the server and `wrk` run.
+#[derive(Debug, Clone, Copy)]
+struct Pinning {
+    server: Option<usize>,
+    wrk: Option<usize>,
+}
+
+fn pinning() -> Pinning {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let taskset = Command::new("taskset").arg("--version").output().is_ok();
+    if cpus >= 2 && taskset {
+        Pinning {
+            server: Some(0),
+            wrk: Some(1),
+        }
+    } else {
+        eprintln!(
+            "bench: warning: {cpus} CPU(s), taskset {taskset}: server and wrk are not pinned"
+        );
+        Pinning {
+            server: None,
+            wrk: None,
+        }
+    }
+}
+
+/// A running server.
+struct Server {
+    child: Child,
+    port: u16,
+    alloc_port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Why a server did not come up.
+enum StartError {
+    Unsupported(String),
+    Failed(String),
+}
+
+/// Everything one framework/case server start needs.
+struct Start<'a> {
+    binary: &'a Path,
+    case: &'a Case,
+    port: u16,
+    workers: usize,
+    cpu: Option<usize>,
+    stderr: &'a Path,
+}
+
+fn start(s: &Start<'_>) -> Result<Server, StartError> {
+    let mut cmd = match s.cpu {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", &cpu.to_string()]).arg(s.binary);
+            c
+        }
+        None => Command::new(s.binary),
+    };
+    let alloc_port = s.port + 1;
+    let stderr = File::create(s.stderr).map_err(|e| StartError::Failed(e.to_string()))?;
+    cmd.args([
+        "--scenario",
+        s.case.scenario.name(),
+        "--port",
+        &s.port.to_string(),
+    ])
+    .args(["--workers", &s.workers.to_string()])
+    .args(&s.case.server_args)
+    .env(ALLOC_PORT_ENV, alloc_port.to_string())
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(stderr);
+    let child = cmd
+        .spawn()
+        .map_err(|e| StartError::Failed(format!("cannot start {}: {e}", s.binary.display())))?;
+    let mut server = Server {
+        child,
+        port: s.port,
+        alloc_port,
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, s.port));
+    loop {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            let msg = fs::read_to_string(s.stderr)
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            return Err(if status.code() == Some(i32::from(EXIT_UNSUPPORTED)) {
+                StartError::Unsupported(msg)
+            } else {
+                StartError::Failed(format!("server exited ({status}): {msg}"))
+            });
+        }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(server);
+        }
+        if Instant::now() > deadline {
+            return Err(StartError::Failed(
+                "server did not listen within 20 s".into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// State of one run of the harness.
+struct Run<'a> {
+    opts: &'a Options,
+    pin: Pinning,
+    servers: PathBuf,
+    scratch: PathBuf,
+    next_port: u16,
+    results: Results,
+}
+
+fn key(framework: &str, case: &Case, endpoint: &Request) -> Key {
+    Key {
+        framework: framework.to_owned(),
+        scenario: case.scenario,
+        variant: case.variant.clone(),
+        endpoint: endpoint.name.clone(),
+    }
+}
+
+#[allow(clippy::cast_precision_loss)] // counts far below 2^52
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+impl Run<'_> {
+    fn skipped(&self, framework: &str, case: &Case) -> bool {
+        self.results.skipped.iter().any(|s| {
+            s.framework == framework && s.scenario == case.scenario && s.variant == case.variant
+        })
+    }
+
+    fn skip(&mut self, framework: &str, case: &Case, kind: &str, reason: String) {
+        eprintln!("bench: skip {framework} {}: {kind}: {reason}", case.label());
+        self.results.skipped.push(Skip {
+            framework: framework.to_owned(),
+            scenario: case.scenario,
+            variant: case.variant.clone(),
+            kind: kind.to_owned(),
+            reason,
+        });
+    }
+
+    fn script(&self, n: usize, req: &Request) -> Result<PathBuf, String> {
+        let path = self.scratch.join(format!("endpoint-{n}.lua"));
+        fs::write(&path, wrk::script(&req.headers)).map_err(|e| e.to_string())?;
+        Ok(path)
+    }
+
+    fn wrk(
+        &self,
+        port: u16,
+        script: &Path,
+        req: &Request,
+        connections: u32,
+        seconds: u32,
+    ) -> Result<wrk::WrkOutput, String> {
+        let url = format!("http://127.0.0.1:{port}{}", req.path);
+        wrk::run(&WrkRun {
+            cpu: self.pin.wrk,
+            connections,
+            seconds,
+            script,
+            url: &url,
+        })
+    }
+
+    /// One framework on one case in one round.
+    fn one(&mut self, round: u32, framework: &str, case: &Case) {
+        if self.skipped(framework, case) {
+            return;
+        }
+        let binary = self.servers.join(format!("server_{framework}"));
+        if !binary.exists() {
+            let why = format!("{} not built", binary.display());
+            self.skip(framework, case, "unavailable", why);
+            return;
+        }
+        let port = self.next_port;
+        self.next_port = if self.next_port > self.opts.base_port + 400 {
+            self.opts.base_port
+        } else {
+            self.next_port + 2
+        };
+        let stderr = self.scratch.join(format!("server-{framework}.stderr"));
+        let server = match start(&Start {
+            binary: &binary,
+            case,
+            port,
+            workers: self.opts.workers,
+            cpu: self.pin.server,
+            stderr: &stderr,
+        }) {
+            Ok(s) => s,
+            Err(StartError::Unsupported(why)) => {
+                self.skip(framework, case, "unsupported", why);
+                return;
+            }
+            Err(StartError::Failed(why)) => {
+                self.skip(framework, case, "error", why);
+                return;
+            }
+        };
+        if let Err(why) = check::check_case(server.port, case) {
+            self.skip(framework, case, "check-failed", why);
+            return;
+        }
+        let label = format!("{framework} {}", case.label());
+        if !self.results.checked.contains(&label) {
+            self.results.checked.push(label);
+        }
+        for (n, endpoint) in case.endpoints.iter().enumerate() {
+            if let Err(why) = self.endpoint(round, framework, case, &server, n, endpoint) {
+                self.skip(
+                    framework,
+                    case,
+                    "error",
+                    format!("{}: {why}", endpoint.name),
+                );
+                break;
+            }
+        }
+    }
+
+    fn endpoint(
+        &mut self,
+        round: u32,
+        framework: &str,
+        case: &Case,
+        server: &Server,
+        n: usize,
+        endpoint: &Request,
+    ) -> Result<(), String> {
+        let opts = self.opts;
+        let pid = server.child.id();
+        let script = self.script(n, endpoint)?;
+        let max_conns = opts.connections.iter().copied().max().unwrap_or(64);
+        if opts.warmup_s > 0 {
+            self.wrk(server.port, &script, endpoint, max_conns, opts.warmup_s)?;
+        }
+        for &connections in &opts.connections {
+            let cpu0 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
+            let out = self.wrk(server.port, &script, endpoint, connections, opts.duration_s)?;
+            let cpu1 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
+            let rss = procfs::peak_rss_kib(pid).unwrap_or(0);
+            let cpu = cpu1.saturating_sub(cpu0);
+            let m = Measurement {
+                key: key(framework, case, endpoint),
+                connections,
+                round,
+                requests: out.requests,
+                duration_s: ratio(out.duration_us, 1_000_000),
+                rps: ratio(out.requests * 1_000_000, out.duration_us),
+                latency_us: out.latency_us,
+                errors: out.errors,
+                cpu_us_per_req: ratio(cpu, out.requests),
+                server_cpu_util: ratio(cpu, out.duration_us),
+                peak_rss_kib: rss,
+            };
+            eprintln!(
+                "  [round {}] {framework:<5} {:<28} c={connections:<4} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>6.2} µs/req ({:>3.0}%)  rss {:>6} KiB{}",
+                round + 1,
+                format!("{}/{}", case.label(), endpoint.name),
+                m.rps,
+                m.latency_us.p50,
+                m.latency_us.p99,
+                m.cpu_us_per_req,
+                m.server_cpu_util * 100.0,
+                rss,
+                if m.errors.total() > 0 {
+                    format!("  ERRORS {:?}", m.errors)
+                } else {
+                    String::new()
+                },
+            );
+            self.results.measurements.push(m);
+        }
+        // Allocations: one more run with the counter on (the server is warm).
+        let connections = opts.alloc_connections();
+        let a0 = alloc::query(server.alloc_port, alloc::Command::Start)
+            .map_err(|e| format!("allocation counter: {e}"))?;
+        let out = self.wrk(server.port, &script, endpoint, connections, opts.alloc_s)?;
+        let a1 = alloc::query(server.alloc_port, alloc::Command::Stop)
+            .map_err(|e| format!("allocation counter: {e}"))?;
+        let allocations = a1.saturating_sub(a0);
+        let per_request = ratio(allocations, out.requests);
+        eprintln!(
+            "  [round {}] {framework:<5} {:<28} allocations {per_request:.2}/req",
+            round + 1,
+            format!("{}/{}", case.label(), endpoint.name)
+        );
+        self.results.allocations.push(AllocCount {
+            key: key(framework, case, endpoint),
+            connections,
+            requests: out.requests,
+            allocations,
+            per_request,
+        });
+        Ok(())
+    }
+}
+
+/// Writes the results as pretty JSON, creating the directory.
+///
+/// # Errors
+/// On I/O failures.
+pub fn save(results: &Results, path: &Path) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let json = serde_json::to_string_pretty(results).map_err(io::Error::other)?;
+    fs::write(path, json + "\n")
+}
+
+/// Runs the whole benchmark and writes the results file.
+///
+/// # Errors
+/// When `wrk` cannot be installed, the build fails, or a run fails outright
+/// (a server that is unsupported, unavailable or fails its checks is recorded
+/// as skipped instead).
+pub fn run(opts: &Options) -> Result<Results, String> {
+    wrk::ensure_installed()?;
+    let servers = build_servers(opts)?;
+    let pin = pinning();
+    let scratch = std::env::temp_dir().join(format!("kiln-bench-{}", std::process::id()));
+    fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let cases: Vec<Case> = opts
+        .scenarios
+        .iter()
+        .flat_map(|&s| scenario::cases(s))
+        .collect();
+    let mut run = Run {
+        opts,
+        pin,
+        servers,
+        scratch: scratch.clone(),
+        next_port: opts.base_port,
+        results: Results {
+            date: machine::now_utc(),
+            machine: machine::describe(),
+            config: Config {
+                quick: opts.quick,
+                scenarios: opts.scenarios.clone(),
+                frameworks: opts.frameworks.clone(),
+                rounds: opts.rounds,
+                duration_s: opts.duration_s,
+                warmup_s: opts.warmup_s,
+                connections: opts.connections.clone(),
+                workers: opts.workers,
+                server_cpu: pin.server,
+                wrk_cpu: pin.wrk,
+                alloc_connections: opts.alloc_connections(),
+                alloc_duration_s: opts.alloc_s,
+            },
+            measurements: Vec::new(),
+            allocations: Vec::new(),
+            skipped: Vec::new(),
+            checked: Vec::new(),
+        },
+    };
+    let started = Instant::now();
+    for round in 0..opts.rounds {
+        eprintln!("bench: round {}/{}", round + 1, opts.rounds);
+        for case in &cases {
+            // Rotate the framework order every round so no framework always goes first.
+            let n = opts.frameworks.len();
+            for i in 0..n {
+                let framework = &opts.frameworks[(i + round as usize) % n];
+                run.one(round, framework, case);
+            }
+        }
+        save(&run.results, &opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
+    }
+    let _ = fs::remove_dir_all(&scratch);
+    eprintln!(
+        "bench: done in {:.0} s; {} measurements, {} skipped; results in {}",
+        started.elapsed().as_secs_f64(),
+        run.results.measurements.len(),
+        run.results.skipped.len(),
+        opts.out.display()
+    );
+    Ok(run.results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Options, String> {
+        Options::parse(s.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn quick_defaults_and_overrides() {
+        let o = parse("--quick --scenario basic --frameworks axum,hyper").unwrap();
+        assert_eq!(o.scenarios, vec![Scenario::Basic]);
+        assert_eq!(o.frameworks, vec!["axum", "hyper"]);
+        assert_eq!(
+            (o.rounds, o.duration_s, o.connections.clone()),
+            (1, 2, vec![64])
+        );
+        let o = parse("--scenario middleware,di --connections 8,32 --rounds 2").unwrap();
+        assert_eq!(o.scenarios, vec![Scenario::Middleware, Scenario::Di]);
+        assert_eq!((o.rounds, o.alloc_connections()), (2, 8));
+        assert!(parse("--frameworks rocket").is_err());
+        assert!(parse("--scenario nope").is_err());
+        assert_eq!(parse("--scenario all").unwrap().scenarios.len(), 4);
+    }
+}

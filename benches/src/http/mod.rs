@@ -1,0 +1,24 @@
+//! The HTTP benchmark suite: peer servers, the load harness and the report.
+//!
+//! The same app is written once per framework (`peers`), run as its own
+//! binary (`server_axum`, `server_actix`, `server_hyper`, `server_kiln`) and
+//! driven by `wrk` from the `bench` binary, which checks every response
+//! against the reference in [`scenario`] before measuring. The `report`
+//! binary turns the raw JSON into markdown tables and SVG charts.
+
+pub mod alloc;
+pub mod charts;
+pub mod check;
+pub mod client;
+pub mod fixtures;
+pub mod harness;
+pub mod machine;
+pub mod peers;
+pub mod procfs;
+pub mod report;
+pub mod results;
+pub mod scenario;
+pub mod server;
+pub mod stats;
+pub mod summary;
+pub mod wrk;

@@ -1,0 +1,242 @@
+//! The kiln peer: `chain!` apps served by `kiln::serve(app).listen(..)`.
+//! `basic`, `middleware-depth` (1, 5, 10, 20) and `di`; the `middleware`
+//! scenario waits for the built-in middleware (`kiln::builtin`) and reports
+//! itself as not yet implemented.
+
+use kiln::prelude::*;
+
+use super::super::fixtures::{
+    self, Config, Counter, DEPTH_HEADERS, DEPTH_KEY, HELLO, Lookup, Message, Repo, SESSION_HEADER,
+    Search, Session, User,
+};
+use super::super::scenario::{DEPTHS, Scenario};
+use super::super::server::{ServeError, ServerArgs, bind, tokio_runtime};
+
+/// Serves `args.scenario` until killed.
+///
+/// # Errors
+/// [`ServeError::Unsupported`] for `middleware` (not yet implemented) and
+/// for a `--depth` other than 1, 5, 10 or 20 (each depth is its own chain).
+pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
+    match args.scenario {
+        Scenario::Basic => run(args, Basic::new()),
+        Scenario::Middleware => Err(ServeError::Unsupported(
+            "not yet implemented: the middleware scenario needs kiln's built-in middleware \
+             (CORS, request id, access log, security headers, rate limit, JWT) from kiln::builtin"
+                .into(),
+        )),
+        Scenario::MiddlewareDepth => match args.depth {
+            1 => run(args, Depth1::new()),
+            5 => run(args, Depth5::new()),
+            10 => run(args, Depth10::new()),
+            20 => run(args, Depth20::new()),
+            d => Err(ServeError::Unsupported(format!(
+                "kiln builds middleware-depth for depths {DEPTHS:?} only, not {d}"
+            ))),
+        },
+        Scenario::Di => run(
+            args,
+            Di::new(Config::default(), Counter::default(), Repo::default()),
+        ),
+    }
+}
+
+fn run<A: kiln::App>(args: &ServerArgs, app: A) -> Result<(), ServeError> {
+    let port = args.port;
+    let rt = tokio_runtime(args.workers)?;
+    rt.block_on(async move {
+        let listener = bind(port).await?;
+        // Spawned so that all the work runs on the worker threads.
+        tokio::spawn(kiln::serve(app).listen(listener))
+            .await
+            .map_err(std::io::Error::other)?
+    })?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ basic
+
+#[handler]
+fn hello() -> &'static str {
+    HELLO
+}
+
+#[handler]
+fn json() -> Json<Message> {
+    Json(fixtures::MESSAGE)
+}
+
+#[handler]
+#[allow(clippy::needless_pass_by_value)] // extractors are taken by value
+fn user(Path(id): Path<u64>) -> Json<User> {
+    Json(User::new(id))
+}
+
+#[handler]
+fn search(Query(q): Query<Search>) -> Json<Search> {
+    Json(q)
+}
+
+chain! {
+    /// `basic`: hello, JSON, a path parameter, a query string.
+    pub struct Basic;
+    routes {
+        GET "/" => hello,
+        GET "/json" => json,
+        GET "/users/{id}" => user,
+        GET "/search" => search,
+    }
+}
+
+// ------------------------------------------------------- middleware-depth
+
+/// Pre hook `i`: requires the `x-key` header.
+fn check(req: &Request) -> Result<(), StatusCode> {
+    if req.headers().contains_key(DEPTH_KEY) {
+        Ok(())
+    } else {
+        Err(StatusCode::FORBIDDEN)
+    }
+}
+
+/// Post hook `i`: stamps `x-mw-<i>: 1`.
+fn stamp(res: &mut Response, i: usize) {
+    res.headers_mut().insert(
+        kiln::http::HeaderName::from_static(DEPTH_HEADERS[i]),
+        kiln::http::HeaderValue::from_static("1"),
+    );
+}
+
+macro_rules! depth_middleware {
+    ($($pre:ident, $post:ident = $i:literal),* $(,)?) => {$(
+        /// Requires `x-key` (a pre hook).
+        #[middleware(priority = $i, pre_route)]
+        fn $pre(req: &Request) -> Result<(), StatusCode> {
+            check(req)
+        }
+        /// Stamps this middleware's header (a post hook of the same priority).
+        #[middleware(priority = $i, post_route)]
+        fn $post(res: &mut Response) {
+            stamp(res, $i);
+        }
+    )*};
+}
+
+depth_middleware!(
+    pre0,
+    post0 = 0,
+    pre1,
+    post1 = 1,
+    pre2,
+    post2 = 2,
+    pre3,
+    post3 = 3,
+    pre4,
+    post4 = 4,
+    pre5,
+    post5 = 5,
+    pre6,
+    post6 = 6,
+    pre7,
+    post7 = 7,
+    pre8,
+    post8 = 8,
+    pre9,
+    post9 = 9,
+    pre10,
+    post10 = 10,
+    pre11,
+    post11 = 11,
+    pre12,
+    post12 = 12,
+    pre13,
+    post13 = 13,
+    pre14,
+    post14 = 14,
+    pre15,
+    post15 = 15,
+    pre16,
+    post16 = 16,
+    pre17,
+    post17 = 17,
+    pre18,
+    post18 = 18,
+    pre19,
+    post19 = 19,
+);
+
+chain! {
+    /// One middleware.
+    pub struct Depth1;
+    middleware { pre0, post0 }
+    routes { GET "/" => hello }
+}
+
+chain! {
+    /// Five middleware.
+    pub struct Depth5;
+    middleware { pre0, post0, pre1, post1, pre2, post2, pre3, post3, pre4, post4 }
+    routes { GET "/" => hello }
+}
+
+chain! {
+    /// Ten middleware.
+    pub struct Depth10;
+    middleware {
+        pre0, post0, pre1, post1, pre2, post2, pre3, post3, pre4, post4,
+        pre5, post5, pre6, post6, pre7, post7, pre8, post8, pre9, post9,
+    }
+    routes { GET "/" => hello }
+}
+
+chain! {
+    /// Twenty middleware.
+    pub struct Depth20;
+    middleware {
+        pre0, post0, pre1, post1, pre2, post2, pre3, post3, pre4, post4,
+        pre5, post5, pre6, post6, pre7, post7, pre8, post8, pre9, post9,
+        pre10, post10, pre11, post11, pre12, post12, pre13, post13, pre14, post14,
+        pre15, post15, pre16, post16, pre17, post17, pre18, post18, pre19, post19,
+    }
+    routes { GET "/" => hello }
+}
+
+// --------------------------------------------------------------------- di
+
+/// Request-scoped, async: the session from `x-user` (401 without it).
+#[provider]
+async fn session(req: &Request) -> Result<Session, StatusCode> {
+    let header = req
+        .headers()
+        .get(SESSION_HEADER)
+        .map(kiln::http::HeaderValue::as_bytes);
+    Session::load(header).await.ok_or(StatusCode::UNAUTHORIZED)
+}
+
+/// Request-scoped: the `id` query parameter (400 when bad).
+#[provider]
+fn lookup(req: &Request) -> Result<Lookup, StatusCode> {
+    Lookup::parse(req.uri().query()).ok_or(StatusCode::BAD_REQUEST)
+}
+
+#[handler]
+#[allow(clippy::trivially_copy_pass_by_ref)] // request-scoped values are injected by reference
+fn di_handler(
+    config: &Config,
+    counter: &Counter,
+    repo: &Repo,
+    session: &Session,
+    lookup: &Lookup,
+) -> Result<Response, StatusCode> {
+    fixtures::di_reply(config, counter, repo, session, *lookup)
+        .map(|reply| Json(reply).into_response())
+        .ok_or(StatusCode::NOT_FOUND)
+}
+
+chain! {
+    /// `di`: three singletons and two request-scoped values.
+    pub struct Di;
+    singletons { config: Config, counter: Counter, repo: Repo }
+    request { session, lookup }
+    routes { GET "/di" => di_handler }
+}

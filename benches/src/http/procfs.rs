@@ -1,0 +1,83 @@
+//! Readings of a server process from `/proc`: CPU time (utime + stime from
+//! `/proc/PID/stat`) and peak resident memory (`VmHWM` from `/proc/PID/status`).
+
+use std::fs;
+use std::io;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Clock ticks per second of `/proc/PID/stat` times (`getconf CLK_TCK`, 100 if unknown).
+#[must_use]
+pub fn clock_ticks_per_second() -> u64 {
+    static TCK: OnceLock<u64> = OnceLock::new();
+    *TCK.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|&t| t > 0)
+            .unwrap_or(100)
+    })
+}
+
+/// user + system CPU time of a process (all its threads, live and exited), in
+/// microseconds.
+///
+/// # Errors
+/// When the process is gone or its stat line cannot be parsed.
+pub fn cpu_time_us(pid: u32) -> io::Result<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let ticks = parse_stat_ticks(&stat)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad /proc/PID/stat"))?;
+    Ok(ticks * 1_000_000 / clock_ticks_per_second())
+}
+
+/// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line, in ticks.
+fn parse_stat_ticks(stat: &str) -> Option<u64> {
+    // The command name (field 2) is in parentheses and may contain spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Peak resident set size (`VmHWM`) of a process, in KiB.
+///
+/// # Errors
+/// When the process is gone or the line is missing.
+pub fn peak_rss_kib(pid: u32) -> io::Result<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status_field_kib(&status, "VmHWM:")
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no VmHWM in /proc/PID/status"))
+}
+
+fn status_field_kib(status: &str, field: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_and_status() {
+        let stat = "1234 (server (x) y) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 3 0";
+        assert_eq!(parse_stat_ticks(stat), Some(300));
+        let status = "Name:\tx\nVmPeak:\t  100 kB\nVmHWM:\t    4321 kB\nVmRSS:\t 12 kB\n";
+        assert_eq!(status_field_kib(status, "VmHWM:"), Some(4321));
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let pid = std::process::id();
+        assert!(peak_rss_kib(pid).unwrap() > 0);
+        cpu_time_us(pid).unwrap();
+    }
+}

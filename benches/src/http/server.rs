@@ -1,0 +1,162 @@
+//! What every peer server binary shares: its command line, the "unsupported"
+//! exit, the access-log sink and the tokio runtime.
+//!
+//! `server_<framework> --scenario <name> --port <p> [--workers N] [--depth N]`
+//! binds `127.0.0.1:<p>` only. A scenario a server does not implement makes it
+//! exit with [`EXIT_UNSUPPORTED`] and a one-line reason on stderr, which the
+//! harness records as a skip.
+
+use std::io;
+use std::process::ExitCode;
+
+use super::alloc;
+use super::fixtures::MAX_DEPTH;
+use super::scenario::Scenario;
+
+/// Exit code of a server asked for a scenario it does not implement.
+pub const EXIT_UNSUPPORTED: u8 = 2;
+/// Exit code of a server given a bad command line.
+pub const EXIT_USAGE: u8 = 64;
+
+/// A server's command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerArgs {
+    /// The scenario to serve.
+    pub scenario: Scenario,
+    /// The port on 127.0.0.1.
+    pub port: u16,
+    /// Runtime worker threads (tokio workers, actix workers).
+    pub workers: usize,
+    /// Middleware count for `middleware-depth`.
+    pub depth: usize,
+}
+
+impl ServerArgs {
+    /// Parses `--scenario <name> --port <p> [--workers N] [--depth N]`.
+    ///
+    /// # Errors
+    /// A message naming the bad or missing argument.
+    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Self, String> {
+        let mut scenario = None;
+        let mut port = None;
+        let mut workers = 1;
+        let mut depth = 1;
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--scenario" => scenario = Some(value()?.parse::<Scenario>()?),
+                "--port" => port = Some(value()?.parse().map_err(|e| format!("--port: {e}"))?),
+                "--workers" => workers = value()?.parse().map_err(|e| format!("--workers: {e}"))?,
+                "--depth" => depth = value()?.parse().map_err(|e| format!("--depth: {e}"))?,
+                other => return Err(format!("unknown argument `{other}`")),
+            }
+        }
+        if workers == 0 {
+            return Err("--workers must be at least 1".into());
+        }
+        if depth == 0 || depth > MAX_DEPTH {
+            return Err(format!("--depth must be 1..={MAX_DEPTH}"));
+        }
+        Ok(ServerArgs {
+            scenario: scenario.ok_or("--scenario is required")?,
+            port: port.ok_or("--port is required")?,
+            workers,
+            depth,
+        })
+    }
+}
+
+/// Why a server did not serve.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The scenario is not implemented by this framework's server.
+    Unsupported(String),
+    /// Binding or serving failed.
+    Io(io::Error),
+}
+
+impl From<io::Error> for ServeError {
+    fn from(e: io::Error) -> Self {
+        ServeError::Io(e)
+    }
+}
+
+/// The common `main` of a server binary: parses arguments, switches on
+/// allocation counting when asked, runs `serve`, and maps the outcome to the
+/// exit code the harness expects.
+pub fn main_with(framework: &str, serve: fn(&ServerArgs) -> Result<(), ServeError>) -> ExitCode {
+    let args = match ServerArgs::parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("server_{framework}: {e}");
+            eprintln!(
+                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di> --port <p> [--workers N] [--depth N]"
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if let Err(e) = alloc::serve_count_from_env() {
+        eprintln!("server_{framework}: allocation counter: {e}");
+        return ExitCode::FAILURE;
+    }
+    match serve(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(ServeError::Unsupported(why)) => {
+            eprintln!("unsupported: {why}");
+            ExitCode::from(EXIT_UNSUPPORTED)
+        }
+        Err(ServeError::Io(e)) => {
+            eprintln!("server_{framework}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Installs the access-log sink: a `tracing` fmt subscriber at INFO writing to
+/// `std::io::sink` (records are formatted, then discarded). It also bridges
+/// `log` records (actix-web's `Logger`) into the same subscriber.
+pub fn init_access_log() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(io::sink)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
+}
+
+/// A multi-thread tokio runtime with `workers` worker threads.
+///
+/// # Errors
+/// When the runtime cannot be built.
+pub fn tokio_runtime(workers: usize) -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+}
+
+/// Binds `127.0.0.1:<port>` with `TCP_NODELAY` on accepted sockets left to the caller.
+///
+/// # Errors
+/// When the port cannot be bound.
+pub async fn bind(port: u16) -> io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<ServerArgs, String> {
+        ServerArgs::parse(s.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn parses_arguments() {
+        let a = parse("--scenario middleware-depth --port 9000 --depth 5").unwrap();
+        assert_eq!(a.scenario, Scenario::MiddlewareDepth);
+        assert_eq!((a.port, a.workers, a.depth), (9000, 1, 5));
+        assert!(parse("--port 1").is_err());
+        assert!(parse("--scenario basic --port 1 --depth 21").is_err());
+        assert!(parse("--scenario basic --port 1 --bogus").is_err());
+    }
+}
