@@ -52,8 +52,38 @@ use crate::{App, ConnInfo};
 pub use config::Config;
 use conn::{ConnState, Shared};
 
-/// Starts building a server for `app`; finish with [`Server::bind`] or
-/// [`Server::listen`].
+/// Serves `app` over HTTP: finish with [`Server::bind`] (an address) or
+/// [`Server::listen`] (a listener you opened, port 0 in tests).
+///
+/// ```no_run
+/// # use kiln::{App, Conn, IntoResponse, Request, Response};
+/// # struct Hello;
+/// # impl App for Hello {
+/// #     async fn handle(&self, _: Request, _: &mut Conn) -> Response { "hi".into_response() }
+/// # }
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<()> {
+///     kiln::serve(Hello).bind("127.0.0.1:8080").await
+/// }
+/// ```
+///
+/// - **Protocols**: HTTP/1.1 with keep-alive, and HTTP/2 over plain TCP with
+///   prior knowledge (h2c), told apart by the connection preface; hyper 1.x
+///   through hyper-util, one tokio task per connection.
+/// - **Connections**: each keeps one [`Conn`](crate::Conn), handed to
+///   [`App::handle`] by `&mut` and reset after every request, so its arena's
+///   memory is reused. Concurrent HTTP/2 streams share it as a pool of one: a
+///   stream that finds it taken gets a fresh `Conn` (free until its arena is
+///   used), and the first to finish puts its `Conn` back.
+/// - **Limits** ([`Config`], re-exported as `kiln::ServeConfig`): header-read
+///   timeout, max connections, max header size (`431`), body limit (`413`,
+///   also enforced on the raw stream), keep-alive, drain timeout.
+/// - **Failures**: a panic in a handler or middleware is logged and answered
+///   `500`, and the connection keeps serving; connection errors are logged
+///   with `tracing` and never stop the server.
+/// - **Shutdown**: on SIGINT or SIGTERM (or [`Server::with_shutdown`]) the
+///   listener closes, in-flight requests finish, and connections still open
+///   after [`Config::drain_timeout`] are dropped.
 pub fn serve<A: App>(app: A) -> Server<A> {
     Server {
         app,
