@@ -293,6 +293,12 @@ async fn headers_and_responses() {
     let old = once(a, get("/old")).await;
     assert_eq!(old.status, StatusCode::PERMANENT_REDIRECT);
     assert_eq!(old.headers["location"], "/new");
+    // HEAD is served by the GET route, with its headers and no body.
+    let mut head = get("/headed");
+    *head.method_mut() = kiln::http::Method::HEAD;
+    let got = once(a, head).await;
+    assert_eq!((got.status, got.body.as_str()), (StatusCode::ACCEPTED, ""));
+    assert_eq!(got.headers["cache-control"], "no-store");
     let headed = once(a, get("/headed")).await;
     check(&headed, StatusCode::ACCEPTED, "queued");
     assert_eq!(headed.headers["cache-control"], "no-store");
