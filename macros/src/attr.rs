@@ -431,18 +431,7 @@ fn expand_impl(args: &Args, imp: &syn::ItemImpl, mut errs: Errors) -> TokenStrea
     });
     let post_desc = post.map(|f| post_hook(f, &ident, self_ty, pre_desc.as_ref(), &mut errs));
     for d in pre_desc.iter().chain(&post_desc) {
-        if matches!(d.recv, Recv::Config(Mode::Val) | Recv::State(Mode::Val)) {
-            errs.push(syn::Error::new_spanned(
-                &ident,
-                format!("hooks of middleware `{ident}` take `&self` or `&mut self`, not `self`"),
-            ));
-        }
-        if d.recv == Recv::Config(Mode::Mut) {
-            errs.push(syn::Error::new_spanned(
-                &ident,
-                format!("a `{ident}` singleton is shared: take `&self`, not `&mut self`"),
-            ));
-        }
+        check_receiver(&ident, d.recv, &mut errs);
     }
     if let Some(e) = errs.0 {
         let err = e.to_compile_error();
@@ -470,6 +459,22 @@ fn expand_impl(args: &Args, imp: &syn::ItemImpl, mut errs: Errors) -> TokenStrea
     let vis: syn::Visibility = syn::parse_quote!(pub);
     let emitted = descriptor(&ident, &vis, &desc, &imp.to_token_stream().to_string());
     quote!(#imp #emitted)
+}
+
+/// A hook borrows its `self`: the state by `&`/`&mut`, a shared configuration by `&`.
+fn check_receiver(ident: &syn::Ident, recv: Recv, errs: &mut Errors) {
+    if matches!(recv, Recv::Config(Mode::Val) | Recv::State(Mode::Val)) {
+        errs.push(syn::Error::new_spanned(
+            ident,
+            format!("hooks of middleware `{ident}` take `&self` or `&mut self`, not `self`"),
+        ));
+    }
+    if recv == Recv::Config(Mode::Mut) {
+        errs.push(syn::Error::new_spanned(
+            ident,
+            format!("a `{ident}` singleton is shared: take `&self`, not `&mut self`"),
+        ));
+    }
 }
 
 /// `#[middleware(wrap)]` on `impl T { async fn wrap(&self, next: Next<'_>, ..) }`.

@@ -1,5 +1,6 @@
 //! `chain!`: gather descriptors, then generate one flat pipeline per route.
 
+mod describe;
 mod expand;
 mod parse;
 mod routes;

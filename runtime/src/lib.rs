@@ -48,6 +48,8 @@ mod next;
 mod response;
 mod routing;
 mod serve;
+pub mod describe;
+pub mod stats;
 mod test_client;
 mod tower;
 
@@ -150,6 +152,9 @@ pub mod __private {
     };
     pub use http::{Method, StatusCode};
     pub use kiln_macros::__chain_impl as chain_impl;
+
+    pub use crate::describe;
+    pub use crate::stats::{ChainStats, Recorder, Stats};
 
     /// The response for a path that no route matches.
     #[must_use]

@@ -53,6 +53,7 @@ pub struct Next<'a>(Pin<&'a mut (dyn Future<Output = Response> + Send + 'a)>);
 impl<'a> Next<'a> {
     /// Wraps the pinned rest of the chain; generated code calls it.
     #[doc(hidden)]
+    #[must_use]
     pub fn new(fut: Pin<&'a mut (dyn Future<Output = Response> + Send + 'a)>) -> Self {
         Next(fut)
     }

@@ -5,6 +5,10 @@
 //! transient values are constructor calls in argument position. A post hook
 //! opens a labeled block around everything inside it, so a short-circuit
 //! (`break 'label response`) runs exactly the post hooks outside it.
+//!
+//! With `options { stats }` every hook, handler and route is also timed into
+//! a numbered slot of the app's `Stats` (see [`Pipe::slot`]); without it not
+//! one token differs from a chain that never heard of stats.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -29,20 +33,22 @@ impl Errors {
 
 /// A listed item with its descriptor.
 #[derive(Clone, Copy)]
-struct Item<'a> {
-    path: &'a Path,
-    desc: &'a Desc,
+pub(super) struct Item<'a> {
+    pub(super) path: &'a Path,
+    pub(super) desc: &'a Desc,
 }
 
 /// One middleware in a route's pipeline, after sorting.
-struct Member<'a> {
-    item: Item<'a>,
-    priority: i64,
+pub(super) struct Member<'a> {
+    pub(super) item: Item<'a>,
+    pub(super) priority: i64,
+    /// Listed in the route (or its scope) rather than in `middleware`.
+    pub(super) local: bool,
 }
 
 /// Where a consumer sits, which decides what it may see.
 #[derive(Clone, Copy)]
-enum At {
+pub(super) enum At {
     /// Before member `i` runs its pre hook (the handler is at `members.len()`).
     Pre(usize),
     /// The post hook of member `i`.
@@ -52,14 +58,31 @@ enum At {
 }
 
 /// Everything known about the app: its items, keyed for lookup.
-struct App<'a> {
-    def: &'a ChainDef,
-    items: Vec<Item<'a>>,
-    request: Vec<Item<'a>>,
-    transient: Vec<Item<'a>>,
+pub(super) struct App<'a> {
+    pub(super) def: &'a ChainDef,
+    pub(super) items: Vec<Item<'a>>,
+    pub(super) request: Vec<Item<'a>>,
+    pub(super) transient: Vec<Item<'a>>,
+}
+
+/// What `chain!` generates, in two parts so the expansion snapshot can show
+/// that the app itself does not change when introspection is added.
+pub(crate) struct Generated {
+    /// The app struct, `new` and `App::handle`.
+    pub(crate) app: TokenStream,
+    /// `describe()`: static data, never touched by a request.
+    pub(crate) describe: TokenStream,
 }
 
 pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
+    match generate(def, descs) {
+        Ok(Generated { app, describe }) => quote!(#app #describe),
+        Err(errors) => errors,
+    }
+}
+
+/// The generated code, or every error found as `compile_error!`s.
+pub(crate) fn generate(def: &ChainDef, descs: &[Option<Desc>]) -> Result<Generated, TokenStream> {
     let mut errs = Errors::default();
     let paths = def.items();
     let mut items = Vec::new();
@@ -83,18 +106,23 @@ pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
     let order = app.request_order(&mut errs);
     let table = routes::table(def, &mut errs);
     let router = routes::needs_router(&table).then(|| routes::router_init(&table));
+    app.check_method_names(&mut errs);
     let new_fn = app.new_fn(router.as_ref(), &mut errs);
+    // Stats slots are numbered route by route: the route, its members, its
+    // handler; the runtime derives the same layout from `describe()`.
+    let mut slot = 0;
     let route_fns: Vec<TokenStream> = (0..def.routes.len())
-        .map(|i| app.route(i, &order, &mut errs))
+        .map(|i| app.route(i, &order, &mut slot, &mut errs))
         .collect();
-    let fallback = app.fallback(&order, &mut errs);
+    let fallback = app.fallback(&order, &mut slot, &mut errs);
     if !errs.0.is_empty() {
-        return errs
+        return Err(errs
             .0
             .into_iter()
             .map(|(_, e)| e.to_compile_error())
-            .collect();
+            .collect());
     }
+    let describe = super::describe::describe(&app);
     let name = &def.name;
     let vis = &def.vis;
     let attrs = &def.attrs;
@@ -103,10 +131,16 @@ pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
     let router_field = router
         .is_some()
         .then(|| quote!(__kiln_router: ::kiln::__private::Router,));
+    let stats_field = def
+        .stats
+        .then(|| quote!(__kiln_stats: ::kiln::__private::Stats,));
+    let recorder = def
+        .stats
+        .then(|| quote!(let __kiln_rec = self.__kiln_stats.recorder();));
     let dispatch = routes::dispatch(def, &table, &route_fns, &fallback);
-    quote! {
+    let app = quote! {
         #(#attrs)*
-        #vis struct #name { #( #fields: #types, )* #router_field }
+        #vis struct #name { #( #fields: #types, )* #router_field #stats_field }
 
         impl #name {
             #new_fn
@@ -123,14 +157,16 @@ pub(crate) fn expand(def: &ChainDef, descs: &[Option<Desc>]) -> TokenStream {
                     let mut __kiln_owned = __kiln_owned;
                     let __kiln_req = &mut __kiln_owned;
                     let (__kiln_info, __kiln_arena) = __kiln_conn.split();
+                    #recorder
                     #dispatch
                 }
             }
         }
-    }
+    };
+    Ok(Generated { app, describe })
 }
 
-fn path_str(p: &Path) -> String {
+pub(super) fn path_str(p: &Path) -> String {
     quote!(#p).to_string().replace(' ', "")
 }
 
@@ -138,7 +174,7 @@ fn span_of(p: &Path) -> Span {
     first_span(&quote!(#p))
 }
 
-fn output_key(d: &Desc) -> Option<String> {
+pub(super) fn output_key(d: &Desc) -> Option<String> {
     if d.phase == Phase::Wrap {
         return None; // it returns the response, provides nothing
     }
@@ -149,10 +185,16 @@ fn output_key(d: &Desc) -> Option<String> {
 }
 
 /// A `Result` output short-circuits on `Err`; other outputs are the value.
-fn unwrap_result(desc: &Desc, call: TokenStream, label: Option<&syn::Lifetime>) -> TokenStream {
+/// `stat` counts the short-circuit (empty without stats).
+fn unwrap_result(
+    desc: &Desc,
+    call: TokenStream,
+    label: Option<&syn::Lifetime>,
+    stat: &TokenStream,
+) -> TokenStream {
     match desc.output {
         Output::Result(_) => {
-            let sc = short_circuit(label, &quote!(__kiln_e));
+            let sc = short_circuit(label, &quote!(__kiln_e), stat);
             quote!(match #call { ::core::result::Result::Ok(v) => v, ::core::result::Result::Err(__kiln_e) => #sc })
         }
         _ => call,
@@ -160,16 +202,48 @@ fn unwrap_result(desc: &Desc, call: TokenStream, label: Option<&syn::Lifetime>) 
 }
 
 /// How a short-circuit leaves: to the nearest enclosing post hook, or out of the route.
-fn short_circuit(label: Option<&syn::Lifetime>, err: &TokenStream) -> TokenStream {
+fn short_circuit(
+    label: Option<&syn::Lifetime>,
+    err: &TokenStream,
+    stat: &TokenStream,
+) -> TokenStream {
     // Bound first: `break 'l ::path` would read as a labeled `'l:` to syn.
     let res = quote!(::kiln::__private::IntoResponse::into_response(#err));
     match label {
-        Some(l) => quote!({ let __kiln_sc = #res; break #l __kiln_sc }),
-        None => quote!(return #res),
+        Some(l) => quote!({ #stat let __kiln_sc = #res; break #l __kiln_sc }),
+        None if stat.is_empty() => quote!(return #res),
+        None => quote!({ #stat return #res }),
     }
 }
 
+fn lit(n: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(n)
+}
+
 impl<'a> App<'a> {
+    /// A singleton named like a generated method would make a duplicate
+    /// definition that rustc reports far from the cause.
+    fn check_method_names(&self, errs: &mut Errors) {
+        for s in &self.def.singletons {
+            let taken = if s.field == "describe" {
+                Some("`describe()`")
+            } else if s.field == "stats" && self.def.stats {
+                Some("`stats()` (from `options { stats }`)")
+            } else {
+                None
+            };
+            if let Some(method) = taken {
+                errs.push(
+                    s.field.span(),
+                    format!(
+                        "singleton `{}` clashes with the generated method {method}; rename the singleton",
+                        s.field
+                    ),
+                );
+            }
+        }
+    }
+
     fn lookup(&self, p: &Path) -> Option<Item<'a>> {
         self.items.iter().find(|i| same_path(i.path, p)).copied()
     }
@@ -207,7 +281,7 @@ impl<'a> App<'a> {
         items
     }
 
-    fn request_index(&self, k: &str) -> Option<usize> {
+    pub(super) fn request_index(&self, k: &str) -> Option<usize> {
         self.request
             .iter()
             .position(|i| output_key(i.desc).as_deref() == Some(k))
@@ -268,6 +342,14 @@ impl<'a> App<'a> {
                 seen.push((k, who));
             }
         };
+        // First, so a clash is reported at the user's own provider.
+        if self.def.stats {
+            add(
+                "Stats".to_owned(),
+                "`options { stats }`".to_owned(),
+                Span::call_site(),
+            );
+        }
         for s in &self.def.singletons {
             let ty = &s.ty;
             add(
@@ -305,6 +387,7 @@ impl<'a> App<'a> {
                         members: &[],
                         anchors: Vec::new(),
                         extracted: std::cell::Cell::new(0),
+                        stats: None,
                     };
                     let mut hoist = Vec::new();
                     let args: Vec<_> = it
@@ -319,11 +402,24 @@ impl<'a> App<'a> {
         }
         let fields = self.def.singletons.iter().map(|s| &s.field);
         let router = router.map(|r| quote!(__kiln_router: #r,));
+        let stats = self.def.stats.then(
+            || quote!(__kiln_stats: ::kiln::__private::Stats::new(Self::__kiln_description()),),
+        );
         let vis = &self.def.vis;
         let accessors = self.def.singletons.iter().map(|s| {
             let (field, ty) = (&s.field, &s.ty);
             let doc = format!("The `{field}` singleton.");
             quote!(#[doc = #doc] #[allow(dead_code)] #vis fn #field(&self) -> &#ty { &self.#field })
+        });
+        let stats_fn = self.def.stats.then(|| {
+            quote! {
+                /// Executions, short-circuits and latencies of every route,
+                /// middleware and handler since `new`, merged from all threads.
+                #[allow(dead_code)]
+                #vis fn stats(&self) -> ::kiln::__private::ChainStats {
+                    self.__kiln_stats.snapshot()
+                }
+            }
         });
         quote! {
             #(#accessors)*
@@ -331,59 +427,84 @@ impl<'a> App<'a> {
             #[allow(clippy::new_without_default)]
             #vis fn new( #(#params),* ) -> Self {
                 #(#lets)*
-                Self { #( #fields, )* #router }
+                Self { #( #fields, )* #router #stats }
             }
+            #stats_fn
         }
     }
 
     /// The global middleware plus a route's own, sorted by priority; equal
     /// priorities keep listing order (the sort is stable).
-    fn members(&self, extra: &[Listed], errs: &mut Errors) -> Vec<Member<'a>>
+    pub(super) fn members(&self, extra: &[Listed], errs: &mut Errors) -> Vec<Member<'a>>
     where
         Self: 'a,
     {
         let mut out: Vec<Member<'a>> = Vec::new();
-        for l in self.def.middleware.iter().chain(extra) {
+        let global = self.def.middleware.iter().map(|l| (l, false));
+        for (l, local) in global.chain(extra.iter().map(|l| (l, true))) {
             if let Some(item) = self.expect_kind(&l.path, DescKind::Middleware, errs) {
                 let priority = l.priority.unwrap_or(item.desc.priority);
-                out.push(Member { item, priority });
+                out.push(Member {
+                    item,
+                    priority,
+                    local,
+                });
             }
         }
         out.sort_by_key(|m| m.priority);
         out
     }
 
-    fn route(&self, i: usize, order: &[usize], errs: &mut Errors) -> TokenStream {
+    fn route(&self, i: usize, order: &[usize], slot: &mut usize, errs: &mut Errors) -> TokenStream {
         let route = &self.def.routes[i];
         let members = self.members(&route.with, errs);
         let Some(handler) = self.expect_kind(&route.handler, DescKind::Handler, errs) else {
             return TokenStream::new();
         };
-        self.pipeline_body(&members, Some(handler), order, errs)
+        self.pipeline_body(&members, Some(handler), order, slot, errs)
     }
 
     /// 404/405 run through the same global middleware as every route.
-    fn fallback(&self, order: &[usize], errs: &mut Errors) -> TokenStream {
+    fn fallback(&self, order: &[usize], slot: &mut usize, errs: &mut Errors) -> TokenStream {
         let members = self.members(&[], errs);
-        self.pipeline_body(&members, None, order, errs)
+        self.pipeline_body(&members, None, order, slot, errs)
     }
 
+    /// One pipeline; with stats it takes the slots from `slot` on (the
+    /// route, each member, the handler) and times the whole of it.
     fn pipeline_body(
         &self,
         members: &[Member<'a>],
         handler: Option<Item<'a>>,
         order: &[usize],
+        slot: &mut usize,
         errs: &mut Errors,
     ) -> TokenStream {
         self.check_unique(members, errs);
+        let base = *slot;
+        *slot += members.len() + 2;
         let mut pipe = Pipe {
             app: self,
             members,
             anchors: Vec::new(),
             extracted: std::cell::Cell::new(0),
+            stats: self.def.stats.then_some(base),
         };
         pipe.anchors = pipe.anchors(handler, order);
-        pipe.emit(0, None, handler, order, errs)
+        if !self.def.stats {
+            return pipe.emit(0, None, handler, order, errs);
+        }
+        // Every exit, short-circuits included, leaves through this block, so
+        // the route's timing sees every request.
+        let l = syn::Lifetime::new("'__kiln_route", Span::call_site());
+        let body = pipe.emit(0, Some(&l), handler, order, errs);
+        let base = lit(base);
+        quote!({
+            let __kiln_route_t = __kiln_rec.now();
+            let __kiln_r = #l: #body;
+            __kiln_rec.record(#base, __kiln_route_t);
+            __kiln_r
+        })
     }
 }
 
@@ -396,9 +517,46 @@ struct Pipe<'p, 'a> {
     anchors: Vec<Option<usize>>,
     /// Numbers the locals that hold extracted values.
     extracted: std::cell::Cell<usize>,
+    /// With `options { stats }`: the route's first stats slot.
+    stats: Option<usize>,
 }
 
 impl<'a> Pipe<'_, 'a> {
+    /// The stats slot of a position: the route's own slot is `base`, member
+    /// `i` is `base + 1 + i`, and the handler (`i == members.len()`) follows.
+    fn slot(&self, at: At) -> Option<proc_macro2::Literal> {
+        match (self.stats, at) {
+            (Some(base), At::Pre(i) | At::Post(i)) => Some(lit(base + 1 + i)),
+            _ => None,
+        }
+    }
+
+    /// Counts a short-circuit at `at` for it and for the route; nothing
+    /// without stats.
+    fn sc_stat(&self, at: At) -> TokenStream {
+        match (self.stats, self.slot(at)) {
+            (Some(base), Some(s)) => {
+                let base = lit(base);
+                quote!(__kiln_rec.short(#base, #s);)
+            }
+            _ => TokenStream::new(),
+        }
+    }
+
+    /// `call` (a hook's or handler's response-producing expression) timed
+    /// into the slot of `at`, when stats are on.
+    fn timed(&self, at: At, call: TokenStream) -> TokenStream {
+        match self.slot(at) {
+            None => call,
+            Some(s) => quote!({
+                let __kiln_t = __kiln_rec.now();
+                let __kiln_r = #call;
+                __kiln_rec.record(#s, __kiln_t);
+                __kiln_r
+            }),
+        }
+    }
+
     /// Where each request-scoped value is first needed: before the earliest
     /// consumer, and before a post hook's block opens so the post hook sees it
     /// even after a short-circuit. Dependencies are anchored no later than
@@ -448,7 +606,7 @@ impl<'a> Pipe<'_, 'a> {
                 let mut hoist = Vec::new();
                 let call = self.call(At::Pre(i), it, label, errs, &mut hoist);
                 let local = format_ident!("__kiln_rs{}", r);
-                let value = unwrap_result(it.desc, call, label);
+                let value = unwrap_result(it.desc, call, label, &self.sc_stat(At::Pre(i)));
                 quote!(#(#hoist)* let mut #local = #value;)
             })
             .collect();
@@ -459,15 +617,22 @@ impl<'a> Pipe<'_, 'a> {
                 Some(h) => {
                     let mut hoist = Vec::new();
                     let call = self.call(At::Pre(i), h, label, errs, &mut hoist);
-                    quote!({ #(#hoist)* ::kiln::__private::IntoResponse::into_response(#call) })
+                    let res = self.timed(
+                        At::Pre(i),
+                        quote!(::kiln::__private::IntoResponse::into_response(#call)),
+                    );
+                    quote!({ #(#hoist)* #res })
                 }
-                None => quote! {
-                    if __kiln_allow.is_empty() {
-                        ::kiln::__private::not_found()
-                    } else {
-                        ::kiln::__private::method_not_allowed(__kiln_allow)
-                    }
-                },
+                None => self.timed(
+                    At::Pre(i),
+                    quote! {
+                        if __kiln_allow.is_empty() {
+                            ::kiln::__private::not_found()
+                        } else {
+                            ::kiln::__private::method_not_allowed(__kiln_allow)
+                        }
+                    },
+                ),
             };
             return quote!({ #(#built)* #inner });
         };
@@ -480,11 +645,16 @@ impl<'a> Pipe<'_, 'a> {
             let inner = self.emit(i + 1, None, handler, order, errs);
             let mut hoist = Vec::new();
             let call = self.call(At::Pre(i), m.item, label, errs, &mut hoist);
+            // Timed inclusively: the rest of the chain runs inside the hook.
+            let res = self.timed(
+                At::Pre(i),
+                quote!(::kiln::__private::IntoResponse::into_response(#call)),
+            );
             return quote!({
                 #(#built)*
                 #(#hoist)*
                 let __kiln_next = ::core::pin::pin!(async { #inner });
-                ::kiln::__private::IntoResponse::into_response(#call)
+                #res
             });
         }
         let (pre, post) = match desc.phase {
@@ -498,17 +668,7 @@ impl<'a> Pipe<'_, 'a> {
             }
             _ => (Some(m.item), None),
         };
-        let pre_stmt = pre.map(|it| {
-            let mut hoist = Vec::new();
-            let call = self.call(At::Pre(i), it, label, errs, &mut hoist);
-            let value = unwrap_result(it.desc, call, label);
-            let out = format_ident!("__kiln_o{}", i);
-            if output_key(it.desc).is_some() {
-                quote!(#(#hoist)* let mut #out = #value;)
-            } else {
-                quote!(#(#hoist)* #value;)
-            }
-        });
+        let pre_stmt = pre.map(|it| self.pre_hook(i, it, post.is_some(), label, errs));
         let Some(post) = post else {
             let rest = self.emit(i + 1, label, handler, order, errs);
             return quote!({ #(#built)* #pre_stmt #rest });
@@ -519,14 +679,70 @@ impl<'a> Pipe<'_, 'a> {
         let rest = self.emit(i + 1, Some(&l), handler, order, errs);
         let mut hoist = Vec::new();
         let call = self.call(At::Post(i), post, None, errs, &mut hoist);
+        let call = match self.slot(At::Post(i)) {
+            None => quote!(#call;),
+            Some(s) if pre.is_some() => {
+                let pre_time = format_ident!("__kiln_d{}", i);
+                quote! {
+                    let __kiln_t = __kiln_rec.now();
+                    #call;
+                    __kiln_rec.record_ns(#s, #pre_time + __kiln_rec.since(__kiln_t));
+                }
+            }
+            Some(s) => quote! {
+                let __kiln_t = __kiln_rec.now();
+                #call;
+                __kiln_rec.record(#s, __kiln_t);
+            },
+        };
         quote!({
             #(#built)*
             #pre_stmt
             let mut __kiln_res: ::kiln::__private::Response = #l: { #rest };
             #(#hoist)*
-            #call;
+            #call
             __kiln_res
         })
+    }
+
+    /// The pre hook of member `i` as statements: its output bound to
+    /// `__kiln_o<i>`, an `Err` short-circuiting. With stats it is timed; when
+    /// the member also has a post hook (`paired`), the pre hook's share waits
+    /// in `__kiln_d<i>` and the post hook records the sum.
+    fn pre_hook(
+        &self,
+        i: usize,
+        it: Item,
+        paired: bool,
+        label: Option<&syn::Lifetime>,
+        errs: &mut Errors,
+    ) -> TokenStream {
+        let mut hoist = Vec::new();
+        let call = self.call(At::Pre(i), it, label, errs, &mut hoist);
+        let out = format_ident!("__kiln_o{}", i);
+        let (timing, call, stat) = match self.slot(At::Pre(i)) {
+            None => (TokenStream::new(), call, TokenStream::new()),
+            Some(s) => {
+                let sc = self.sc_stat(At::Pre(i));
+                let pre_time = format_ident!("__kiln_d{}", i);
+                let (rec, stat) = if paired {
+                    (
+                        quote!(let #pre_time = __kiln_rec.since(__kiln_t);),
+                        quote!(__kiln_rec.record_ns(#s, #pre_time); #sc),
+                    )
+                } else {
+                    (quote!(__kiln_rec.record(#s, __kiln_t);), sc)
+                };
+                let timing = quote!(let __kiln_t = __kiln_rec.now(); let __kiln_v = #call; #rec);
+                (timing, quote!(__kiln_v), stat)
+            }
+        };
+        let value = unwrap_result(it.desc, call, label, &stat);
+        if output_key(it.desc).is_some() {
+            quote!(#(#hoist)* #timing let mut #out = #value;)
+        } else {
+            quote!(#(#hoist)* #timing #value;)
+        }
     }
 
     /// The call of a hook, handler or constructor with every argument resolved.
@@ -684,6 +900,12 @@ impl<'a> Pipe<'_, 'a> {
                 )),
             };
         }
+        if k == "Stats" && self.app.def.stats {
+            return match p.mode {
+                Mode::Ref => quote!(&self.__kiln_stats),
+                _ => fail(format!("{who} must take the app's stats as `&Stats`")),
+            };
+        }
         if let Some(s) = self.app.def.singletons.iter().find(|s| {
             let t = &s.ty;
             key(&quote!(#t)) == k
@@ -714,7 +936,8 @@ impl<'a> Pipe<'_, 'a> {
                     "post hook of {who} cannot use fallible transient `{ty}`: a post hook cannot short-circuit"
                 ));
             }
-            let value = unwrap_result(t.desc, self.call(at, *t, label, errs, hoist), label);
+            let call = self.call(at, *t, label, errs, hoist);
+            let value = unwrap_result(t.desc, call, label, &self.sc_stat(at));
             return match p.mode {
                 Mode::Val => value,
                 Mode::Ref => quote!(&#value),
@@ -752,7 +975,7 @@ impl<'a> Pipe<'_, 'a> {
         match (p.mode, at) {
             (Mode::Val, At::Pre(_)) => {
                 let span = Span::call_site().located_at(first_span(&p.ty));
-                let sc = short_circuit(label, &quote!(__kiln_r));
+                let sc = short_circuit(label, &quote!(__kiln_r), &self.sc_stat(at));
                 let n = self.extracted.get();
                 self.extracted.set(n + 1);
                 let local = format_ident!("__kiln_x{}", n);
@@ -765,6 +988,9 @@ impl<'a> Pipe<'_, 'a> {
                 };));
                 quote!(#local)
             }
+            _ if k == "Stats" => fail(format!(
+                "{who} needs `&Stats`, but this `chain!` has no statistics; add `options {{ stats }}` to it (or, for a `Stats` type of your own, a singleton or `#[provider]` of it)"
+            )),
             _ => fail(format!(
                 "{who} needs `&{ty}`, but nothing in this `chain!` provides `{ty}`; add a singleton of type `{ty}`, a `#[provider]` returning `{ty}`, or a middleware that returns `{ty}`"
             )),

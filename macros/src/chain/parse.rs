@@ -13,6 +13,8 @@ pub(crate) struct ChainDef {
     pub transient: Vec<Path>,
     pub middleware: Vec<Listed>,
     pub routes: Vec<Route>,
+    /// `options { stats }`: count and time every pipeline position.
+    pub stats: bool,
 }
 
 /// `name: Type` (given to `new`) or `name: Type = ctor` (built by `new`).
@@ -203,6 +205,7 @@ impl Parse for ChainDef {
             transient: Vec::new(),
             middleware: Vec::new(),
             routes: Vec::new(),
+            stats: false,
         };
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
@@ -238,11 +241,12 @@ impl Parse for ChainDef {
                         .flatten()
                         .collect();
                 }
+                "options" => parse_options(input, &mut def)?,
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &key,
                         format!(
-                            "unknown section `{k}`; expected `singletons`, `request`, `transient`, `middleware` or `routes`"
+                            "unknown section `{k}`; expected `singletons`, `request`, `transient`, `middleware`, `routes` or `options`"
                         ),
                     ));
                 }
@@ -251,4 +255,23 @@ impl Parse for ChainDef {
         }
         Ok(def)
     }
+}
+
+/// `options { stats }`. An option, not a cargo feature: features unify across
+/// the dependency graph, so one crate turning stats on would turn them on for
+/// every app in the build.
+fn parse_options(input: ParseStream, def: &mut ChainDef) -> syn::Result<()> {
+    for opt in section(input, Ident::parse)? {
+        if opt != "stats" {
+            return Err(syn::Error::new_spanned(
+                &opt,
+                format!("unknown option `{opt}`; expected `stats`"),
+            ));
+        }
+        if def.stats {
+            return Err(syn::Error::new_spanned(&opt, "duplicate option `stats`"));
+        }
+        def.stats = true;
+    }
+    Ok(())
 }

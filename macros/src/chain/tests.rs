@@ -9,8 +9,9 @@ use quote::quote;
 use super::{expand, parse::ChainDef};
 use crate::attr::{Kind, describe_for_test};
 
-fn expanded() -> String {
-    let items: Vec<(Kind, TokenStream, TokenStream)> = vec![
+/// The items the representative app lists: kind, attribute arguments, item.
+fn items() -> Vec<(Kind, TokenStream, TokenStream)> {
+    vec![
         (
             Kind::Provider,
             quote!(),
@@ -61,11 +62,33 @@ fn expanded() -> String {
                 }
             ),
         ),
-    ];
-    let descs: Vec<_> = items
+        (
+            Kind::Handler,
+            quote!(),
+            quote!(
+                fn metrics(stats: &Stats) -> String {
+                    todo!()
+                }
+            ),
+        ),
+    ]
+}
+
+/// The representative app's expansion; `stats` adds `options { stats }` and
+/// a route that reads them, and shows `describe()` too.
+fn expanded(stats: bool) -> String {
+    let descs: Vec<_> = items()
         .into_iter()
         .map(|(k, a, i)| Some(describe_for_test(k, a, i)))
         .collect();
+    let (options, metrics) = if stats {
+        (
+            quote!(options { stats }),
+            quote!(GET "/metrics" => metrics,),
+        )
+    } else {
+        (quote!(), quote!())
+    };
     let def: ChainDef = syn::parse2(quote! {
         pub struct Api;
         singletons { keys: Keys }
@@ -74,35 +97,59 @@ fn expanded() -> String {
         routes {
             GET "/me" => me with [audit],
             GET "/health" => health,
+            #metrics
         }
+        #options
     })
     .unwrap();
     // `def.items()` orders descriptors: providers, middleware, then routes.
     let order: Vec<String> = def.items().iter().map(|p| quote!(#p).to_string()).collect();
-    assert_eq!(order, ["session", "log", "auth", "me", "audit", "health"]);
-    let descs = vec![
+    let mut want = vec!["session", "log", "auth", "me", "audit", "health"];
+    if stats {
+        want.push("metrics");
+    }
+    assert_eq!(order, want);
+    let mut descs = vec![
         descs[0].clone(),
         descs[1].clone(),
         descs[2].clone(),
         descs[4].clone(),
         descs[3].clone(),
         descs[5].clone(),
+        descs[6].clone(),
     ];
-    let ts = expand::expand(&def, &descs);
+    descs.truncate(want.len());
+    let generated = expand::generate(&def, &descs).unwrap_or_else(|e| panic!("{e}"));
+    // Without stats the snapshot is the app alone, as it was before stats
+    // and `describe()` existed: proof that neither adds a token to it.
+    let ts = if stats {
+        let (app, describe) = (generated.app, generated.describe);
+        quote!(#app #describe)
+    } else {
+        generated.app
+    };
     let file: syn::File = syn::parse2(ts.clone()).unwrap_or_else(|e| panic!("{e}: {ts}"));
     prettyplease::unparse(&file)
 }
 
-#[test]
-fn chain_expansion_snapshot() {
-    let got = expanded();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/chain_api.rs");
+fn check_snapshot(got: &str, file: &str) {
+    let path = format!("{}/snapshots/{file}", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("KILN_BLESS").is_some() {
-        std::fs::write(path, &got).unwrap();
+        std::fs::write(&path, got).unwrap();
     }
-    let want = std::fs::read_to_string(path).unwrap_or_default();
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         got == want,
         "expansion changed; review and bless with KILN_BLESS=1:\n{got}"
     );
+}
+
+#[test]
+fn chain_expansion_snapshot() {
+    check_snapshot(&expanded(false), "chain_api.rs");
+}
+
+#[test]
+fn chain_expansion_snapshot_with_stats() {
+    check_snapshot(&expanded(true), "chain_api_stats.rs");
 }

@@ -1,0 +1,574 @@
+pub struct Api {
+    keys: Keys,
+    __kiln_stats: ::kiln::__private::Stats,
+}
+impl Api {
+    ///The `keys` singleton.
+    #[allow(dead_code)]
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+    /// Builds the app from its singletons.
+    #[allow(clippy::new_without_default)]
+    pub fn new(keys: Keys) -> Self {
+        Self {
+            keys,
+            __kiln_stats: ::kiln::__private::Stats::new(Self::__kiln_description()),
+        }
+    }
+    /// Executions, short-circuits and latencies of every route,
+    /// middleware and handler since `new`, merged from all threads.
+    #[allow(dead_code)]
+    pub fn stats(&self) -> ::kiln::__private::ChainStats {
+        self.__kiln_stats.snapshot()
+    }
+}
+impl ::kiln::__private::App for Api {
+    #[allow(
+        unused_mut,
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value
+    )]
+    fn handle<'__kiln_a>(
+        &'__kiln_a self,
+        __kiln_owned: ::kiln::__private::Request,
+        __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
+    ) -> impl ::core::future::Future<
+        Output = ::kiln::__private::Response,
+    > + ::core::marker::Send + '__kiln_a {
+        async move {
+            let mut __kiln_owned = __kiln_owned;
+            let __kiln_req = &mut __kiln_owned;
+            let (__kiln_info, __kiln_arena) = __kiln_conn.split();
+            let __kiln_rec = self.__kiln_stats.recorder();
+            let (__kiln_pi, __kiln_params): (u16, ::kiln::__private::PathParams) = match __kiln_req
+                .uri()
+                .path()
+            {
+                "/me" => (0u16, ::kiln::__private::PathParams::EMPTY),
+                "/health" => (1u16, ::kiln::__private::PathParams::EMPTY),
+                "/metrics" => (2u16, ::kiln::__private::PathParams::EMPTY),
+                _ => (u16::MAX, ::kiln::__private::PathParams::EMPTY),
+            };
+            let __kiln_allow: &'static str = match __kiln_pi {
+                0u16 => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET
+                        || *__kiln_req.method() == ::kiln::__private::Method::HEAD
+                    {
+                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                            __kiln_info,
+                            &__kiln_params,
+                            ::core::option::Option::Some("/me"),
+                        );
+                        return {
+                            let __kiln_route_t = __kiln_rec.now();
+                            let __kiln_r = '__kiln_route: {
+                                let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                                    {
+                                        let __kiln_t = __kiln_rec.now();
+                                        let __kiln_v = auth(&*__kiln_req, &self.keys).await;
+                                        __kiln_rec.record(2, __kiln_t);
+                                        let mut __kiln_o1 = match __kiln_v {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                __kiln_rec.short(0, 2);
+                                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                                break '__kiln_l0 __kiln_sc;
+                                            }
+                                        };
+                                        {
+                                            let mut __kiln_rs0 = match session(&*__kiln_req).await {
+                                                ::core::result::Result::Ok(v) => v,
+                                                ::core::result::Result::Err(__kiln_e) => {
+                                                    __kiln_rec.short(0, 3);
+                                                    let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                        __kiln_e,
+                                                    );
+                                                    break '__kiln_l0 __kiln_sc;
+                                                }
+                                            };
+                                            let __kiln_t = __kiln_rec.now();
+                                            let __kiln_v = audit(&__kiln_o1, &mut __kiln_rs0);
+                                            __kiln_rec.record(3, __kiln_t);
+                                            __kiln_v;
+                                            {
+                                                {
+                                                    let __kiln_x0 = match ::kiln::__private::FromRequest::from_request(
+                                                            &mut *__kiln_req,
+                                                            &__kiln_cx,
+                                                        )
+                                                        .await
+                                                    {
+                                                        ::core::result::Result::Ok(v) => v,
+                                                        ::core::result::Result::Err(__kiln_r) => {
+                                                            __kiln_rec.short(0, 4);
+                                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                                __kiln_r,
+                                                            );
+                                                            break '__kiln_l0 __kiln_sc;
+                                                        }
+                                                    };
+                                                    {
+                                                        let __kiln_t = __kiln_rec.now();
+                                                        let __kiln_r = ::kiln::__private::IntoResponse::into_response(
+                                                            me(&__kiln_o1, &__kiln_rs0, __kiln_x0),
+                                                        );
+                                                        __kiln_rec.record(4, __kiln_t);
+                                                        __kiln_r
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                };
+                                let __kiln_t = __kiln_rec.now();
+                                log(&mut __kiln_res);
+                                __kiln_rec.record(1, __kiln_t);
+                                __kiln_res
+                            };
+                            __kiln_rec.record(0, __kiln_route_t);
+                            __kiln_r
+                        };
+                    }
+                    "GET, HEAD"
+                }
+                1u16 => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET
+                        || *__kiln_req.method() == ::kiln::__private::Method::HEAD
+                    {
+                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                            __kiln_info,
+                            &__kiln_params,
+                            ::core::option::Option::Some("/health"),
+                        );
+                        return {
+                            let __kiln_route_t = __kiln_rec.now();
+                            let __kiln_r = '__kiln_route: {
+                                let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                                    {
+                                        let __kiln_t = __kiln_rec.now();
+                                        let __kiln_v = auth(&*__kiln_req, &self.keys).await;
+                                        __kiln_rec.record(7, __kiln_t);
+                                        let mut __kiln_o1 = match __kiln_v {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                __kiln_rec.short(5, 7);
+                                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                                break '__kiln_l0 __kiln_sc;
+                                            }
+                                        };
+                                        {
+                                            {
+                                                {
+                                                    let __kiln_t = __kiln_rec.now();
+                                                    let __kiln_r = ::kiln::__private::IntoResponse::into_response(
+                                                        health(),
+                                                    );
+                                                    __kiln_rec.record(8, __kiln_t);
+                                                    __kiln_r
+                                                }
+                                            }
+                                        }
+                                    }
+                                };
+                                let __kiln_t = __kiln_rec.now();
+                                log(&mut __kiln_res);
+                                __kiln_rec.record(6, __kiln_t);
+                                __kiln_res
+                            };
+                            __kiln_rec.record(5, __kiln_route_t);
+                            __kiln_r
+                        };
+                    }
+                    "GET, HEAD"
+                }
+                2u16 => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET
+                        || *__kiln_req.method() == ::kiln::__private::Method::HEAD
+                    {
+                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                            __kiln_info,
+                            &__kiln_params,
+                            ::core::option::Option::Some("/metrics"),
+                        );
+                        return {
+                            let __kiln_route_t = __kiln_rec.now();
+                            let __kiln_r = '__kiln_route: {
+                                let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                                    {
+                                        let __kiln_t = __kiln_rec.now();
+                                        let __kiln_v = auth(&*__kiln_req, &self.keys).await;
+                                        __kiln_rec.record(11, __kiln_t);
+                                        let mut __kiln_o1 = match __kiln_v {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                __kiln_rec.short(9, 11);
+                                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                                break '__kiln_l0 __kiln_sc;
+                                            }
+                                        };
+                                        {
+                                            {
+                                                {
+                                                    let __kiln_t = __kiln_rec.now();
+                                                    let __kiln_r = ::kiln::__private::IntoResponse::into_response(
+                                                        metrics(&self.__kiln_stats),
+                                                    );
+                                                    __kiln_rec.record(12, __kiln_t);
+                                                    __kiln_r
+                                                }
+                                            }
+                                        }
+                                    }
+                                };
+                                let __kiln_t = __kiln_rec.now();
+                                log(&mut __kiln_res);
+                                __kiln_rec.record(10, __kiln_t);
+                                __kiln_res
+                            };
+                            __kiln_rec.record(9, __kiln_route_t);
+                            __kiln_r
+                        };
+                    }
+                    "GET, HEAD"
+                }
+                _ => "",
+            };
+            let __kiln_cx = ::kiln::__private::RequestCx::new(
+                __kiln_info,
+                &__kiln_params,
+                ::core::option::Option::None,
+            );
+            {
+                let __kiln_route_t = __kiln_rec.now();
+                let __kiln_r = '__kiln_route: {
+                    let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                        {
+                            let __kiln_t = __kiln_rec.now();
+                            let __kiln_v = auth(&*__kiln_req, &self.keys).await;
+                            __kiln_rec.record(15, __kiln_t);
+                            let mut __kiln_o1 = match __kiln_v {
+                                ::core::result::Result::Ok(v) => v,
+                                ::core::result::Result::Err(__kiln_e) => {
+                                    __kiln_rec.short(13, 15);
+                                    let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                        __kiln_e,
+                                    );
+                                    break '__kiln_l0 __kiln_sc;
+                                }
+                            };
+                            {
+                                {
+                                    let __kiln_t = __kiln_rec.now();
+                                    let __kiln_r = if __kiln_allow.is_empty() {
+                                        ::kiln::__private::not_found()
+                                    } else {
+                                        ::kiln::__private::method_not_allowed(__kiln_allow)
+                                    };
+                                    __kiln_rec.record(16, __kiln_t);
+                                    __kiln_r
+                                }
+                            }
+                        }
+                    };
+                    let __kiln_t = __kiln_rec.now();
+                    log(&mut __kiln_res);
+                    __kiln_rec.record(14, __kiln_t);
+                    __kiln_res
+                };
+                __kiln_rec.record(13, __kiln_route_t);
+                __kiln_r
+            }
+        }
+    }
+}
+impl Api {
+    /// The resolved chain of every route: middleware in order with
+    /// their priority, phase, what each needs (and where it comes
+    /// from) and provides; singletons and request-scoped and transient
+    /// services. Static data; `Display` prints it as tables.
+    #[allow(dead_code)]
+    pub fn describe(&self) -> &'static ::kiln::__private::describe::Description {
+        Self::__kiln_description()
+    }
+    #[allow(dead_code)]
+    fn __kiln_description() -> &'static ::kiln::__private::describe::Description {
+        static __KILN_DESCRIPTION: ::kiln::__private::describe::Description = ::kiln::__private::describe::Description {
+            app: "Api",
+            stats: true,
+            singletons: &[
+                ::kiln::__private::describe::Singleton {
+                    field: "keys",
+                    ty: "Keys",
+                    built_by: ::core::option::Option::None,
+                    needs: &[],
+                },
+            ],
+            request: &[
+                ::kiln::__private::describe::Provider {
+                    name: "session",
+                    provides: "Session",
+                    is_async: true,
+                    fallible: true,
+                    needs: &[
+                        ::kiln::__private::describe::Need {
+                            ty: "&Request",
+                            from: ::kiln::__private::describe::Source::Request,
+                        },
+                    ],
+                },
+            ],
+            transient: &[],
+            routes: &[
+                ::kiln::__private::describe::Route {
+                    method: "GET",
+                    pattern: ::core::option::Option::Some("/me"),
+                    handler: ::core::option::Option::Some(::kiln::__private::describe::Handler {
+                        name: "me",
+                        is_async: false,
+                        needs: &[
+                            ::kiln::__private::describe::Need {
+                                ty: "&Claims",
+                                from: ::kiln::__private::describe::Source::Middleware(
+                                    "auth",
+                                ),
+                            },
+                            ::kiln::__private::describe::Need {
+                                ty: "&Session",
+                                from: ::kiln::__private::describe::Source::RequestScoped(
+                                    "session",
+                                ),
+                            },
+                            ::kiln::__private::describe::Need {
+                                ty: "Method",
+                                from: ::kiln::__private::describe::Source::Extractor,
+                            },
+                        ],
+                    }),
+                    middleware: &[
+                        ::kiln::__private::describe::Step {
+                            name: "log",
+                            path: "log",
+                            priority: 0i64,
+                            declared_priority: 0i64,
+                            phase: ::kiln::__private::describe::Phase::Post,
+                            scope: ::kiln::__private::describe::Scope::Global,
+                            is_async: false,
+                            fallible: false,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&mut Response",
+                                    from: ::kiln::__private::describe::Source::Response,
+                                },
+                            ],
+                            provides: ::core::option::Option::None,
+                        },
+                        ::kiln::__private::describe::Step {
+                            name: "auth",
+                            path: "auth",
+                            priority: 20i64,
+                            declared_priority: 20i64,
+                            phase: ::kiln::__private::describe::Phase::Pre,
+                            scope: ::kiln::__private::describe::Scope::Global,
+                            is_async: true,
+                            fallible: true,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Request",
+                                    from: ::kiln::__private::describe::Source::Request,
+                                },
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Keys",
+                                    from: ::kiln::__private::describe::Source::Singleton("keys"),
+                                },
+                            ],
+                            provides: ::core::option::Option::Some("Claims"),
+                        },
+                        ::kiln::__private::describe::Step {
+                            name: "audit",
+                            path: "audit",
+                            priority: 30i64,
+                            declared_priority: 30i64,
+                            phase: ::kiln::__private::describe::Phase::Pre,
+                            scope: ::kiln::__private::describe::Scope::Route,
+                            is_async: false,
+                            fallible: false,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Claims",
+                                    from: ::kiln::__private::describe::Source::Middleware(
+                                        "auth",
+                                    ),
+                                },
+                                ::kiln::__private::describe::Need {
+                                    ty: "&mut Session",
+                                    from: ::kiln::__private::describe::Source::RequestScoped(
+                                        "session",
+                                    ),
+                                },
+                            ],
+                            provides: ::core::option::Option::None,
+                        },
+                    ],
+                },
+                ::kiln::__private::describe::Route {
+                    method: "GET",
+                    pattern: ::core::option::Option::Some("/health"),
+                    handler: ::core::option::Option::Some(::kiln::__private::describe::Handler {
+                        name: "health",
+                        is_async: false,
+                        needs: &[],
+                    }),
+                    middleware: &[
+                        ::kiln::__private::describe::Step {
+                            name: "log",
+                            path: "log",
+                            priority: 0i64,
+                            declared_priority: 0i64,
+                            phase: ::kiln::__private::describe::Phase::Post,
+                            scope: ::kiln::__private::describe::Scope::Global,
+                            is_async: false,
+                            fallible: false,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&mut Response",
+                                    from: ::kiln::__private::describe::Source::Response,
+                                },
+                            ],
+                            provides: ::core::option::Option::None,
+                        },
+                        ::kiln::__private::describe::Step {
+                            name: "auth",
+                            path: "auth",
+                            priority: 20i64,
+                            declared_priority: 20i64,
+                            phase: ::kiln::__private::describe::Phase::Pre,
+                            scope: ::kiln::__private::describe::Scope::Global,
+                            is_async: true,
+                            fallible: true,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Request",
+                                    from: ::kiln::__private::describe::Source::Request,
+                                },
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Keys",
+                                    from: ::kiln::__private::describe::Source::Singleton("keys"),
+                                },
+                            ],
+                            provides: ::core::option::Option::Some("Claims"),
+                        },
+                    ],
+                },
+                ::kiln::__private::describe::Route {
+                    method: "GET",
+                    pattern: ::core::option::Option::Some("/metrics"),
+                    handler: ::core::option::Option::Some(::kiln::__private::describe::Handler {
+                        name: "metrics",
+                        is_async: false,
+                        needs: &[
+                            ::kiln::__private::describe::Need {
+                                ty: "&Stats",
+                                from: ::kiln::__private::describe::Source::Stats,
+                            },
+                        ],
+                    }),
+                    middleware: &[
+                        ::kiln::__private::describe::Step {
+                            name: "log",
+                            path: "log",
+                            priority: 0i64,
+                            declared_priority: 0i64,
+                            phase: ::kiln::__private::describe::Phase::Post,
+                            scope: ::kiln::__private::describe::Scope::Global,
+                            is_async: false,
+                            fallible: false,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&mut Response",
+                                    from: ::kiln::__private::describe::Source::Response,
+                                },
+                            ],
+                            provides: ::core::option::Option::None,
+                        },
+                        ::kiln::__private::describe::Step {
+                            name: "auth",
+                            path: "auth",
+                            priority: 20i64,
+                            declared_priority: 20i64,
+                            phase: ::kiln::__private::describe::Phase::Pre,
+                            scope: ::kiln::__private::describe::Scope::Global,
+                            is_async: true,
+                            fallible: true,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Request",
+                                    from: ::kiln::__private::describe::Source::Request,
+                                },
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Keys",
+                                    from: ::kiln::__private::describe::Source::Singleton("keys"),
+                                },
+                            ],
+                            provides: ::core::option::Option::Some("Claims"),
+                        },
+                    ],
+                },
+            ],
+            unmatched: ::kiln::__private::describe::Route {
+                method: "*",
+                pattern: ::core::option::Option::None,
+                handler: ::core::option::Option::None,
+                middleware: &[
+                    ::kiln::__private::describe::Step {
+                        name: "log",
+                        path: "log",
+                        priority: 0i64,
+                        declared_priority: 0i64,
+                        phase: ::kiln::__private::describe::Phase::Post,
+                        scope: ::kiln::__private::describe::Scope::Global,
+                        is_async: false,
+                        fallible: false,
+                        needs: &[
+                            ::kiln::__private::describe::Need {
+                                ty: "&mut Response",
+                                from: ::kiln::__private::describe::Source::Response,
+                            },
+                        ],
+                        provides: ::core::option::Option::None,
+                    },
+                    ::kiln::__private::describe::Step {
+                        name: "auth",
+                        path: "auth",
+                        priority: 20i64,
+                        declared_priority: 20i64,
+                        phase: ::kiln::__private::describe::Phase::Pre,
+                        scope: ::kiln::__private::describe::Scope::Global,
+                        is_async: true,
+                        fallible: true,
+                        needs: &[
+                            ::kiln::__private::describe::Need {
+                                ty: "&Request",
+                                from: ::kiln::__private::describe::Source::Request,
+                            },
+                            ::kiln::__private::describe::Need {
+                                ty: "&Keys",
+                                from: ::kiln::__private::describe::Source::Singleton("keys"),
+                            },
+                        ],
+                        provides: ::core::option::Option::Some("Claims"),
+                    },
+                ],
+            },
+        };
+        &__KILN_DESCRIPTION
+    }
+}

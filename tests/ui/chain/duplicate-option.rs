@@ -1,0 +1,14 @@
+use kiln::prelude::*;
+
+#[handler]
+fn hello() -> &'static str {
+    "hello"
+}
+
+chain! {
+    struct App;
+    routes { GET "/" => hello }
+    options { stats, stats }
+}
+
+fn main() {}
