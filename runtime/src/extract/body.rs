@@ -294,7 +294,7 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for Form<T> {
             )));
         }
         read_then(req, cx, |bytes| {
-            serde_urlencoded::from_bytes(&bytes).map(Form).map_err(|e| {
+            super::from_urlencoded(&bytes).map(Form).map_err(|e| {
                 BodyRejection::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     format!("invalid form data: {e}"),

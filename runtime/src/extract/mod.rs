@@ -253,7 +253,8 @@ impl FromRequestParts for RawQuery {
 /// #[derive(serde::Deserialize)]
 /// struct Page { page: u32 }
 /// let req = TestClient::new(()).get("/?page=2").build();
-/// let cx = RequestCx::new(&ConnInfo::default(), &PathParams::EMPTY, None);
+/// let info = ConnInfo::default();
+/// let cx = RequestCx::new(&info, &PathParams::EMPTY, None);
 /// let Ok(Query(p)) = Query::<Page>::from_request_parts(&req, &cx) else { panic!() };
 /// assert_eq!(p.page, 2);
 /// ```
@@ -264,13 +265,22 @@ impl<T: serde::de::DeserializeOwned + Send> FromRequestParts for Query<T> {
     type Rejection = (StatusCode, String);
 
     fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Self::Rejection> {
-        serde_urlencoded::from_str(req.uri().query().unwrap_or(""))
+        from_urlencoded(req.uri().query().unwrap_or("").as_bytes())
             .map(Query)
-            .map_err(|e| {
-                (
-                    StatusCode::BAD_REQUEST,
-                    format!("invalid query string: {e}"),
-                )
-            })
+            .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid query string: {e}")))
     }
+}
+
+/// Deserializes `application/x-www-form-urlencoded` data (a query string or a
+/// form body); the error names the field that failed.
+pub(crate) fn from_urlencoded<T: serde::de::DeserializeOwned>(input: &[u8]) -> Result<T, String> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(input));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("field `{path}`: {}", e.into_inner())
+        }
+    })
 }
