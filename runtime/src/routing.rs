@@ -14,7 +14,7 @@ pub const MAX_PARAMS: usize = 8;
 #[derive(Debug, Clone, Copy)]
 pub struct PathParams {
     names: &'static [&'static str],
-    spans: [(u32, u32); MAX_PARAMS],
+    spans: [(u16, u16); MAX_PARAMS],
 }
 
 impl PathParams {
@@ -95,15 +95,16 @@ impl Router {
         let m = self.inner.at(path).ok()?;
         let (index, names) = *m.value;
         let base = path.as_ptr() as usize;
-        let mut spans = [(0u32, 0u32); MAX_PARAMS];
+        let mut spans = [(0u16, 0u16); MAX_PARAMS];
         for (slot, (_, v)) in spans.iter_mut().zip(m.params.iter()) {
             let start = v.as_ptr() as usize - base;
-            *slot = (to_u32(start), to_u32(start + v.len()));
+            *slot = (to_u16(start)?, to_u16(start + v.len())?);
         }
         Some((index, PathParams { names, spans }))
     }
 }
 
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+/// Request paths are shorter than 64 KiB (`http::Uri` rejects longer ones).
+fn to_u16(n: usize) -> Option<u16> {
+    u16::try_from(n).ok()
 }

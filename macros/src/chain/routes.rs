@@ -147,31 +147,16 @@ pub(crate) fn router_init(table: &[PathEntry]) -> TokenStream {
 
 /// The statements that match the path and dispatch on the method; each
 /// route's pipeline (`bodies`, by route index) is inlined into its arm, so a
-/// request is one future.
+/// request is one future. Literal paths are arms of a `match` on the path and
+/// never touch path parameters; patterns go through the router, whose
+/// parameters live only inside their arm.
 pub(crate) fn dispatch(
     def: &ChainDef,
     table: &[PathEntry],
     bodies: &[TokenStream],
     fallback: &TokenStream,
 ) -> TokenStream {
-    let literal = table
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.params.is_empty())
-        .map(|(i, e)| {
-            let p = &e.pattern;
-            let i = u16::try_from(i).unwrap_or(u16::MAX);
-            quote!(#p => (#i, ::kiln::__private::PathParams::EMPTY),)
-        });
-    let other = if needs_router(table) {
-        quote!(__kiln_p => match self.__kiln_router.find(__kiln_p) {
-            ::core::option::Option::Some(m) => m,
-            ::core::option::Option::None => (u16::MAX, ::kiln::__private::PathParams::EMPTY),
-        })
-    } else {
-        quote!(_ => (u16::MAX, ::kiln::__private::PathParams::EMPTY))
-    };
-    let arms = table.iter().enumerate().map(|(i, e)| {
+    let arm = |e: &PathEntry, params: &TokenStream| {
         let routes: Vec<&Route> = e.routes.iter().map(|&r| &def.routes[r]).collect();
         let has = |m: &str| routes.iter().any(|r| r.method == m);
         let implicit_head = has("GET") && !has("HEAD");
@@ -188,25 +173,45 @@ pub(crate) fn dispatch(
                 .then(|| quote!(|| *__kiln_req.method() == ::kiln::__private::Method::HEAD));
             quote!(if *__kiln_req.method() == ::kiln::__private::Method::#m #head {
                 let __kiln_cx = ::kiln::__private::RequestCx::new(
-                    __kiln_info, &__kiln_params, ::core::option::Option::Some(#pattern));
+                    __kiln_info, #params, ::core::option::Option::Some(#pattern));
                 return #body;
             })
         });
-        let i = u16::try_from(i).unwrap_or(u16::MAX);
-        quote!(#i => { #(#tests)* #allow })
+        quote!({ #(#tests)* #allow })
+    };
+    let empty = quote!(&::kiln::__private::PathParams::EMPTY);
+    let literal = table.iter().filter(|e| e.params.is_empty()).map(|e| {
+        let p = &e.pattern;
+        let body = arm(e, &empty);
+        quote!(#p => #body,)
     });
+    let other = if needs_router(table) {
+        let arms = table
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.params.is_empty())
+            .map(|(i, e)| {
+                let i = u16::try_from(i).unwrap_or(u16::MAX);
+                let body = arm(e, &quote!(&__kiln_params));
+                quote!(#i => #body,)
+            });
+        quote!(__kiln_p => match self.__kiln_router.find(__kiln_p) {
+            ::core::option::Option::Some((__kiln_pi, __kiln_params)) => match __kiln_pi {
+                #(#arms)*
+                _ => "",
+            },
+            ::core::option::Option::None => "",
+        })
+    } else {
+        quote!(_ => "")
+    };
     quote! {
-        let (__kiln_pi, __kiln_params): (u16, ::kiln::__private::PathParams) =
-            match __kiln_req.uri().path() {
-                #(#literal)*
-                #other
-            };
-        let __kiln_allow: &'static str = match __kiln_pi {
-            #(#arms)*
-            _ => "",
+        let __kiln_allow: &'static str = match __kiln_req.uri().path() {
+            #(#literal)*
+            #other
         };
         let __kiln_cx = ::kiln::__private::RequestCx::new(
-            __kiln_info, &__kiln_params, ::core::option::Option::None);
+            __kiln_info, #empty, ::core::option::Option::None);
         #fallback
     }
 }
