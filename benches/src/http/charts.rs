@@ -122,7 +122,7 @@ fn rps_chart(
             })
         })
         .collect();
-    let top = bars.iter().map(|b| b.3.max).fold(1.0, f64::max) * 1.15;
+    let top = bars.iter().map(|b| b.3.max).fold(1.0, f64::max) * 1.3;
     let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
     root.fill(&WHITE)?;
     let n = labels.len();
@@ -230,6 +230,7 @@ fn latency_chart(
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(4)
+            .y_labels(6)
             .x_label_formatter(&|x| {
                 PERCENTILES
                     .get(index(*x))

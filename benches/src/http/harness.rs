@@ -146,7 +146,7 @@ impl Options {
             out,
             rounds: rounds.unwrap_or(if quick { 1 } else { 3 }).max(1),
             duration_s: duration.unwrap_or(if quick { 2 } else { 5 }).max(1),
-            warmup_s: warmup.unwrap_or(if quick { 1 } else { 2 }),
+            warmup_s: warmup.unwrap_or(if quick { 0 } else { 2 }),
             connections,
             alloc_s: alloc_s.unwrap_or(if quick { 1 } else { 2 }).max(1),
             workers,
@@ -472,44 +472,8 @@ impl Run<'_> {
         if opts.warmup_s > 0 {
             self.wrk(server.port, &script, endpoint, max_conns, opts.warmup_s)?;
         }
-        for &connections in &opts.connections {
-            let cpu0 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
-            let out = self.wrk(server.port, &script, endpoint, connections, opts.duration_s)?;
-            let cpu1 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
-            let rss = procfs::peak_rss_kib(pid).unwrap_or(0);
-            let cpu = cpu1.saturating_sub(cpu0);
-            let m = Measurement {
-                key: key(framework, case, endpoint),
-                connections,
-                round,
-                requests: out.requests,
-                duration_s: ratio(out.duration_us, 1_000_000),
-                rps: ratio(out.requests * 1_000_000, out.duration_us),
-                latency_us: out.latency_us,
-                errors: out.errors,
-                cpu_us_per_req: ratio(cpu, out.requests),
-                server_cpu_util: ratio(cpu, out.duration_us),
-                peak_rss_kib: rss,
-            };
-            eprintln!(
-                "  [round {}] {framework:<5} {:<28} c={connections:<4} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>6.2} µs/req ({:>3.0}%)  rss {:>6} KiB{}",
-                round + 1,
-                format!("{}/{}", case.label(), endpoint.name),
-                m.rps,
-                m.latency_us.p50,
-                m.latency_us.p99,
-                m.cpu_us_per_req,
-                m.server_cpu_util * 100.0,
-                rss,
-                if m.errors.total() > 0 {
-                    format!("  ERRORS {:?}", m.errors)
-                } else {
-                    String::new()
-                },
-            );
-            self.results.measurements.push(m);
-        }
-        // Allocations: one more run with the counter on (the server is warm).
+        // Allocations: a run with the counter on, after the warm-up (in `--quick`,
+        // where there is none, it is the warm-up of the timed runs).
         let connections = opts.alloc_connections();
         let a0 = alloc::query(server.alloc_port, alloc::Command::Start)
             .map_err(|e| format!("allocation counter: {e}"))?;
@@ -530,6 +494,50 @@ impl Run<'_> {
             allocations,
             per_request,
         });
+        for &connections in &opts.connections {
+            let busy = || self.pin.server.and_then(|c| procfs::cpu_busy_us(c).ok());
+            let busy0 = busy();
+            let cpu0 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
+            let out = self.wrk(server.port, &script, endpoint, connections, opts.duration_s)?;
+            let cpu1 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
+            let busy1 = busy();
+            let rss = procfs::peak_rss_kib(pid).unwrap_or(0);
+            let cpu = cpu1.saturating_sub(cpu0);
+            let m = Measurement {
+                key: key(framework, case, endpoint),
+                connections,
+                round,
+                requests: out.requests,
+                duration_s: ratio(out.duration_us, 1_000_000),
+                rps: ratio(out.requests * 1_000_000, out.duration_us),
+                latency_us: out.latency_us,
+                errors: out.errors,
+                cpu_us_per_req: ratio(cpu, out.requests),
+                server_cpu_util: ratio(cpu, out.duration_us),
+                peak_rss_kib: rss,
+                other_util: busy0.zip(busy1).map(|(b0, b1)| {
+                    ratio(b1.saturating_sub(b0).saturating_sub(cpu), out.duration_us)
+                }),
+            };
+            eprintln!(
+                "  [round {}] {framework:<5} {:<28} c={connections:<4} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>6.2} µs/req ({:>3.0}%)  rss {:>6} KiB  others {:>3.0}%{}",
+                round + 1,
+                format!("{}/{}", case.label(), endpoint.name),
+                m.rps,
+                m.latency_us.p50,
+                m.latency_us.p99,
+                m.cpu_us_per_req,
+                m.server_cpu_util * 100.0,
+                rss,
+                m.other_util.unwrap_or(0.0) * 100.0,
+                if m.errors.total() > 0 {
+                    format!("  ERRORS {:?}", m.errors)
+                } else {
+                    String::new()
+                },
+            );
+            self.results.measurements.push(m);
+        }
         Ok(())
     }
 }
@@ -590,6 +598,7 @@ pub fn run(opts: &Options) -> Result<Results, String> {
             allocations: Vec::new(),
             skipped: Vec::new(),
             checked: Vec::new(),
+            load_average: vec![machine::load_average()],
         },
     };
     let started = Instant::now();
@@ -605,6 +614,8 @@ pub fn run(opts: &Options) -> Result<Results, String> {
         }
         save(&run.results, &opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
     }
+    run.results.load_average.push(machine::load_average());
+    save(&run.results, &opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
     let _ = fs::remove_dir_all(&scratch);
     eprintln!(
         "bench: done in {:.0} s; {} measurements, {} skipped; results in {}",

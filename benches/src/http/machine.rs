@@ -101,6 +101,15 @@ pub fn crate_versions(lock: &str, names: &[&str]) -> BTreeMap<String, String> {
     found.into_iter().map(|(k, v)| (k, v.join(", "))).collect()
 }
 
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`).
+#[must_use]
+pub fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
 /// The current UTC time, ISO 8601 (`date -u`).
 #[must_use]
 pub fn now_utc() -> String {

@@ -44,6 +44,35 @@ fn parse_stat_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// Busy time (everything but idle and iowait) of one CPU since boot, in
+/// microseconds, from `/proc/stat`.
+///
+/// # Errors
+/// When `/proc/stat` has no line for that CPU.
+pub fn cpu_busy_us(cpu: usize) -> io::Result<u64> {
+    let stat = fs::read_to_string("/proc/stat")?;
+    let ticks = parse_cpu_busy(&stat, cpu).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("no cpu{cpu} in /proc/stat"),
+        )
+    })?;
+    Ok(ticks * 1_000_000 / clock_ticks_per_second())
+}
+
+/// user + nice + system + irq + softirq + steal of `cpu<N>` in ticks.
+fn parse_cpu_busy(stat: &str, cpu: usize) -> Option<u64> {
+    let prefix = format!("cpu{cpu} ");
+    let line = stat.lines().find(|l| l.starts_with(&prefix))?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    Some(v.first()? + v.get(1)? + v.get(2)? + v.get(5)? + v.get(6)? + v.get(7).unwrap_or(&0))
+}
+
 /// Peak resident set size (`VmHWM`) of a process, in KiB.
 ///
 /// # Errors
@@ -72,6 +101,11 @@ mod tests {
         assert_eq!(parse_stat_ticks(stat), Some(300));
         let status = "Name:\tx\nVmPeak:\t  100 kB\nVmHWM:\t    4321 kB\nVmRSS:\t 12 kB\n";
         assert_eq!(status_field_kib(status, "VmHWM:"), Some(4321));
+        let proc_stat =
+            "cpu  9 9 9 9 9 9 9 9 0 0\ncpu0 1 2 3 100 50 4 5 6 0 0\ncpu1 7 0 0 0 0 0 0 0 0 0\n";
+        assert_eq!(parse_cpu_busy(proc_stat, 0), Some(21));
+        assert_eq!(parse_cpu_busy(proc_stat, 1), Some(7));
+        assert_eq!(parse_cpu_busy(proc_stat, 2), None);
     }
 
     #[test]

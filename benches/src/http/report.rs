@@ -95,6 +95,12 @@ fn header(md: &mut String, results: &Results) {
             ""
         }
     );
+    md.push_str(
+        "Reproduce with `cargo run -p kiln-benches --release --bin bench -- --scenario all` \
+         (add `--quick` for a two-minute smoke run) and \
+         `cargo run -p kiln-benches --release --bin report -- benches/results/results.json`. \
+         Servers, scenarios and the allocation counter are described in `benches/src/http/`.\n\n",
+    );
     let _ = writeln!(md, "| | |\n| --- | --- |");
     let _ = writeln!(
         md,
@@ -102,6 +108,13 @@ fn header(md: &mut String, results: &Results) {
         machine.cpu, machine.cpus, machine.kernel
     );
     let _ = writeln!(md, "| toolchain | {} |", machine.rustc);
+    if !results.load_average.is_empty() {
+        let _ = writeln!(
+            md,
+            "| load average | {} (1/5/15 min, at the start and end of the runs) |",
+            results.load_average.join(" → ")
+        );
+    }
     let crates: Vec<String> = machine
         .crates
         .iter()
@@ -125,7 +138,7 @@ fn header(md: &mut String, results: &Results) {
     );
     let _ = writeln!(
         md,
-        "| allocations | one more {} s run at {} connections with the counting allocator switched on (jemalloc underneath) |\n",
+        "| allocations | a {} s run at {} connections with the counting allocator switched on (jemalloc underneath), after the warm-up and before the timed runs (which run with counting off) |\n",
         config.alloc_duration_s, config.alloc_connections
     );
     md.push_str(
@@ -133,7 +146,10 @@ fn header(md: &mut String, results: &Results) {
          **CPU µs/req** is the server's user+system CPU time (`/proc/PID/stat`) over a timed run \
          divided by the requests `wrk` completed: the number to compare, because one `wrk` thread \
          often saturates before the server does (**util** is how busy the server's core was; \
-         below ~90% req/s measures the load generator as much as the server). \
+         below ~90% req/s measures the load generator as much as the server). **others** is the \
+         largest share of the server's CPU that other processes used during a timed run (busy \
+         time of that CPU in `/proc/stat` minus the server's own): above a few percent, the run \
+         was disturbed and its latency and req/s are not comparable. \
          **× axum** and **× hyper** are CPU-per-request ratios against axum and bare hyper at the same \
          connection count (hyper's same endpoint, or its `basic/hello` for scenarios it does not \
          implement: the physical limit). Peak RSS is `VmHWM`. Single rounds on a shared 2-core VM vary \
@@ -208,8 +224,8 @@ fn details(md: &mut String, s: &Summary, frameworks: &[String], endpoints: &[End
             case_label(*scenario, variant.as_deref())
         );
         md.push_str(
-            "| framework | conns | req/s | p50 µs | p99 µs | CPU µs/req | util | × axum | × hyper | allocs/req | peak RSS MiB |\n\
-             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+            "| framework | conns | req/s | p50 µs | p99 µs | CPU µs/req | util | others | × axum | × hyper | allocs/req | peak RSS MiB |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
         );
         for f in frameworks {
             let k = key(f, *scenario, variant.as_ref(), endpoint);
@@ -239,13 +255,15 @@ fn detail_row(md: &mut String, s: &Summary, k: &Key, c: u32, row: &Row) {
     };
     let _ = writeln!(
         md,
-        "| {}{errors} | {c} | {} | {} | {} | {} | {:.0}% | {} | {} | {allocs} | {} |",
+        "| {}{errors} | {c} | {} | {} | {} | {} | {:.0}% | {} | {} | {} | {allocs} | {} |",
         k.framework,
         spread(&row.rps, 0),
         spread(&row.p50, 0),
         spread(&row.p99, 0),
         spread(&row.cpu, 2),
         row.util.median * 100.0,
+        row.other_util
+            .map_or_else(|| "–".into(), |o| format!("{:.0}%", o.max * 100.0)),
         ratio(row.cpu.median, axum),
         ratio(row.cpu.median, hyper),
         spread(&rss, 1),

@@ -92,6 +92,11 @@ pub struct Measurement {
     pub server_cpu_util: f64,
     /// Peak RSS of the server process so far (`VmHWM`), KiB.
     pub peak_rss_kib: u64,
+    /// CPU time of *other* processes on the server's CPU over wall time
+    /// (busy time of that CPU minus the server's CPU time): how much the
+    /// run was disturbed. `None` when the server was not pinned.
+    #[serde(default)]
+    pub other_util: Option<f64>,
 }
 
 /// Allocations per request, from a separate run of a server with counting on.
@@ -189,4 +194,8 @@ pub struct Results {
     pub skipped: Vec<Skip>,
     /// Framework/case pairs whose responses matched the reference.
     pub checked: Vec<String>,
+    /// `/proc/loadavg` when the run started and when it ended: other
+    /// processes competing for the CPUs make the numbers unreliable.
+    #[serde(default)]
+    pub load_average: Vec<String>,
 }

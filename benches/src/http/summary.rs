@@ -26,6 +26,8 @@ pub struct Row {
     pub util: Spread,
     /// Peak RSS, KiB.
     pub rss_kib: Spread,
+    /// Other processes' CPU time on the server's CPU over wall time.
+    pub other_util: Option<Spread>,
     /// Rounds folded in.
     pub rounds: usize,
     /// `wrk` errors over all rounds.
@@ -74,6 +76,9 @@ impl Summary {
                         cpu: s(&|m| m.cpu_us_per_req)?,
                         util: s(&|m| m.server_cpu_util)?,
                         rss_kib: s(&|m| kib(m.peak_rss_kib))?,
+                        other_util: Spread::of(
+                            &ms.iter().filter_map(|m| m.other_util).collect::<Vec<_>>(),
+                        ),
                         rounds: ms.len(),
                         errors: ms.iter().map(|m| m.errors.total()).sum(),
                     },

@@ -30,13 +30,14 @@ use super::super::fixtures::{
     self, AuthError, Claims, Config, Counter, DEPTH_HEADERS, DEPTH_KEY, HELLO, Lookup, ORIGIN,
     REQUEST_ID, Repo, SECURITY_HEADERS, SESSION_HEADER, Search, Session, User,
 };
-use super::super::scenario::Scenario;
+use super::super::scenario::{DEPTHS, Scenario};
 use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_runtime};
 
 /// Serves `args.scenario` until killed.
 ///
 /// # Errors
-/// Never [`ServeError::Unsupported`]: axum implements every scenario.
+/// [`ServeError::Unsupported`] for a `--depth` other than 1, 5, 10 or 20
+/// (each depth is a differently typed stack).
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     let router = match args.scenario {
         Scenario::Basic => basic(),
@@ -44,7 +45,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
             init_access_log();
             middleware()
         }
-        Scenario::MiddlewareDepth => depth(args.depth),
+        Scenario::MiddlewareDepth => depth(args.depth)?,
         Scenario::Di => di(),
     };
     let needs_peer = args.scenario == Scenario::Middleware;
@@ -160,28 +161,41 @@ fn middleware() -> Router {
 
 // ------------------------------------------------------- middleware-depth
 
-/// Middleware `i`: requires the `x-key` header, stamps `x-mw-<i>: 1`.
-async fn check_and_stamp(i: usize, req: Request, next: Next) -> Result<Response, StatusCode> {
+/// Middleware `I`: requires the `x-key` header, stamps `x-mw-<I>: 1`.
+async fn check_and_stamp<const I: usize>(req: Request, next: Next) -> Result<Response, StatusCode> {
     if !req.headers().contains_key(DEPTH_KEY) {
         return Err(StatusCode::FORBIDDEN);
     }
     let mut res = next.run(req).await;
     res.headers_mut().insert(
-        HeaderName::from_static(DEPTH_HEADERS[i]),
+        HeaderName::from_static(DEPTH_HEADERS[I]),
         HeaderValue::from_static("1"),
     );
     Ok(res)
 }
 
-fn depth(n: usize) -> Router {
-    let mut router = Router::new().route("/", get(hello));
-    // `layer` wraps what is there, so adding the innermost first makes 0 the outermost.
-    for i in (0..n).rev() {
-        router = router.layer(from_fn(move |req: Request, next: Next| {
-            check_and_stamp(i, req, next)
-        }));
-    }
-    router
+/// `GET /` behind `from_fn` layers stacked with one `ServiceBuilder` (as the
+/// axum docs recommend), listed outermost first.
+macro_rules! depth_router {
+    ($($i:literal)*) => {
+        Router::new()
+            .route("/", get(hello))
+            .layer(ServiceBuilder::new()$(.layer(from_fn(check_and_stamp::<$i>)))*)
+    };
+}
+
+fn depth(n: usize) -> Result<Router, ServeError> {
+    Ok(match n {
+        1 => depth_router!(0),
+        5 => depth_router!(0 1 2 3 4),
+        10 => depth_router!(0 1 2 3 4 5 6 7 8 9),
+        20 => depth_router!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19),
+        d => {
+            return Err(ServeError::Unsupported(format!(
+                "axum builds middleware-depth for depths {DEPTHS:?} only, not {d}"
+            )));
+        }
+    })
 }
 
 // --------------------------------------------------------------------- di
