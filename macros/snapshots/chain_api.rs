@@ -32,22 +32,14 @@ impl ::kiln::__private::App for Api {
             let mut __kiln_owned = __kiln_owned;
             let __kiln_req = &mut __kiln_owned;
             let (__kiln_info, __kiln_arena) = __kiln_conn.split();
-            let (__kiln_pi, __kiln_params): (u16, ::kiln::__private::PathParams) = match __kiln_req
-                .uri()
-                .path()
-            {
-                "/me" => (0u16, ::kiln::__private::PathParams::EMPTY),
-                "/health" => (1u16, ::kiln::__private::PathParams::EMPTY),
-                _ => (u16::MAX, ::kiln::__private::PathParams::EMPTY),
-            };
-            let __kiln_allow: &'static str = match __kiln_pi {
-                0u16 => {
+            let __kiln_allow: &'static str = match __kiln_req.uri().path() {
+                "/me" => {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                     {
                         let __kiln_cx = ::kiln::__private::RequestCx::new(
                             __kiln_info,
-                            &__kiln_params,
+                            &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/me"),
                         );
                         return {
@@ -105,13 +97,13 @@ impl ::kiln::__private::App for Api {
                     }
                     "GET, HEAD"
                 }
-                1u16 => {
+                "/health" => {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                     {
                         let __kiln_cx = ::kiln::__private::RequestCx::new(
                             __kiln_info,
-                            &__kiln_params,
+                            &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/health"),
                         );
                         return {
@@ -143,7 +135,7 @@ impl ::kiln::__private::App for Api {
             };
             let __kiln_cx = ::kiln::__private::RequestCx::new(
                 __kiln_info,
-                &__kiln_params,
+                &::kiln::__private::PathParams::EMPTY,
                 ::core::option::Option::None,
             );
             {
