@@ -1,0 +1,435 @@
+//! Per-request cost of each built-in middleware on its common path, and of the
+//! full stack, driven in process (`app.handle(req, &mut conn)` on a reused
+//! `kiln::Conn`, polled by `kiln_benches::block_on`; no socket, no runtime).
+//!
+//! Every app answers `GET /` with the text `hello` in a response with room for
+//! 16 headers (so a built-in's figure is its own work, not the growth of a
+//! small `HeaderMap`); `none` is that app without middleware, and a built-in's
+//! own cost is its scenario minus `none`. `full/*` adds every built-in except
+//! JWT (`full/default-map` with a plain text response, whose map grows once),
+//! `full+jwt` also verifies an HS256 token. JWT signature verification and
+//! the access log's formatting (a `tracing-subscriber` `fmt` layer writing to
+//! `io::sink`) are reported as their own scenarios.
+//!
+//! Run: `cargo bench -p kiln-benches --bench builtins -- --warm-up-time 1 --measurement-time 2`.
+//!
+//! Instruction counts (stable on a noisy machine): build with
+//! `cargo bench -p kiln-benches --bench builtins --no-run`, then run the binary
+//! it prints under `valgrind --tool=callgrind --toggle-collect='*measured*'`
+//! with `--instructions <scenario> <iterations>` (once with 1 and once with
+//! 10001 iterations; the difference over 10000 is the count per request).
+//! `--list` prints the scenario names.
+
+// `criterion_group!` generates an undocumented `pub fn`; `chain!` a `new` with
+// one parameter per singleton.
+#![allow(missing_docs, clippy::too_many_arguments)]
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion};
+use kiln::builtin::{
+    AccessLog, Algorithm, BodyLimit, CatchPanic, Cors, JwtAuth, JwtClaims, JwtKey, Quota,
+    RateLimit, RequestIds, SecurityHeaders, ServerTiming, Timeout,
+};
+use kiln::http::HeaderValue;
+use kiln::prelude::*;
+use kiln_benches::block_on;
+
+const ORIGIN: &str = "https://app.example";
+const SECRET: &[u8] = b"kiln bench secret, 32+ bytes long";
+
+#[handler]
+fn roomy() -> Response {
+    let mut res = "hello".into_response();
+    res.headers_mut().reserve(16);
+    res
+}
+
+#[handler]
+fn text() -> &'static str {
+    "hello"
+}
+
+#[handler]
+fn me(claims: &JwtClaims) -> Response {
+    let mut res = if claims.sub.is_some() { "hello" } else { "?" }.into_response();
+    res.headers_mut().reserve(16);
+    res
+}
+
+mod apps {
+    //! One app per scenario.
+    use super::{me, roomy, text};
+    use kiln::builtin::{
+        AccessLog, BodyLimit, CatchPanic, Cors, JwtAuth, RateLimit, RequestIds, SecurityHeaders,
+        ServerTiming, Timeout,
+    };
+    use kiln::prelude::*;
+
+    chain! { pub(crate) struct NoneApp; routes { GET "/" => roomy } }
+    chain! {
+        pub(crate) struct CorsApp;
+        singletons { cors: Cors }
+        middleware { kiln::builtin::Cors }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct IdApp;
+        singletons { ids: RequestIds }
+        middleware { kiln::builtin::RequestIds }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct TimingApp;
+        singletons { timing: ServerTiming }
+        middleware { kiln::builtin::ServerTiming }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct LogApp;
+        singletons { ids: RequestIds, log: AccessLog }
+        middleware { kiln::builtin::RequestIds, kiln::builtin::AccessLog }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct SecurityApp;
+        singletons { security: SecurityHeaders }
+        middleware { kiln::builtin::SecurityHeaders }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct BodyApp;
+        singletons { limit: BodyLimit }
+        middleware { kiln::builtin::BodyLimit }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct TimeoutApp;
+        singletons { timeout: Timeout }
+        middleware { kiln::builtin::Timeout }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct PanicApp;
+        singletons { catch: CatchPanic }
+        middleware { kiln::builtin::CatchPanic }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct RateApp;
+        singletons { rate: RateLimit }
+        middleware { kiln::builtin::RateLimit }
+        routes { GET "/" => roomy }
+    }
+    chain! {
+        pub(crate) struct JwtApp;
+        singletons { jwt: JwtAuth }
+        middleware { kiln::builtin::JwtAuth }
+        routes { GET "/" => me }
+    }
+    chain! {
+        pub(crate) struct FullApp;
+        singletons {
+            cors: Cors, ids: RequestIds, timing: ServerTiming, log: AccessLog,
+            security: SecurityHeaders, catch: CatchPanic, timeout: Timeout,
+            limit: BodyLimit, rate: RateLimit, jwt: JwtAuth,
+        }
+        middleware {
+            kiln::builtin::Cors, kiln::builtin::RequestIds, kiln::builtin::ServerTiming,
+            kiln::builtin::AccessLog, kiln::builtin::SecurityHeaders, kiln::builtin::CatchPanic,
+            kiln::builtin::Timeout, kiln::builtin::BodyLimit, kiln::builtin::RateLimit,
+        }
+        routes {
+            GET "/" => roomy,
+            GET "/text" => text,
+            GET "/me" => me with [kiln::builtin::JwtAuth],
+        }
+    }
+}
+
+fn cors() -> Cors {
+    Cors::builder()
+        .allow_origin("https://other.example")
+        .allow_origin(ORIGIN)
+        .allow_headers(["authorization", "content-type"])
+        .build()
+        .unwrap()
+}
+
+fn jwt() -> JwtAuth {
+    JwtAuth::builder()
+        .key(JwtKey::secret(Algorithm::HS256, SECRET))
+        .build()
+        .unwrap()
+}
+
+fn rate() -> RateLimit {
+    // High enough that the bench never hits it; the check is the same work.
+    RateLimit::builder()
+        .quota(Quota::per_second(1_000_000_000))
+        .build()
+        .unwrap()
+}
+
+fn full() -> apps::FullApp {
+    apps::FullApp::new(
+        cors(),
+        RequestIds::new(),
+        ServerTiming::new(),
+        AccessLog::new(),
+        SecurityHeaders::default(),
+        CatchPanic::new(),
+        Timeout::new(Duration::from_secs(30)).unwrap(),
+        BodyLimit::new(1 << 20).unwrap(),
+        rate(),
+        jwt(),
+    )
+}
+
+fn token() -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(Algorithm::HS256),
+        &serde_json::json!({ "sub": "ada", "role": "admin", "exp": 4_000_000_000u64 }),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET),
+    )
+    .unwrap()
+}
+
+/// What a scenario's requests carry.
+#[derive(Clone, Default)]
+struct Req {
+    path: &'static str,
+    method: Option<Method>,
+    headers: Vec<(&'static str, HeaderValue)>,
+}
+
+impl Req {
+    fn get(path: &'static str) -> Self {
+        Req {
+            path,
+            ..Req::default()
+        }
+    }
+    fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers
+            .push((name, HeaderValue::from_str(value).unwrap()));
+        self
+    }
+    fn build(&self) -> Request {
+        let mut req = Request::new(Body::empty());
+        *req.uri_mut() = self.path.parse().unwrap();
+        if let Some(m) = &self.method {
+            *req.method_mut() = m.clone();
+        }
+        for (n, v) in &self.headers {
+            req.headers_mut().insert(*n, v.clone());
+        }
+        req
+    }
+}
+
+/// A scenario: an app and its request, driven on one connection.
+struct Scenario {
+    name: &'static str,
+    run: Box<dyn Fn(Request) -> Response>,
+    req: Req,
+    expect: StatusCode,
+}
+
+fn scenario<A: kiln::App>(name: &'static str, app: A, req: Req, expect: StatusCode) -> Scenario {
+    let conn = RefCell::new(kiln::Conn::new(kiln::ConnInfo {
+        peer: Some(([203, 0, 113, 7], 5000).into()),
+        ..kiln::ConnInfo::default()
+    }));
+    Scenario {
+        name,
+        run: Box::new(move |req| {
+            let mut conn = conn.borrow_mut();
+            let res = block_on(app.handle(req, &mut conn));
+            conn.reset();
+            res
+        }),
+        req,
+        expect,
+    }
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let ok = StatusCode::OK;
+    let bearer = format!("Bearer {}", token());
+    let root = || Req::get("/");
+    let cors_req = || root().header("origin", ORIGIN);
+    let mut preflight = root()
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization");
+    preflight.method = Some(Method::OPTIONS);
+    vec![
+        scenario("none", apps::NoneApp::new(), root(), ok),
+        scenario("cors/no-origin", apps::CorsApp::new(cors()), root(), ok),
+        scenario("cors/allowed", apps::CorsApp::new(cors()), cors_req(), ok),
+        scenario(
+            "cors/preflight",
+            apps::CorsApp::new(cors()),
+            preflight,
+            StatusCode::NO_CONTENT,
+        ),
+        scenario(
+            "request-id/generate",
+            apps::IdApp::new(RequestIds::new()),
+            root(),
+            ok,
+        ),
+        scenario(
+            "request-id/incoming",
+            apps::IdApp::new(RequestIds::new()),
+            root().header("x-request-id", "3f2c9a4e-7b1d-4c8e-9a06-5d4e3c2b1a00"),
+            ok,
+        ),
+        scenario(
+            "server-timing",
+            apps::TimingApp::new(ServerTiming::new()),
+            root(),
+            ok,
+        ),
+        scenario(
+            "access-log/off",
+            apps::LogApp::new(RequestIds::new(), AccessLog::new()),
+            root().header("x-request-id", "req-1"),
+            ok,
+        ),
+        scenario(
+            "security-headers",
+            apps::SecurityApp::new(SecurityHeaders::default()),
+            root(),
+            ok,
+        ),
+        scenario(
+            "body-limit",
+            apps::BodyApp::new(BodyLimit::new(1 << 20).unwrap()),
+            root(),
+            ok,
+        ),
+        scenario(
+            "timeout",
+            apps::TimeoutApp::new(Timeout::new(Duration::from_secs(30)).unwrap()),
+            root(),
+            ok,
+        ),
+        scenario(
+            "catch-panic",
+            apps::PanicApp::new(CatchPanic::new()),
+            root(),
+            ok,
+        ),
+        scenario("rate-limit", apps::RateApp::new(rate()), root(), ok),
+        scenario(
+            "jwt/hs256",
+            apps::JwtApp::new(jwt()),
+            root().header("authorization", &bearer),
+            ok,
+        ),
+        scenario(
+            "jwt/missing",
+            apps::JwtApp::new(jwt()),
+            root(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        scenario("full", full(), cors_req(), ok),
+        scenario("full/no-origin", full(), root(), ok),
+        scenario(
+            "full/default-map",
+            full(),
+            Req::get("/text").header("origin", ORIGIN),
+            ok,
+        ),
+        scenario(
+            "full+jwt",
+            full(),
+            Req::get("/me")
+                .header("origin", ORIGIN)
+                .header("authorization", &bearer),
+            ok,
+        ),
+    ]
+}
+
+/// The access log with a subscriber that formats every event and writes it
+/// to `io::sink`: the cost of logging itself.
+fn access_log_on() -> Scenario {
+    scenario(
+        "access-log/fmt-to-sink",
+        apps::LogApp::new(RequestIds::new(), AccessLog::new()),
+        Req::get("/").header("x-request-id", "req-1"),
+        StatusCode::OK,
+    )
+}
+
+fn fmt_subscriber() -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::sink)
+        .with_max_level(tracing::Level::INFO)
+        .finish()
+}
+
+fn check(s: &Scenario) {
+    let res = (s.run)(s.req.build());
+    assert_eq!(res.status(), s.expect, "{}", s.name);
+}
+
+fn bench(c: &mut Criterion, s: &Scenario) {
+    check(s);
+    let mut g = c.benchmark_group("builtins");
+    g.bench_function(s.name, |b| {
+        b.iter_batched(|| s.req.build(), |req| (s.run)(req), BatchSize::SmallInput);
+    });
+    g.finish();
+}
+
+/// Measured region for callgrind's `--toggle-collect='*measured*'`.
+#[inline(never)]
+fn measured(s: &Scenario, req: Request) -> Response {
+    (s.run)(req)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
+        for s in scenarios() {
+            println!("{}", s.name);
+        }
+        println!("access-log/fmt-to-sink");
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--instructions") {
+        let name = &args[i + 1];
+        let n: usize = args[i + 2].parse().unwrap();
+        let on = name == "access-log/fmt-to-sink";
+        let s = if on {
+            access_log_on()
+        } else {
+            scenarios()
+                .into_iter()
+                .find(|s| s.name == name)
+                .expect("unknown scenario")
+        };
+        let _guard = on.then(|| tracing::subscriber::set_default(fmt_subscriber()));
+        check(&s);
+        for _ in 0..n {
+            let req = s.req.build();
+            drop(black_box(measured(&s, req)));
+        }
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    for s in scenarios() {
+        bench(&mut c, &s);
+    }
+    {
+        let _guard = tracing::subscriber::set_default(fmt_subscriber());
+        bench(&mut c, &access_log_on());
+    }
+    c.final_summary();
+}
