@@ -23,13 +23,12 @@ impl ::kiln::__private::App for Api {
     )]
     fn handle<'__kiln_a>(
         &'__kiln_a self,
-        __kiln_owned: ::kiln::__private::Request,
+        mut __kiln_owned: ::kiln::__private::Request,
         __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
     ) -> impl ::core::future::Future<
         Output = ::kiln::__private::Response,
     > + ::core::marker::Send + '__kiln_a {
         async move {
-            let mut __kiln_owned = __kiln_owned;
             let __kiln_req = &mut __kiln_owned;
             let (__kiln_info, __kiln_arena) = __kiln_conn.split();
             let __kiln_allow: &'static str = match __kiln_req.uri().path() {
@@ -43,31 +42,32 @@ impl ::kiln::__private::App for Api {
                             ::core::option::Option::Some("/me"),
                         );
                         return {
-                            let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
-                                {
-                                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
-                                        .await
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            {
+                                '__kiln_l0: {
                                     {
-                                        ::core::result::Result::Ok(v) => v,
-                                        ::core::result::Result::Err(__kiln_e) => {
-                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                                __kiln_e,
-                                            );
-                                            break '__kiln_l0 __kiln_sc;
-                                        }
-                                    };
-                                    {
-                                        let mut __kiln_rs0 = match session(&*__kiln_req).await {
+                                        let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
+                                            .await
+                                        {
                                             ::core::result::Result::Ok(v) => v,
                                             ::core::result::Result::Err(__kiln_e) => {
-                                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0 __kiln_sc;
+                                                break '__kiln_l0;
                                             }
                                         };
-                                        audit(&__kiln_o1, &mut __kiln_rs0);
                                         {
+                                            let mut __kiln_rs0 = match session(&*__kiln_req).await {
+                                                ::core::result::Result::Ok(v) => v,
+                                                ::core::result::Result::Err(__kiln_e) => {
+                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                        __kiln_e,
+                                                    );
+                                                    break '__kiln_l0;
+                                                }
+                                            };
+                                            audit(&__kiln_o1, &mut __kiln_rs0);
                                             {
                                                 let __kiln_x0 = match ::kiln::__private::FromRequest::from_request(
                                                         &mut *__kiln_req,
@@ -77,21 +77,21 @@ impl ::kiln::__private::App for Api {
                                                 {
                                                     ::core::result::Result::Ok(v) => v,
                                                     ::core::result::Result::Err(__kiln_r) => {
-                                                        let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                        __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                             __kiln_r,
                                                         );
-                                                        break '__kiln_l0 __kiln_sc;
+                                                        break '__kiln_l0;
                                                     }
                                                 };
-                                                ::kiln::__private::IntoResponse::into_response(
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     me(&__kiln_o1, &__kiln_rs0, __kiln_x0),
-                                                )
+                                                );
                                             }
                                         }
                                     }
                                 }
-                            };
-                            log(&mut __kiln_res);
+                                log(&mut __kiln_res);
+                            }
                             __kiln_res
                         };
                     }
@@ -107,25 +107,30 @@ impl ::kiln::__private::App for Api {
                             ::core::option::Option::Some("/health"),
                         );
                         return {
-                            let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
-                                {
-                                    let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
-                                        .await
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            {
+                                '__kiln_l0: {
                                     {
-                                        ::core::result::Result::Ok(v) => v,
-                                        ::core::result::Result::Err(__kiln_e) => {
-                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                                __kiln_e,
+                                        let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
+                                            .await
+                                        {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                                break '__kiln_l0;
+                                            }
+                                        };
+                                        {
+                                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                health(),
                                             );
-                                            break '__kiln_l0 __kiln_sc;
                                         }
-                                    };
-                                    {
-                                        { ::kiln::__private::IntoResponse::into_response(health()) }
                                     }
                                 }
-                            };
-                            log(&mut __kiln_res);
+                                log(&mut __kiln_res);
+                            }
                             __kiln_res
                         };
                     }
@@ -139,27 +144,32 @@ impl ::kiln::__private::App for Api {
                 ::core::option::Option::None,
             );
             {
-                let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
-                    {
-                        let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys).await {
-                            ::core::result::Result::Ok(v) => v,
-                            ::core::result::Result::Err(__kiln_e) => {
-                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                    __kiln_e,
-                                );
-                                break '__kiln_l0 __kiln_sc;
-                            }
-                        };
+                let mut __kiln_res: ::kiln::__private::Response;
+                {
+                    '__kiln_l0: {
                         {
-                            if __kiln_allow.is_empty() {
-                                ::kiln::__private::not_found()
-                            } else {
-                                ::kiln::__private::method_not_allowed(__kiln_allow)
+                            let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
+                                .await
+                            {
+                                ::core::result::Result::Ok(v) => v,
+                                ::core::result::Result::Err(__kiln_e) => {
+                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                        __kiln_e,
+                                    );
+                                    break '__kiln_l0;
+                                }
+                            };
+                            {
+                                __kiln_res = if __kiln_allow.is_empty() {
+                                    ::kiln::__private::not_found()
+                                } else {
+                                    ::kiln::__private::method_not_allowed(__kiln_allow)
+                                };
                             }
                         }
                     }
-                };
-                log(&mut __kiln_res);
+                    log(&mut __kiln_res);
+                }
                 __kiln_res
             }
         }

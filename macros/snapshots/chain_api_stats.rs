@@ -33,13 +33,12 @@ impl ::kiln::__private::App for Api {
     )]
     fn handle<'__kiln_a>(
         &'__kiln_a self,
-        __kiln_owned: ::kiln::__private::Request,
+        mut __kiln_owned: ::kiln::__private::Request,
         __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
     ) -> impl ::core::future::Future<
         Output = ::kiln::__private::Response,
     > + ::core::marker::Send + '__kiln_a {
         async move {
-            let mut __kiln_owned = __kiln_owned;
             let __kiln_req = &mut __kiln_owned;
             let (__kiln_info, __kiln_arena) = __kiln_conn.split();
             let __kiln_rec = self.__kiln_stats.recorder();
@@ -54,9 +53,10 @@ impl ::kiln::__private::App for Api {
                             ::core::option::Option::Some("/me"),
                         );
                         return {
+                            let mut __kiln_res: ::kiln::__private::Response;
                             let __kiln_route_t = __kiln_rec.now();
-                            let __kiln_r = '__kiln_route: {
-                                let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                            '__kiln_route: {
+                                '__kiln_l0: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
                                         let __kiln_v = auth(&*__kiln_req, &self.keys).await;
@@ -65,10 +65,10 @@ impl ::kiln::__private::App for Api {
                                             ::core::result::Result::Ok(v) => v,
                                             ::core::result::Result::Err(__kiln_e) => {
                                                 __kiln_rec.short(0, 2);
-                                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0 __kiln_sc;
+                                                break '__kiln_l0;
                                             }
                                         };
                                         {
@@ -76,10 +76,10 @@ impl ::kiln::__private::App for Api {
                                                 ::core::result::Result::Ok(v) => v,
                                                 ::core::result::Result::Err(__kiln_e) => {
                                                     __kiln_rec.short(0, 3);
-                                                    let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                         __kiln_e,
                                                     );
-                                                    break '__kiln_l0 __kiln_sc;
+                                                    break '__kiln_l0;
                                                 }
                                             };
                                             let __kiln_t = __kiln_rec.now();
@@ -87,42 +87,39 @@ impl ::kiln::__private::App for Api {
                                             __kiln_rec.record(3, __kiln_t);
                                             __kiln_v;
                                             {
+                                                let __kiln_x0 = match ::kiln::__private::FromRequest::from_request(
+                                                        &mut *__kiln_req,
+                                                        &__kiln_cx,
+                                                    )
+                                                    .await
                                                 {
-                                                    let __kiln_x0 = match ::kiln::__private::FromRequest::from_request(
-                                                            &mut *__kiln_req,
-                                                            &__kiln_cx,
-                                                        )
-                                                        .await
-                                                    {
-                                                        ::core::result::Result::Ok(v) => v,
-                                                        ::core::result::Result::Err(__kiln_r) => {
-                                                            __kiln_rec.short(0, 4);
-                                                            let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
-                                                                __kiln_r,
-                                                            );
-                                                            break '__kiln_l0 __kiln_sc;
-                                                        }
-                                                    };
-                                                    {
-                                                        let __kiln_t = __kiln_rec.now();
-                                                        let __kiln_r = ::kiln::__private::IntoResponse::into_response(
-                                                            me(&__kiln_o1, &__kiln_rs0, __kiln_x0),
+                                                    ::core::result::Result::Ok(v) => v,
+                                                    ::core::result::Result::Err(__kiln_r) => {
+                                                        __kiln_rec.short(0, 4);
+                                                        __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                            __kiln_r,
                                                         );
-                                                        __kiln_rec.record(4, __kiln_t);
-                                                        __kiln_r
+                                                        break '__kiln_l0;
                                                     }
-                                                }
+                                                };
+                                                __kiln_res = {
+                                                    let __kiln_t = __kiln_rec.now();
+                                                    let __kiln_r = ::kiln::__private::IntoResponse::into_response(
+                                                        me(&__kiln_o1, &__kiln_rs0, __kiln_x0),
+                                                    );
+                                                    __kiln_rec.record(4, __kiln_t);
+                                                    __kiln_r
+                                                };
                                             }
                                         }
                                     }
-                                };
+                                }
                                 let __kiln_t = __kiln_rec.now();
                                 log(&mut __kiln_res);
                                 __kiln_rec.record(1, __kiln_t);
-                                __kiln_res
-                            };
+                            }
                             __kiln_rec.record(0, __kiln_route_t);
-                            __kiln_r
+                            __kiln_res
                         };
                     }
                     "GET, HEAD"
@@ -137,9 +134,10 @@ impl ::kiln::__private::App for Api {
                             ::core::option::Option::Some("/health"),
                         );
                         return {
+                            let mut __kiln_res: ::kiln::__private::Response;
                             let __kiln_route_t = __kiln_rec.now();
-                            let __kiln_r = '__kiln_route: {
-                                let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                            '__kiln_route: {
+                                '__kiln_l0: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
                                         let __kiln_v = auth(&*__kiln_req, &self.keys).await;
@@ -148,33 +146,30 @@ impl ::kiln::__private::App for Api {
                                             ::core::result::Result::Ok(v) => v,
                                             ::core::result::Result::Err(__kiln_e) => {
                                                 __kiln_rec.short(5, 7);
-                                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0 __kiln_sc;
+                                                break '__kiln_l0;
                                             }
                                         };
                                         {
-                                            {
-                                                {
-                                                    let __kiln_t = __kiln_rec.now();
-                                                    let __kiln_r = ::kiln::__private::IntoResponse::into_response(
-                                                        health(),
-                                                    );
-                                                    __kiln_rec.record(8, __kiln_t);
-                                                    __kiln_r
-                                                }
-                                            }
+                                            __kiln_res = {
+                                                let __kiln_t = __kiln_rec.now();
+                                                let __kiln_r = ::kiln::__private::IntoResponse::into_response(
+                                                    health(),
+                                                );
+                                                __kiln_rec.record(8, __kiln_t);
+                                                __kiln_r
+                                            };
                                         }
                                     }
-                                };
+                                }
                                 let __kiln_t = __kiln_rec.now();
                                 log(&mut __kiln_res);
                                 __kiln_rec.record(6, __kiln_t);
-                                __kiln_res
-                            };
+                            }
                             __kiln_rec.record(5, __kiln_route_t);
-                            __kiln_r
+                            __kiln_res
                         };
                     }
                     "GET, HEAD"
@@ -189,9 +184,10 @@ impl ::kiln::__private::App for Api {
                             ::core::option::Option::Some("/metrics"),
                         );
                         return {
+                            let mut __kiln_res: ::kiln::__private::Response;
                             let __kiln_route_t = __kiln_rec.now();
-                            let __kiln_r = '__kiln_route: {
-                                let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                            '__kiln_route: {
+                                '__kiln_l0: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
                                         let __kiln_v = auth(&*__kiln_req, &self.keys).await;
@@ -200,33 +196,30 @@ impl ::kiln::__private::App for Api {
                                             ::core::result::Result::Ok(v) => v,
                                             ::core::result::Result::Err(__kiln_e) => {
                                                 __kiln_rec.short(9, 11);
-                                                let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0 __kiln_sc;
+                                                break '__kiln_l0;
                                             }
                                         };
                                         {
-                                            {
-                                                {
-                                                    let __kiln_t = __kiln_rec.now();
-                                                    let __kiln_r = ::kiln::__private::IntoResponse::into_response(
-                                                        metrics(&self.__kiln_stats),
-                                                    );
-                                                    __kiln_rec.record(12, __kiln_t);
-                                                    __kiln_r
-                                                }
-                                            }
+                                            __kiln_res = {
+                                                let __kiln_t = __kiln_rec.now();
+                                                let __kiln_r = ::kiln::__private::IntoResponse::into_response(
+                                                    metrics(&self.__kiln_stats),
+                                                );
+                                                __kiln_rec.record(12, __kiln_t);
+                                                __kiln_r
+                                            };
                                         }
                                     }
-                                };
+                                }
                                 let __kiln_t = __kiln_rec.now();
                                 log(&mut __kiln_res);
                                 __kiln_rec.record(10, __kiln_t);
-                                __kiln_res
-                            };
+                            }
                             __kiln_rec.record(9, __kiln_route_t);
-                            __kiln_r
+                            __kiln_res
                         };
                     }
                     "GET, HEAD"
@@ -239,9 +232,10 @@ impl ::kiln::__private::App for Api {
                 ::core::option::Option::None,
             );
             {
+                let mut __kiln_res: ::kiln::__private::Response;
                 let __kiln_route_t = __kiln_rec.now();
-                let __kiln_r = '__kiln_route: {
-                    let mut __kiln_res: ::kiln::__private::Response = '__kiln_l0: {
+                '__kiln_route: {
+                    '__kiln_l0: {
                         {
                             let __kiln_t = __kiln_rec.now();
                             let __kiln_v = auth(&*__kiln_req, &self.keys).await;
@@ -250,14 +244,14 @@ impl ::kiln::__private::App for Api {
                                 ::core::result::Result::Ok(v) => v,
                                 ::core::result::Result::Err(__kiln_e) => {
                                     __kiln_rec.short(13, 15);
-                                    let __kiln_sc = ::kiln::__private::IntoResponse::into_response(
+                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                         __kiln_e,
                                     );
-                                    break '__kiln_l0 __kiln_sc;
+                                    break '__kiln_l0;
                                 }
                             };
                             {
-                                {
+                                __kiln_res = {
                                     let __kiln_t = __kiln_rec.now();
                                     let __kiln_r = if __kiln_allow.is_empty() {
                                         ::kiln::__private::not_found()
@@ -266,17 +260,16 @@ impl ::kiln::__private::App for Api {
                                     };
                                     __kiln_rec.record(16, __kiln_t);
                                     __kiln_r
-                                }
+                                };
                             }
                         }
-                    };
+                    }
                     let __kiln_t = __kiln_rec.now();
                     log(&mut __kiln_res);
                     __kiln_rec.record(14, __kiln_t);
-                    __kiln_res
-                };
+                }
                 __kiln_rec.record(13, __kiln_route_t);
-                __kiln_r
+                __kiln_res
             }
         }
     }

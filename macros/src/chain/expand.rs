@@ -2,9 +2,11 @@
 //!
 //! Every route becomes one `async fn` of plain locals: singletons are `&self`
 //! fields, middleware outputs and request-scoped values are locals, and
-//! transient values are constructor calls in argument position. A post hook
-//! opens a labeled block around everything inside it, so a short-circuit
-//! (`break 'label response`) runs exactly the post hooks outside it.
+//! transient values are constructor calls in argument position. The response
+//! is one slot per pipeline (`__kiln_res`), assigned once on every path. A
+//! post hook opens a labeled block around everything inside it, so a
+//! short-circuit (`__kiln_res = response; break 'label;`) runs exactly the post
+//! hooks outside it, each modifying the slot in place.
 //!
 //! With `options { stats }` every hook, handler and route is also timed into
 //! a numbered slot of the app's `Stats` (see [`Pipe::slot`]); without it not
@@ -150,11 +152,10 @@ pub(crate) fn generate(def: &ChainDef, descs: &[Option<Desc>]) -> Result<Generat
             #[allow(unused_mut, unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
             fn handle<'__kiln_a>(
                 &'__kiln_a self,
-                __kiln_owned: ::kiln::__private::Request,
+                mut __kiln_owned: ::kiln::__private::Request,
                 __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
             ) -> impl ::core::future::Future<Output = ::kiln::__private::Response> + ::core::marker::Send + '__kiln_a {
                 async move {
-                    let mut __kiln_owned = __kiln_owned;
                     let __kiln_req = &mut __kiln_owned;
                     let (__kiln_info, __kiln_arena) = __kiln_conn.split();
                     #recorder
@@ -210,7 +211,7 @@ fn short_circuit(
     // Bound first: `break 'l ::path` would read as a labeled `'l:` to syn.
     let res = quote!(::kiln::__private::IntoResponse::into_response(#err));
     match label {
-        Some(l) => quote!({ #stat let __kiln_sc = #res; break #l __kiln_sc }),
+        Some(l) => quote!({ #stat __kiln_res = #res; break #l; }),
         None if stat.is_empty() => quote!(return #res),
         None => quote!({ #stat return #res }),
     }
@@ -491,8 +492,15 @@ impl<'a> App<'a> {
             stats: self.def.stats.then_some(base),
         };
         pipe.anchors = pipe.anchors(handler, order);
+        // One response slot per pipeline: every path assigns it once and post
+        // hooks modify it in place, so the response is not moved per level.
         if !self.def.stats {
-            return pipe.emit(0, None, handler, order, errs);
+            let body = pipe.emit(0, None, handler, order, errs);
+            return quote!({
+                let mut __kiln_res: ::kiln::__private::Response;
+                #body
+                __kiln_res
+            });
         }
         // Every exit, short-circuits included, leaves through this block, so
         // the route's timing sees every request.
@@ -500,10 +508,11 @@ impl<'a> App<'a> {
         let body = pipe.emit(0, Some(&l), handler, order, errs);
         let base = lit(base);
         quote!({
+            let mut __kiln_res: ::kiln::__private::Response;
             let __kiln_route_t = __kiln_rec.now();
-            let __kiln_r = #l: #body;
+            #l: #body
             __kiln_rec.record(#base, __kiln_route_t);
-            __kiln_r
+            __kiln_res
         })
     }
 }
@@ -621,18 +630,21 @@ impl<'a> Pipe<'_, 'a> {
                         At::Pre(i),
                         quote!(::kiln::__private::IntoResponse::into_response(#call)),
                     );
-                    quote!({ #(#hoist)* #res })
+                    quote!(#(#hoist)* __kiln_res = #res;)
                 }
-                None => self.timed(
-                    At::Pre(i),
-                    quote! {
-                        if __kiln_allow.is_empty() {
-                            ::kiln::__private::not_found()
-                        } else {
-                            ::kiln::__private::method_not_allowed(__kiln_allow)
-                        }
-                    },
-                ),
+                None => {
+                    let res = self.timed(
+                        At::Pre(i),
+                        quote! {
+                            if __kiln_allow.is_empty() {
+                                ::kiln::__private::not_found()
+                            } else {
+                                ::kiln::__private::method_not_allowed(__kiln_allow)
+                            }
+                        },
+                    );
+                    quote!(__kiln_res = #res;)
+                }
             };
             return quote!({ #(#built)* #inner });
         };
@@ -653,8 +665,12 @@ impl<'a> Pipe<'_, 'a> {
             return quote!({
                 #(#built)*
                 #(#hoist)*
-                let __kiln_next = ::core::pin::pin!(async { #inner });
-                #res
+                let __kiln_next = ::core::pin::pin!(async {
+                    let mut __kiln_res: ::kiln::__private::Response;
+                    #inner
+                    __kiln_res
+                });
+                __kiln_res = #res;
             });
         }
         let (pre, post) = match desc.phase {
@@ -698,10 +714,9 @@ impl<'a> Pipe<'_, 'a> {
         quote!({
             #(#built)*
             #pre_stmt
-            let mut __kiln_res: ::kiln::__private::Response = #l: { #rest };
+            #l: { #rest }
             #(#hoist)*
             #call
-            __kiln_res
         })
     }
 
