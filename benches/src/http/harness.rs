@@ -316,7 +316,7 @@ fn start(s: &Start<'_>) -> Result<Server, StartError> {
                 .trim()
                 .to_owned();
             return Err(if status.code() == Some(i32::from(EXIT_UNSUPPORTED)) {
-                StartError::Unsupported(msg)
+                StartError::Unsupported(msg.trim_start_matches("unsupported: ").to_owned())
             } else {
                 StartError::Failed(format!("server exited ({status}): {msg}"))
             });
