@@ -620,32 +620,7 @@ impl<'a> Pipe<'_, 'a> {
             })
             .collect();
         let Some(m) = self.members.get(i) else {
-            // The handler (or 404/405), whose extractors short-circuit to the
-            // innermost post hook like any pre hook.
-            let inner = match handler {
-                Some(h) => {
-                    let mut hoist = Vec::new();
-                    let call = self.call(At::Pre(i), h, label, errs, &mut hoist);
-                    let res = self.timed(
-                        At::Pre(i),
-                        quote!(::kiln::__private::IntoResponse::into_response(#call)),
-                    );
-                    quote!(#(#hoist)* __kiln_res = #res;)
-                }
-                None => {
-                    let res = self.timed(
-                        At::Pre(i),
-                        quote! {
-                            if __kiln_allow.is_empty() {
-                                ::kiln::__private::not_found()
-                            } else {
-                                ::kiln::__private::method_not_allowed(__kiln_allow)
-                            }
-                        },
-                    );
-                    quote!(__kiln_res = #res;)
-                }
-            };
+            let inner = self.leaf(i, label, handler, errs);
             return quote!({ #(#built)* #inner });
         };
         let desc = m.item.desc;
@@ -718,6 +693,41 @@ impl<'a> Pipe<'_, 'a> {
             #(#hoist)*
             #call
         })
+    }
+
+    /// The handler (or 404/405) assigning the response slot; its extractors
+    /// short-circuit to the innermost post hook like any pre hook.
+    fn leaf(
+        &self,
+        i: usize,
+        label: Option<&syn::Lifetime>,
+        handler: Option<Item<'a>>,
+        errs: &mut Errors,
+    ) -> TokenStream {
+        match handler {
+            Some(h) => {
+                let mut hoist = Vec::new();
+                let call = self.call(At::Pre(i), h, label, errs, &mut hoist);
+                let res = self.timed(
+                    At::Pre(i),
+                    quote!(::kiln::__private::IntoResponse::into_response(#call)),
+                );
+                quote!(#(#hoist)* __kiln_res = #res;)
+            }
+            None => {
+                let res = self.timed(
+                    At::Pre(i),
+                    quote! {
+                        if __kiln_allow.is_empty() {
+                            ::kiln::__private::not_found()
+                        } else {
+                            ::kiln::__private::method_not_allowed(__kiln_allow)
+                        }
+                    },
+                );
+                quote!(__kiln_res = #res;)
+            }
+        }
     }
 
     /// The pre hook of member `i` as statements: its output bound to
