@@ -43,12 +43,12 @@ extern crate self as kiln;
 mod body;
 pub mod builtin;
 mod conn;
+pub mod describe;
 mod extract;
 mod next;
 mod response;
 mod routing;
 mod serve;
-pub mod describe;
 pub mod stats;
 mod test_client;
 mod tower;
@@ -79,6 +79,11 @@ pub use tikv_jemallocator::Jemalloc;
 
 /// Declares an app: singletons, middleware and routes, compiled into one
 /// pipeline per route. See the crate docs for an example.
+///
+/// Every app gets `describe()`, its resolved chain as static data (see
+/// [`describe`]); `options { stats }` adds per-route and per-middleware
+/// counters, read with `stats()` or served by [`stats::json`] and
+/// [`stats::prometheus`] (see [`stats`]).
 pub use kiln_macros::chain;
 /// Marks a function as a handler usable in a `chain!` route.
 pub use kiln_macros::handler;
