@@ -43,15 +43,12 @@ chain! {
     routes { GET "/" => hello }
 }
 
-/// The chain `chain!` resolved above, in the order a request meets it.
-const CHAIN: &str = "powered_by (priority 0, post) > gate (10, pre) > GET / => hello";
-
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().init();
     let addr = "127.0.0.1:8080";
-    tracing::info!(chain = CHAIN, "serving HelloApp on http://{addr}/");
-    kiln::serve(HelloApp::new(Greeting("hello from kiln\n")))
-        .bind(addr)
-        .await
+    let app = HelloApp::new(Greeting("hello from kiln\n"));
+    // The chain as `chain!` resolved it: order, priorities, phases, wiring.
+    tracing::info!("serving HelloApp on http://{addr}/\n{}", app.describe());
+    kiln::serve(app).bind(addr).await
 }
