@@ -144,9 +144,10 @@ fn header(md: &mut String, results: &Results) {
     md.push_str(
         "Cells are medians over rounds, with the min–max range in parentheses when rounds differ. \
          **CPU µs/req** is the server's user+system CPU time (`/proc/PID/stat`) over a timed run \
-         divided by the requests `wrk` completed: the number to compare, because one `wrk` thread \
-         often saturates before the server does (**util** is how busy the server's core was; \
-         below ~90% req/s measures the load generator as much as the server). **others** is the \
+         divided by the requests `wrk` completed: the number to compare, as it depends least on \
+         how fast the load arrives (**util** is how busy the server's core was; below ~90% the \
+         server was starved, by the load generator or by other processes, and req/s says more \
+         about them than about the server). **others** is the \
          largest share of the server's CPU that other processes used during a timed run (busy \
          time of that CPU in `/proc/stat` minus the server's own): above a few percent, the run \
          was disturbed and its latency and req/s are not comparable. \
