@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::header::Entry;
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
@@ -301,28 +302,30 @@ impl Cors {
     /// Adds the CORS headers of an actual response.
     #[inline]
     pub fn post(&self, decision: &CorsDecision, req: &Request, res: &mut Response) {
-        let d = decision.0;
-        let h = res.headers_mut();
-        match d {
+        let value = match decision.0 {
             Decision::NoOrigin => {
                 if self.vary_always && !matches!(self.origins, Origins::Any) {
-                    add_vary(h, VARY_ORIGIN);
+                    add_vary(res.headers_mut(), VARY_ORIGIN);
                 }
                 return;
             }
-            Decision::Denied => {}
-            Decision::Any | Decision::Exact(_) | Decision::Mirror => {
-                let value = match req.headers().get(ORIGIN) {
-                    Some(origin) => self.allow_origin_value(d, origin),
-                    None => return, // the request lost its `Origin` on the way: nothing to answer
-                };
-                h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, value);
-                if self.credentials {
-                    h.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, TRUE);
-                }
-                if let Some(v) = &self.expose {
-                    h.insert(ACCESS_CONTROL_EXPOSE_HEADERS, v.clone());
-                }
+            Decision::Denied => None,
+            Decision::Any => Some(STAR),
+            Decision::Exact(i) => match &self.origins {
+                Origins::List { exact, .. } => exact.get(usize::from(i)).cloned(),
+                Origins::Any => None,
+            },
+            // A pattern or predicate matched: answer with the request's own origin.
+            Decision::Mirror => req.headers().get(ORIGIN).cloned(),
+        };
+        let h = res.headers_mut();
+        if let Some(value) = value {
+            h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, value);
+            if self.credentials {
+                h.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, TRUE);
+            }
+            if let Some(v) = &self.expose {
+                h.insert(ACCESS_CONTROL_EXPOSE_HEADERS, v.clone());
             }
         }
         if !matches!(self.origins, Origins::Any) {
@@ -332,23 +335,26 @@ impl Cors {
 }
 
 /// Adds `value` to `Vary` without replacing what is there: inserts it when
-/// there is no `Vary`, appends it when the existing ones do not cover it.
+/// there is no `Vary` (one map lookup), appends it when the existing ones do
+/// not cover it.
 fn add_vary(h: &mut HeaderMap, value: HeaderValue) {
-    let mut present = false;
-    for v in h.get_all(VARY) {
-        present = true;
-        let Ok(s) = v.to_str() else { continue };
-        if s.split(',').any(|t| {
-            let t = t.trim();
-            t == "*" || t.eq_ignore_ascii_case(value.to_str().unwrap_or(""))
-        }) {
-            return;
+    match h.entry(VARY) {
+        Entry::Vacant(slot) => {
+            slot.insert(value);
         }
-    }
-    if present {
-        h.append(VARY, value);
-    } else {
-        h.insert(VARY, value);
+        Entry::Occupied(mut slot) => {
+            let want = value.to_str().unwrap_or("");
+            let covered = slot.iter().any(|v| {
+                v.to_str().is_ok_and(|s| {
+                    s.split(',')
+                        .map(str::trim)
+                        .any(|t| t == "*" || t.eq_ignore_ascii_case(want))
+                })
+            });
+            if !covered {
+                slot.append(value);
+            }
+        }
     }
 }
 
