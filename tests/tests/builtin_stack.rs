@@ -31,6 +31,7 @@ fn public() -> &'static str {
 }
 
 #[handler]
+#[allow(clippy::needless_pass_by_value)] // extractors are taken by value
 fn upload(body: bytes::Bytes) -> String {
     body.len().to_string()
 }
