@@ -228,6 +228,7 @@ pub(crate) fn write_u64(out: &mut [u8], mut n: u64) -> usize {
 }
 
 /// A decimal header value (`Retry-After`, `RateLimit-*`).
+#[cfg_attr(not(feature = "rate-limit"), allow(dead_code))]
 pub(crate) fn number_value(n: u64) -> HeaderValue {
     scratch_value::<20>(|buf| write_u64(buf, n))
 }
