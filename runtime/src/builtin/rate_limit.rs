@@ -104,9 +104,9 @@ type Governor<K> = governor::RateLimiter<K, Store<K>, DefaultClock, StateInforma
 /// (which keys by client IP), for limiting by user, API key or tenant in a
 /// middleware of your own.
 ///
-/// Checking is lock-free per key (an atomic compare-and-swap on the key's
-/// state in a sharded map with a seeded fast hash), so the limit holds exactly
-/// under concurrency. Keys whose state is indistinguishable from a fresh one
+/// A check takes a read lock on one shard of a sharded map (seeded fast
+/// hash) and updates the key's state with an atomic compare-and-swap, so the
+/// limit holds exactly under concurrency. Keys whose state is indistinguishable from a fresh one
 /// are swept every `sweep_interval` (default 60 s; checked every 1024 requests
 /// of a thread, so idle limiters do no work), bounding memory by the number
 /// of keys active within a sweep interval.
@@ -418,7 +418,9 @@ fn parse_hop(s: &str) -> Option<IpAddr> {
 /// client cannot pick the other) is read from the right, skipping trusted
 /// proxies, and the first other address is the client. IPv6 clients are
 /// keyed by their /64 (one host usually owns a whole /64; change it with
-/// [`RateLimitBuilder::ipv6_prefix`]).
+/// [`RateLimitBuilder::ipv6_prefix`]). Without a socket address (an app
+/// mounted as a tower service without connection info) every request shares
+/// one key.
 ///
 /// Over the quota: `429` with `Retry-After`, `RateLimit-Limit`,
 /// `RateLimit-Remaining` and `RateLimit-Reset` (seconds). With
