@@ -1,7 +1,6 @@
-//! The kiln peer: `chain!` apps served by `kiln::serve(app).listen(..)`.
-//! `basic`, `middleware-depth` (1, 5, 10, 20) and `di`; the `middleware`
-//! scenario waits for the built-in middleware (`kiln::builtin`) and reports
-//! itself as not yet implemented.
+//! The kiln peer: `chain!` apps served by `kiln::serve(app).listen(..)`, for
+//! every scenario: `basic`, `middleware` (the `kiln::builtin` stack),
+//! `middleware-depth` (1, 5, 10, 20) and `di`.
 
 use kiln::prelude::*;
 
@@ -10,21 +9,20 @@ use super::super::fixtures::{
     Search, Session, User,
 };
 use super::super::scenario::{DEPTHS, Scenario};
-use super::super::server::{ServeError, ServerArgs, bind, tokio_runtime};
+use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_runtime};
 
 /// Serves `args.scenario` until killed.
 ///
 /// # Errors
-/// [`ServeError::Unsupported`] for `middleware` (not yet implemented) and
-/// for a `--depth` other than 1, 5, 10 or 20 (each depth is its own chain).
+/// [`ServeError::Unsupported`] for a `--depth` other than 1, 5, 10 or 20
+/// (each depth is its own chain).
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     match args.scenario {
         Scenario::Basic => run(args, Basic::new()),
-        Scenario::Middleware => Err(ServeError::Unsupported(
-            "not yet implemented: the middleware scenario needs kiln's built-in middleware \
-             (CORS, request id, access log, security headers, rate limit, JWT) from kiln::builtin"
-                .into(),
-        )),
+        Scenario::Middleware => {
+            init_access_log();
+            run(args, stack::app())
+        }
         Scenario::MiddlewareDepth => match args.depth {
             1 => run(args, Depth1::new()),
             5 => run(args, Depth5::new()),
@@ -85,6 +83,104 @@ chain! {
         GET "/json" => json,
         GET "/users/{id}" => user,
         GET "/search" => search,
+    }
+}
+
+// ------------------------------------------------------------- middleware
+
+/// The `middleware` scenario: the built-ins configured like the peers' stacks
+/// (same origin, same security headers, a rate limit that never rejects, JWT
+/// HS256 on `/protected` only).
+mod stack {
+    use std::time::Duration;
+
+    use kiln::builtin::{
+        AccessLog, Algorithm, Cors, JwtAuth, JwtClaims, JwtKey, Quota, RateLimit, RequestIds,
+        SecurityHeaders,
+    };
+    use kiln::prelude::*;
+
+    use super::super::super::fixtures::{self, HELLO, JWT_SECRET, ORIGIN, SECURITY_HEADERS};
+
+    #[handler]
+    fn public() -> &'static str {
+        HELLO
+    }
+
+    #[handler]
+    fn protected(claims: &JwtClaims) -> String {
+        fixtures::protected_body(&fixtures::Claims {
+            sub: claims.sub.clone().unwrap_or_default(),
+            exp: claims.exp.unwrap_or_default(),
+        })
+    }
+
+    chain! {
+        /// The built-in stack around a public and a protected route.
+        pub struct Stack;
+        singletons {
+            cors: Cors,
+            ids: RequestIds,
+            log: AccessLog,
+            security: SecurityHeaders,
+            limit: RateLimit,
+            jwt: JwtAuth,
+        }
+        middleware {
+            kiln::builtin::Cors,
+            kiln::builtin::RequestIds,
+            kiln::builtin::AccessLog,
+            kiln::builtin::SecurityHeaders,
+            kiln::builtin::RateLimit,
+        }
+        routes {
+            GET "/" => public,
+            GET "/protected" => protected with [kiln::builtin::JwtAuth],
+        }
+    }
+
+    /// # Panics
+    /// If a fixed configuration is invalid (a bug in this file).
+    pub(super) fn app() -> Stack {
+        let cors = Cors::builder()
+            .allow_origin(ORIGIN)
+            .allow_methods([Method::GET])
+            .build()
+            .expect("CORS config");
+        let value = |name: &str| {
+            SECURITY_HEADERS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v)
+        };
+        let security = SecurityHeaders::builder()
+            .strict_transport_security(value("strict-transport-security"))
+            .content_type_options(value("x-content-type-options"))
+            .frame_options(value("x-frame-options"))
+            .content_security_policy(value("content-security-policy"))
+            .referrer_policy(value("referrer-policy"))
+            .permissions_policy(None)
+            .cross_origin_opener_policy(None)
+            .build()
+            .expect("security headers config");
+        // Like the peers' governor quotas: one cell per nanosecond, a burst
+        // far above what a run sends, so nothing is ever rejected.
+        let limit = RateLimit::builder()
+            .quota(Quota::with_period(Duration::from_nanos(1)).burst(u32::MAX))
+            .build()
+            .expect("rate limit config");
+        let jwt = JwtAuth::builder()
+            .key(JwtKey::secret(Algorithm::HS256, JWT_SECRET))
+            .build()
+            .expect("JWT config");
+        Stack::new(
+            cors,
+            RequestIds::new(),
+            AccessLog::new(),
+            security,
+            limit,
+            jwt,
+        )
     }
 }
 
