@@ -8,7 +8,7 @@ impl Api {
         &self.keys
     }
     /// Builds the app from its singletons.
-    #[allow(clippy::new_without_default)]
+    #[allow(clippy::new_without_default, clippy::too_many_arguments)]
     pub fn new(keys: Keys) -> Self {
         Self { keys }
     }

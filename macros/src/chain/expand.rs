@@ -425,7 +425,7 @@ impl<'a> App<'a> {
         quote! {
             #(#accessors)*
             /// Builds the app from its singletons.
-            #[allow(clippy::new_without_default)]
+            #[allow(clippy::new_without_default, clippy::too_many_arguments)]
             #vis fn new( #(#params),* ) -> Self {
                 #(#lets)*
                 Self { #( #fields, )* #router #stats }

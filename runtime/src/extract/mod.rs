@@ -267,7 +267,12 @@ impl<T: serde::de::DeserializeOwned + Send> FromRequestParts for Query<T> {
     fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Self::Rejection> {
         from_urlencoded(req.uri().query().unwrap_or("").as_bytes())
             .map(Query)
-            .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid query string: {e}")))
+            .map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid query string: {e}"),
+                )
+            })
     }
 }
 
