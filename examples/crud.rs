@@ -167,9 +167,7 @@ chain! {
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().init();
     let addr = "127.0.0.1:8081";
-    tracing::info!(
-        routes = "GET|POST /todos, GET|PUT|DELETE /todos/{id}",
-        "serving TodoApp on http://{addr}/todos"
-    );
-    kiln::serve(TodoApp::new(Todos::default())).bind(addr).await
+    let app = TodoApp::new(Todos::default());
+    tracing::info!("serving TodoApp on http://{addr}/todos\n{}", app.describe());
+    kiln::serve(app).bind(addr).await
 }

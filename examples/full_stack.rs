@@ -250,6 +250,7 @@ async fn main() -> std::io::Result<()> {
         return Ok(());
     }
     let addr = "127.0.0.1:8082";
+    println!("{}", app.describe());
     println!("serving on http://{addr}\nTOKEN={}", demo_token());
     kiln::serve(app).bind(addr).await
 }
