@@ -18,50 +18,12 @@ use std::time::Instant;
 
 use criterion::{BatchSize, Criterion};
 use kiln::prelude::*;
-use kiln_benches::kiln_apps::{Kiln0, Kiln1, Kiln5, Kiln10};
-use kiln_benches::{KilnScenario, Scenario, check, stamp, verify};
-
-macro_rules! mws {
-    ($($pre:ident, $post:ident = $p:literal),*) => {$(
-        /// Pre hook: requires `x-key: secret`.
-        #[middleware(priority = $p, pre_route)]
-        fn $pre(req: &Request) -> Result<(), StatusCode> {
-            if check(req) { Ok(()) } else { Err(StatusCode::FORBIDDEN) }
-        }
-        /// Post hook: inserts this middleware's header.
-        #[middleware(priority = $p, post_route)]
-        fn $post(res: &mut Response) {
-            stamp(res.headers_mut(), $p);
-        }
-    )*};
-}
-mws!(
-    pre0,
-    post0 = 0,
-    pre1,
-    post1 = 1,
-    pre2,
-    post2 = 2,
-    pre3,
-    post3 = 3,
-    pre4,
-    post4 = 4,
-    pre5,
-    post5 = 5,
-    pre6,
-    post6 = 6,
-    pre7,
-    post7 = 7,
-    pre8,
-    post8 = 8,
-    pre9,
-    post9 = 9
-);
-
-#[handler]
-fn ok() -> &'static str {
-    "ok"
-}
+// The same middleware and endpoint as the lib's `Kiln*` chains.
+use kiln_benches::kiln_apps::{
+    Kiln0, Kiln1, Kiln5, Kiln10, ok, post0, post1, post2, post3, post4, post5, post6, post7, post8,
+    post9, pre0, pre1, pre2, pre3, pre4, pre5, pre6, pre7, pre8, pre9,
+};
+use kiln_benches::{KilnScenario, Scenario, verify};
 
 /// The same app twice: `Off*` as every chain was before stats existed,
 /// `On*` with `options { stats }`.

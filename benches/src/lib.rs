@@ -122,13 +122,16 @@ pub mod kiln_apps {
     macro_rules! mws {
         ($($pre:ident, $post:ident = $p:literal),*) => {$(
             /// Pre hook: requires `x-key: secret`.
+            ///
+            /// # Errors
+            /// 403 without it.
             #[middleware(priority = $p, pre_route)]
-            fn $pre(req: &Request) -> Result<(), StatusCode> {
+            pub fn $pre(req: &Request) -> Result<(), StatusCode> {
                 if check(req) { Ok(()) } else { Err(StatusCode::FORBIDDEN) }
             }
             /// Post hook: inserts this middleware's header.
             #[middleware(priority = $p, post_route)]
-            fn $post(res: &mut Response) {
+            pub fn $post(res: &mut Response) {
                 stamp(res.headers_mut(), $p);
             }
         )*};
@@ -176,8 +179,10 @@ pub mod kiln_apps {
         e9 = 9
     );
 
+    /// The endpoint of every chain: `GET /` answers `ok`.
     #[handler]
-    fn ok() -> &'static str {
+    #[must_use]
+    pub fn ok() -> &'static str {
         "ok"
     }
 
