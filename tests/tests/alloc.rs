@@ -1,33 +1,10 @@
 //! Allocation counts: the chain adds none.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
 use kiln::prelude::*;
 
-/// Counts allocations made while `ON` is set (this test binary has one test,
-/// so no other thread allocates concurrently).
-struct Counting;
-static ON: AtomicBool = AtomicBool::new(false);
-static COUNT: AtomicUsize = AtomicUsize::new(0);
-
-#[allow(unsafe_code)] // a global allocator must be `unsafe impl`; it only forwards to `System`
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if ON.load(Ordering::Relaxed) {
-            COUNT.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+/// Counts allocations (`kiln_tests::Counting`, shared by the allocation tests).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: kiln_tests::Counting = kiln_tests::Counting;
 
 struct Limit(usize);
 
@@ -78,12 +55,11 @@ chain! {
 async fn allocations<A: kiln::App>(app: &A, path: &str) -> usize {
     let req = TestClient::new(()).get(path).build();
     let mut conn = kiln::Conn::default();
-    COUNT.store(0, Ordering::SeqCst);
-    ON.store(true, Ordering::SeqCst);
+    kiln_tests::start_thread();
     let res = app.handle(req, &mut conn).await;
-    ON.store(false, Ordering::SeqCst);
+    let n = kiln_tests::stop_thread();
     drop(res);
-    COUNT.load(Ordering::SeqCst)
+    n
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Allocations added by the full built-in stack, counted by a counting global
-//! allocator (the documented `unsafe` exception, as in `alloc.rs`).
+//! allocator (`kiln_tests::Counting`, the documented `unsafe` exception).
 //!
 //! Result: the built-ins allocate nothing of their own per request. The two
 //! header values that must be built per request (a generated request id and
@@ -12,8 +12,6 @@
 // `chain!` generates `new` with one parameter per singleton: ten here.
 #![allow(clippy::too_many_arguments)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Duration;
 
 use kiln::builtin::{
@@ -22,37 +20,9 @@ use kiln::builtin::{
 };
 use kiln::prelude::*;
 
-struct Counting;
-
-thread_local! {
-    static ON: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-#[allow(unsafe_code)] // a global allocator must be `unsafe impl`; it only forwards to `System`
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if ON.with(Cell::get) {
-            COUNT.with(|c| c.set(c.get() + 1));
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if ON.with(Cell::get) {
-            COUNT.with(|c| c.set(c.get() + 1));
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts allocations (`kiln_tests::Counting`, shared by the allocation tests).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: kiln_tests::Counting = kiln_tests::Counting;
 
 #[handler]
 fn text() -> &'static str {
@@ -155,11 +125,9 @@ async fn allocations<A: kiln::App>(app: &A, path: &str, auth: Option<&str>, n: u
     let mut total = 0;
     for _ in 0..n {
         let req = request(path, auth);
-        COUNT.with(|c| c.set(0));
-        ON.with(|o| o.set(true));
+        kiln_tests::start_thread();
         let res = app.handle(req, &mut conn).await;
-        ON.with(|o| o.set(false));
-        total += COUNT.with(Cell::get);
+        total += kiln_tests::stop_thread();
         assert!(res.status().is_success(), "{path}: {}", res.status());
         drop(res);
         conn.reset();

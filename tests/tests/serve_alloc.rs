@@ -1,10 +1,8 @@
 //! Allocations per request over a real socket: kiln's hello route against
 //! bare hyper answering the same bytes, with the same allocation-free client.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,31 +15,9 @@ use kiln::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Counts every allocation in the process (this binary has one test, and
-/// its client allocates nothing per request, so the count is the servers').
-struct Counting;
-static COUNT: AtomicUsize = AtomicUsize::new(0);
-
-#[allow(unsafe_code)] // a global allocator must be `unsafe impl`; it only forwards to `System`
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        COUNT.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        COUNT.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts allocations (`kiln_tests::Counting`, shared by the allocation tests).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: kiln_tests::Counting = kiln_tests::Counting;
 
 #[handler]
 fn hello() -> &'static str {
@@ -106,7 +82,7 @@ async fn min_allocations(addr: SocketAddr, warm_up: usize, n: usize) -> usize {
     let mut buf = [0u8; 1024];
     let mut min = usize::MAX;
     for i in 0..warm_up + n {
-        let before = COUNT.load(Ordering::SeqCst);
+        let before = kiln_tests::process_total();
         stream
             .write_all(b"GET / HTTP/1.1\r\nhost: bench\r\n\r\n")
             .await
@@ -117,7 +93,7 @@ async fn min_allocations(addr: SocketAddr, warm_up: usize, n: usize) -> usize {
             assert!(read > 0, "server closed the connection");
             len += read;
         }
-        let used = COUNT.load(Ordering::SeqCst) - before;
+        let used = kiln_tests::process_total() - before;
         if i >= warm_up {
             min = min.min(used);
         }
