@@ -24,8 +24,9 @@ fn pair(Path((a, b)): Path<(String, i32)>) -> String {
     format!("{a}/{b}")
 }
 
+/// Named like std's `file!` on purpose: `chain!` must not confuse the two.
 #[handler]
-fn serve_file(Path(rest): Path<String>) -> String {
+fn file(Path(rest): Path<String>) -> String {
     rest
 }
 
@@ -83,7 +84,7 @@ chain! {
         GET "/users/{id}" => user,
         GET "/users/{user}/posts/{slug}" => post,
         GET "/pair/{a}/{b}" => pair,
-        GET "/files/{*rest}" => serve_file,
+        GET "/files/{*rest}" => file,
         GET "/pattern/{x}" => pattern,
         GET "/arena/{n}" => arena_join,
         scope "/admin" with [admin_only] {
