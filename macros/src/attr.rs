@@ -428,7 +428,7 @@ fn expand_impl(args: &Args, imp: &syn::ItemImpl, mut errs: Errors) -> TokenStrea
     if args.pre.is_none() && args.post.is_none() && pre.is_none() && post.is_none() {
         errs.push(syn::Error::new_spanned(
             &ident,
-            format!("middleware `{ident}` has no phase: define `fn pre` with `pre_route` or `fn post` with `post_route`"),
+            format!("middleware `{ident}` has no phase: define `fn pre` with `pre_route`, `fn post` with `post_route`, or `fn wrap` with `wrap`"),
         ));
     }
     if args.priority.is_none() {
