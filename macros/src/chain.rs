@@ -20,20 +20,11 @@ pub(crate) fn start(input: TokenStream) -> TokenStream {
         Err(e) => return e.to_compile_error(),
     };
     let finish = quote!(::kiln::__private::chain_impl);
-    // A one-segment name is called as `self::name!`: a qualified path never
-    // reaches the prelude, so a handler named like a std macro (`file`,
-    // `line`, `write`, ...) is not ambiguous with it.
-    let mut calls: Vec<TokenStream> = def
-        .items()
-        .iter()
-        .map(|p| {
-            if p.leading_colon.is_none() && p.segments.len() == 1 {
-                quote!((self::#p))
-            } else {
-                quote!((#p))
-            }
-        })
-        .collect();
+    // One-segment names are called as written, not as `self::name!`: items
+    // declared inside a function body (doctests, tests) are not reachable
+    // through `self`. The price: a handler named like a std prelude macro
+    // (`file`, `line`, `write`, ...) is ambiguous with it (E0659); rename it.
+    let mut calls: Vec<TokenStream> = def.items().iter().map(|p| quote!((#p))).collect();
     calls.push(quote!((#finish)));
     let first = calls.remove(0);
     let first = match first.into_iter().next() {

