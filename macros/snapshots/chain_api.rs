@@ -1,6 +1,11 @@
 pub struct Api {
     keys: Keys,
 }
+///The singletons [`Api::new`] is given, by name.
+pub struct ApiSingletons {
+    #[allow(missing_docs)]
+    pub keys: Keys,
+}
 impl Api {
     ///The `keys` singleton.
     #[allow(dead_code)]
@@ -8,19 +13,14 @@ impl Api {
         &self.keys
     }
     /// Builds the app from its singletons.
-    #[allow(clippy::new_without_default, clippy::too_many_arguments)]
-    pub fn new(keys: Keys) -> Self {
+    #[allow(clippy::new_without_default)]
+    pub fn new(singletons: ApiSingletons) -> Self {
+        let ApiSingletons { keys } = singletons;
         Self { keys }
     }
 }
 impl ::kiln::__private::App for Api {
-    #[allow(
-        unused_mut,
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value
-    )]
+    #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
     fn handle<'__kiln_a>(
         &'__kiln_a self,
         mut __kiln_owned: ::kiln::__private::Request,
@@ -44,9 +44,14 @@ impl ::kiln::__private::App for Api {
                         return {
                             let mut __kiln_res: ::kiln::__private::Response;
                             {
-                                '__kiln_l0: {
+                                '__kiln_inside_log: {
                                     {
-                                        let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
+                                        let __kiln_claims = match ::kiln::__private::send(
+                                                auth(
+                                                    ::kiln::__private::lend(&*__kiln_req),
+                                                    ::kiln::__private::lend(&self.keys),
+                                                ),
+                                            )
                                             .await
                                         {
                                             ::core::result::Result::Ok(v) => v,
@@ -54,22 +59,29 @@ impl ::kiln::__private::App for Api {
                                                 __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0;
+                                                break '__kiln_inside_log;
                                             }
                                         };
                                         {
-                                            let mut __kiln_rs0 = match session(&*__kiln_req).await {
+                                            let mut __kiln_session = match ::kiln::__private::send(
+                                                    session(::kiln::__private::lend(&*__kiln_req)),
+                                                )
+                                                .await
+                                            {
                                                 ::core::result::Result::Ok(v) => v,
                                                 ::core::result::Result::Err(__kiln_e) => {
                                                     __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                         __kiln_e,
                                                     );
-                                                    break '__kiln_l0;
+                                                    break '__kiln_inside_log;
                                                 }
                                             };
-                                            audit(&__kiln_o1, &mut __kiln_rs0);
+                                            audit(
+                                                ::kiln::__private::lend(&__kiln_claims),
+                                                ::kiln::__private::lend_mut(&mut __kiln_session),
+                                            );
                                             {
-                                                let __kiln_x0 = match ::kiln::__private::FromRequest::from_request(
+                                                let __kiln_method = match ::kiln::__private::FromRequest::from_request(
                                                         &mut *__kiln_req,
                                                         &__kiln_cx,
                                                     )
@@ -80,17 +92,21 @@ impl ::kiln::__private::App for Api {
                                                         __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                             __kiln_r,
                                                         );
-                                                        break '__kiln_l0;
+                                                        break '__kiln_inside_log;
                                                     }
                                                 };
                                                 __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                    me(&__kiln_o1, &__kiln_rs0, __kiln_x0),
+                                                    me(
+                                                        ::kiln::__private::lend(&__kiln_claims),
+                                                        ::kiln::__private::lend(&__kiln_session),
+                                                        __kiln_method,
+                                                    ),
                                                 );
                                             }
                                         }
                                     }
                                 }
-                                log(&mut __kiln_res);
+                                log(::kiln::__private::lend_mut(&mut __kiln_res));
                             }
                             __kiln_res
                         };
@@ -109,9 +125,14 @@ impl ::kiln::__private::App for Api {
                         return {
                             let mut __kiln_res: ::kiln::__private::Response;
                             {
-                                '__kiln_l0: {
+                                '__kiln_inside_log: {
                                     {
-                                        let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
+                                        let __kiln_claims = match ::kiln::__private::send(
+                                                auth(
+                                                    ::kiln::__private::lend(&*__kiln_req),
+                                                    ::kiln::__private::lend(&self.keys),
+                                                ),
+                                            )
                                             .await
                                         {
                                             ::core::result::Result::Ok(v) => v,
@@ -119,7 +140,7 @@ impl ::kiln::__private::App for Api {
                                                 __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0;
+                                                break '__kiln_inside_log;
                                             }
                                         };
                                         {
@@ -129,7 +150,7 @@ impl ::kiln::__private::App for Api {
                                         }
                                     }
                                 }
-                                log(&mut __kiln_res);
+                                log(::kiln::__private::lend_mut(&mut __kiln_res));
                             }
                             __kiln_res
                         };
@@ -146,9 +167,14 @@ impl ::kiln::__private::App for Api {
             {
                 let mut __kiln_res: ::kiln::__private::Response;
                 {
-                    '__kiln_l0: {
+                    '__kiln_inside_log: {
                         {
-                            let mut __kiln_o1 = match auth(&*__kiln_req, &self.keys)
+                            let __kiln_claims = match ::kiln::__private::send(
+                                    auth(
+                                        ::kiln::__private::lend(&*__kiln_req),
+                                        ::kiln::__private::lend(&self.keys),
+                                    ),
+                                )
                                 .await
                             {
                                 ::core::result::Result::Ok(v) => v,
@@ -156,7 +182,7 @@ impl ::kiln::__private::App for Api {
                                     __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                         __kiln_e,
                                     );
-                                    break '__kiln_l0;
+                                    break '__kiln_inside_log;
                                 }
                             };
                             {
@@ -168,7 +194,7 @@ impl ::kiln::__private::App for Api {
                             }
                         }
                     }
-                    log(&mut __kiln_res);
+                    log(::kiln::__private::lend_mut(&mut __kiln_res));
                 }
                 __kiln_res
             }

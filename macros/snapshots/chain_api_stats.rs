@@ -2,6 +2,11 @@ pub struct Api {
     keys: Keys,
     __kiln_stats: ::kiln::__private::Stats,
 }
+///The singletons [`Api::new`] is given, by name.
+pub struct ApiSingletons {
+    #[allow(missing_docs)]
+    pub keys: Keys,
+}
 impl Api {
     ///The `keys` singleton.
     #[allow(dead_code)]
@@ -9,8 +14,9 @@ impl Api {
         &self.keys
     }
     /// Builds the app from its singletons.
-    #[allow(clippy::new_without_default, clippy::too_many_arguments)]
-    pub fn new(keys: Keys) -> Self {
+    #[allow(clippy::new_without_default)]
+    pub fn new(singletons: ApiSingletons) -> Self {
+        let ApiSingletons { keys } = singletons;
         Self {
             keys,
             __kiln_stats: ::kiln::__private::Stats::new(Self::__kiln_description()),
@@ -24,13 +30,7 @@ impl Api {
     }
 }
 impl ::kiln::__private::App for Api {
-    #[allow(
-        unused_mut,
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value
-    )]
+    #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
     fn handle<'__kiln_a>(
         &'__kiln_a self,
         mut __kiln_owned: ::kiln::__private::Request,
@@ -56,38 +56,51 @@ impl ::kiln::__private::App for Api {
                             let mut __kiln_res: ::kiln::__private::Response;
                             let __kiln_route_t = __kiln_rec.now();
                             '__kiln_route: {
-                                '__kiln_l0: {
+                                '__kiln_inside_log: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
-                                        let __kiln_v = auth(&*__kiln_req, &self.keys).await;
+                                        let __kiln_v = ::kiln::__private::send(
+                                                auth(
+                                                    ::kiln::__private::lend(&*__kiln_req),
+                                                    ::kiln::__private::lend(&self.keys),
+                                                ),
+                                            )
+                                            .await;
                                         __kiln_rec.record(2, __kiln_t);
-                                        let mut __kiln_o1 = match __kiln_v {
+                                        let __kiln_claims = match __kiln_v {
                                             ::core::result::Result::Ok(v) => v,
                                             ::core::result::Result::Err(__kiln_e) => {
                                                 __kiln_rec.short(0, 2);
                                                 __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0;
+                                                break '__kiln_inside_log;
                                             }
                                         };
                                         {
-                                            let mut __kiln_rs0 = match session(&*__kiln_req).await {
+                                            let mut __kiln_session = match ::kiln::__private::send(
+                                                    session(::kiln::__private::lend(&*__kiln_req)),
+                                                )
+                                                .await
+                                            {
                                                 ::core::result::Result::Ok(v) => v,
                                                 ::core::result::Result::Err(__kiln_e) => {
                                                     __kiln_rec.short(0, 3);
                                                     __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                         __kiln_e,
                                                     );
-                                                    break '__kiln_l0;
+                                                    break '__kiln_inside_log;
                                                 }
                                             };
                                             let __kiln_t = __kiln_rec.now();
-                                            let __kiln_v = audit(&__kiln_o1, &mut __kiln_rs0);
+                                            let __kiln_v = audit(
+                                                ::kiln::__private::lend(&__kiln_claims),
+                                                ::kiln::__private::lend_mut(&mut __kiln_session),
+                                            );
                                             __kiln_rec.record(3, __kiln_t);
                                             __kiln_v;
                                             {
-                                                let __kiln_x0 = match ::kiln::__private::FromRequest::from_request(
+                                                let __kiln_method = match ::kiln::__private::FromRequest::from_request(
                                                         &mut *__kiln_req,
                                                         &__kiln_cx,
                                                     )
@@ -99,13 +112,17 @@ impl ::kiln::__private::App for Api {
                                                         __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                             __kiln_r,
                                                         );
-                                                        break '__kiln_l0;
+                                                        break '__kiln_inside_log;
                                                     }
                                                 };
                                                 __kiln_res = {
                                                     let __kiln_t = __kiln_rec.now();
                                                     let __kiln_r = ::kiln::__private::IntoResponse::into_response(
-                                                        me(&__kiln_o1, &__kiln_rs0, __kiln_x0),
+                                                        me(
+                                                            ::kiln::__private::lend(&__kiln_claims),
+                                                            ::kiln::__private::lend(&__kiln_session),
+                                                            __kiln_method,
+                                                        ),
                                                     );
                                                     __kiln_rec.record(4, __kiln_t);
                                                     __kiln_r
@@ -115,7 +132,7 @@ impl ::kiln::__private::App for Api {
                                     }
                                 }
                                 let __kiln_t = __kiln_rec.now();
-                                log(&mut __kiln_res);
+                                log(::kiln::__private::lend_mut(&mut __kiln_res));
                                 __kiln_rec.record(1, __kiln_t);
                             }
                             __kiln_rec.record(0, __kiln_route_t);
@@ -137,19 +154,25 @@ impl ::kiln::__private::App for Api {
                             let mut __kiln_res: ::kiln::__private::Response;
                             let __kiln_route_t = __kiln_rec.now();
                             '__kiln_route: {
-                                '__kiln_l0: {
+                                '__kiln_inside_log: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
-                                        let __kiln_v = auth(&*__kiln_req, &self.keys).await;
+                                        let __kiln_v = ::kiln::__private::send(
+                                                auth(
+                                                    ::kiln::__private::lend(&*__kiln_req),
+                                                    ::kiln::__private::lend(&self.keys),
+                                                ),
+                                            )
+                                            .await;
                                         __kiln_rec.record(7, __kiln_t);
-                                        let mut __kiln_o1 = match __kiln_v {
+                                        let __kiln_claims = match __kiln_v {
                                             ::core::result::Result::Ok(v) => v,
                                             ::core::result::Result::Err(__kiln_e) => {
                                                 __kiln_rec.short(5, 7);
                                                 __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0;
+                                                break '__kiln_inside_log;
                                             }
                                         };
                                         {
@@ -165,7 +188,7 @@ impl ::kiln::__private::App for Api {
                                     }
                                 }
                                 let __kiln_t = __kiln_rec.now();
-                                log(&mut __kiln_res);
+                                log(::kiln::__private::lend_mut(&mut __kiln_res));
                                 __kiln_rec.record(6, __kiln_t);
                             }
                             __kiln_rec.record(5, __kiln_route_t);
@@ -187,19 +210,25 @@ impl ::kiln::__private::App for Api {
                             let mut __kiln_res: ::kiln::__private::Response;
                             let __kiln_route_t = __kiln_rec.now();
                             '__kiln_route: {
-                                '__kiln_l0: {
+                                '__kiln_inside_log: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
-                                        let __kiln_v = auth(&*__kiln_req, &self.keys).await;
+                                        let __kiln_v = ::kiln::__private::send(
+                                                auth(
+                                                    ::kiln::__private::lend(&*__kiln_req),
+                                                    ::kiln::__private::lend(&self.keys),
+                                                ),
+                                            )
+                                            .await;
                                         __kiln_rec.record(11, __kiln_t);
-                                        let mut __kiln_o1 = match __kiln_v {
+                                        let __kiln_claims = match __kiln_v {
                                             ::core::result::Result::Ok(v) => v,
                                             ::core::result::Result::Err(__kiln_e) => {
                                                 __kiln_rec.short(9, 11);
                                                 __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                                     __kiln_e,
                                                 );
-                                                break '__kiln_l0;
+                                                break '__kiln_inside_log;
                                             }
                                         };
                                         {
@@ -215,7 +244,7 @@ impl ::kiln::__private::App for Api {
                                     }
                                 }
                                 let __kiln_t = __kiln_rec.now();
-                                log(&mut __kiln_res);
+                                log(::kiln::__private::lend_mut(&mut __kiln_res));
                                 __kiln_rec.record(10, __kiln_t);
                             }
                             __kiln_rec.record(9, __kiln_route_t);
@@ -235,19 +264,25 @@ impl ::kiln::__private::App for Api {
                 let mut __kiln_res: ::kiln::__private::Response;
                 let __kiln_route_t = __kiln_rec.now();
                 '__kiln_route: {
-                    '__kiln_l0: {
+                    '__kiln_inside_log: {
                         {
                             let __kiln_t = __kiln_rec.now();
-                            let __kiln_v = auth(&*__kiln_req, &self.keys).await;
+                            let __kiln_v = ::kiln::__private::send(
+                                    auth(
+                                        ::kiln::__private::lend(&*__kiln_req),
+                                        ::kiln::__private::lend(&self.keys),
+                                    ),
+                                )
+                                .await;
                             __kiln_rec.record(15, __kiln_t);
-                            let mut __kiln_o1 = match __kiln_v {
+                            let __kiln_claims = match __kiln_v {
                                 ::core::result::Result::Ok(v) => v,
                                 ::core::result::Result::Err(__kiln_e) => {
                                     __kiln_rec.short(13, 15);
                                     __kiln_res = ::kiln::__private::IntoResponse::into_response(
                                         __kiln_e,
                                     );
-                                    break '__kiln_l0;
+                                    break '__kiln_inside_log;
                                 }
                             };
                             {
@@ -265,7 +300,7 @@ impl ::kiln::__private::App for Api {
                         }
                     }
                     let __kiln_t = __kiln_rec.now();
-                    log(&mut __kiln_res);
+                    log(::kiln::__private::lend_mut(&mut __kiln_res));
                     __kiln_rec.record(14, __kiln_t);
                 }
                 __kiln_rec.record(13, __kiln_route_t);
@@ -288,6 +323,7 @@ impl Api {
         static __KILN_DESCRIPTION: ::kiln::__private::describe::Description = ::kiln::__private::describe::Description {
             app: "Api",
             stats: true,
+            stats_slots: 17usize,
             singletons: &[
                 ::kiln::__private::describe::Singleton {
                     field: "keys",
@@ -302,6 +338,7 @@ impl Api {
                     provides: "Session",
                     is_async: true,
                     fallible: true,
+                    used: true,
                     needs: &[
                         ::kiln::__private::describe::Need {
                             ty: "&Request",
@@ -341,8 +378,8 @@ impl Api {
                         ::kiln::__private::describe::Step {
                             name: "log",
                             path: "log",
-                            priority: 0i64,
-                            declared_priority: 0i64,
+                            priority: 0i32,
+                            declared_priority: 0i32,
                             phase: ::kiln::__private::describe::Phase::Post,
                             scope: ::kiln::__private::describe::Scope::Global,
                             is_async: false,
@@ -358,8 +395,8 @@ impl Api {
                         ::kiln::__private::describe::Step {
                             name: "auth",
                             path: "auth",
-                            priority: 20i64,
-                            declared_priority: 20i64,
+                            priority: 20i32,
+                            declared_priority: 20i32,
                             phase: ::kiln::__private::describe::Phase::Pre,
                             scope: ::kiln::__private::describe::Scope::Global,
                             is_async: true,
@@ -379,8 +416,8 @@ impl Api {
                         ::kiln::__private::describe::Step {
                             name: "audit",
                             path: "audit",
-                            priority: 30i64,
-                            declared_priority: 30i64,
+                            priority: 30i32,
+                            declared_priority: 30i32,
                             phase: ::kiln::__private::describe::Phase::Pre,
                             scope: ::kiln::__private::describe::Scope::Route,
                             is_async: false,
@@ -402,6 +439,7 @@ impl Api {
                             provides: ::core::option::Option::None,
                         },
                     ],
+                    stats_slot: 0usize,
                 },
                 ::kiln::__private::describe::Route {
                     method: "GET",
@@ -415,8 +453,8 @@ impl Api {
                         ::kiln::__private::describe::Step {
                             name: "log",
                             path: "log",
-                            priority: 0i64,
-                            declared_priority: 0i64,
+                            priority: 0i32,
+                            declared_priority: 0i32,
                             phase: ::kiln::__private::describe::Phase::Post,
                             scope: ::kiln::__private::describe::Scope::Global,
                             is_async: false,
@@ -432,8 +470,8 @@ impl Api {
                         ::kiln::__private::describe::Step {
                             name: "auth",
                             path: "auth",
-                            priority: 20i64,
-                            declared_priority: 20i64,
+                            priority: 20i32,
+                            declared_priority: 20i32,
                             phase: ::kiln::__private::describe::Phase::Pre,
                             scope: ::kiln::__private::describe::Scope::Global,
                             is_async: true,
@@ -451,6 +489,7 @@ impl Api {
                             provides: ::core::option::Option::Some("Claims"),
                         },
                     ],
+                    stats_slot: 5usize,
                 },
                 ::kiln::__private::describe::Route {
                     method: "GET",
@@ -469,8 +508,8 @@ impl Api {
                         ::kiln::__private::describe::Step {
                             name: "log",
                             path: "log",
-                            priority: 0i64,
-                            declared_priority: 0i64,
+                            priority: 0i32,
+                            declared_priority: 0i32,
                             phase: ::kiln::__private::describe::Phase::Post,
                             scope: ::kiln::__private::describe::Scope::Global,
                             is_async: false,
@@ -486,8 +525,8 @@ impl Api {
                         ::kiln::__private::describe::Step {
                             name: "auth",
                             path: "auth",
-                            priority: 20i64,
-                            declared_priority: 20i64,
+                            priority: 20i32,
+                            declared_priority: 20i32,
                             phase: ::kiln::__private::describe::Phase::Pre,
                             scope: ::kiln::__private::describe::Scope::Global,
                             is_async: true,
@@ -505,6 +544,7 @@ impl Api {
                             provides: ::core::option::Option::Some("Claims"),
                         },
                     ],
+                    stats_slot: 9usize,
                 },
             ],
             unmatched: ::kiln::__private::describe::Route {
@@ -515,8 +555,8 @@ impl Api {
                     ::kiln::__private::describe::Step {
                         name: "log",
                         path: "log",
-                        priority: 0i64,
-                        declared_priority: 0i64,
+                        priority: 0i32,
+                        declared_priority: 0i32,
                         phase: ::kiln::__private::describe::Phase::Post,
                         scope: ::kiln::__private::describe::Scope::Global,
                         is_async: false,
@@ -532,8 +572,8 @@ impl Api {
                     ::kiln::__private::describe::Step {
                         name: "auth",
                         path: "auth",
-                        priority: 20i64,
-                        declared_priority: 20i64,
+                        priority: 20i32,
+                        declared_priority: 20i32,
                         phase: ::kiln::__private::describe::Phase::Pre,
                         scope: ::kiln::__private::describe::Scope::Global,
                         is_async: true,
@@ -551,6 +591,7 @@ impl Api {
                         provides: ::core::option::Option::Some("Claims"),
                     },
                 ],
+                stats_slot: 13usize,
             },
         };
         &__KILN_DESCRIPTION

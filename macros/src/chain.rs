@@ -1,25 +1,35 @@
-//! `chain!`: gather descriptors, then generate one flat pipeline per route.
+//! `chain!`: gather the listed items' descriptors, then parse → resolve →
+//! emit (and describe, from the same model).
+//!
+//! `chain!` itself only parses enough to know what it lists, and expands to
+//! a chain of descriptor calls (continuation passing) ending in the private
+//! `__chain_impl!`, which receives every descriptor and the original input.
 
 mod describe;
-mod expand;
+mod emit;
+mod model;
 mod parse;
-mod routes;
+mod resolve;
 #[cfg(test)]
 mod tests;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::quote;
 
-use crate::desc::Desc;
+use crate::ctxt::Ctxt;
+use crate::desc::Entry;
 
 /// Expands to a chain of descriptor calls that ends in `__chain_impl!`.
 #[allow(clippy::needless_pass_by_value)] // mirrors the proc-macro entry point, which owns its input
 pub(crate) fn start(input: TokenStream) -> TokenStream {
-    let def = match syn::parse2::<parse::ChainDef>(input.clone()) {
-        Ok(d) => d,
-        Err(e) => return e.to_compile_error(),
+    let cx = Ctxt::default();
+    let Some(def) = parse::parse(input.clone(), &cx) else {
+        let errors = cx.to_compile_errors();
+        let stub = parse::salvage_name(input).map(|(vis, name)| emit::placeholder_by_name(&vis, &name));
+        return quote!(#errors #stub);
     };
-    let finish = quote!(::kiln::__private::chain_impl);
+    let krate = def.krate.as_ref().map_or_else(|| quote!(::kiln), |p| quote!(#p));
+    let finish = quote!(#krate::__private::chain_impl);
     // One-segment names are called as written, not as `self::name!`: items
     // declared inside a function body (doctests, tests) are not reachable
     // through `self`. The price: a handler named like a std prelude macro
@@ -34,28 +44,71 @@ pub(crate) fn start(input: TokenStream) -> TokenStream {
     quote!(#first! { [ #(#calls)* ] [ ] { #input } })
 }
 
-/// Receives `[] [descriptors...] { input }` and generates the app.
+/// Receives `[] [descriptors...] { input }` and generates the app, or its
+/// placeholder and every error.
 pub(crate) fn finish(input: TokenStream) -> TokenStream {
     let mut it = input.into_iter();
     let _empty = it.next();
-    let descs = match it.next() {
-        Some(TokenTree::Group(g)) => g.stream(),
-        _ => return quote!(::core::compile_error!("malformed `chain!` internals");),
+    let (Some(TokenTree::Group(descs)), Some(TokenTree::Group(body))) = (it.next(), it.next()) else {
+        return quote!(::core::compile_error!("malformed `chain!` internals"););
     };
-    let body = match it.next() {
-        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g.stream(),
-        _ => return quote!(::core::compile_error!("malformed `chain!` internals");),
+    if body.delimiter() != Delimiter::Brace {
+        return quote!(::core::compile_error!("malformed `chain!` internals"););
+    }
+    let cx = Ctxt::default();
+    let Some(def) = parse::parse(body.stream(), &cx) else {
+        return cx.to_compile_errors();
     };
-    let def = match syn::parse2::<parse::ChainDef>(body) {
-        Ok(d) => d,
-        Err(e) => return e.to_compile_error(),
+    let entries: Vec<Entry> = match syn::parse::Parser::parse2(
+        |input: syn::parse::ParseStream| {
+            let mut out = Vec::new();
+            while !input.is_empty() {
+                out.push(input.parse::<Entry>()?);
+            }
+            Ok(out)
+        },
+        descs.stream(),
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            cx.push(e);
+            Vec::new()
+        }
     };
-    let descs: Vec<Option<Desc>> = descs
-        .into_iter()
-        .map(|t| match t {
-            TokenTree::Group(g) => Desc::parse(g.stream()),
-            _ => None,
-        })
-        .collect();
-    expand::expand(&def, &descs)
+    generate(&def, &entries, &cx)
+}
+
+/// The app from a parsed chain and its descriptors.
+fn generate(def: &parse::ChainDef, entries: &[Entry], cx: &Ctxt) -> TokenStream {
+    if entries.len() != def.items().len() {
+        cx.error(proc_macro2::Span::call_site(), "kiln: `chain!` received the wrong number of descriptors; are kiln and kiln-macros the same version?");
+    }
+    let out = if cx.has_errors() {
+        emit::placeholder(def)
+    } else {
+        let model = resolve::resolve(def, entries, cx);
+        if cx.has_errors() {
+            emit::placeholder(def)
+        } else {
+            let app = emit::app(&model);
+            let describe = describe::describe(&model);
+            quote!(#app #describe)
+        }
+    };
+    let errors = cx.to_compile_errors();
+    quote!(#errors #out)
+}
+
+/// The generated code in two parts (for the expansion snapshots), or the errors.
+#[cfg(test)]
+pub(crate) fn generate_parts(def: &parse::ChainDef, entries: &[Entry]) -> Result<emit::Generated, String> {
+    let cx = Ctxt::default();
+    let model = resolve::resolve(def, entries, &cx);
+    if cx.has_errors() {
+        return Err(cx.to_compile_errors().to_string());
+    }
+    Ok(emit::Generated {
+        app: emit::app(&model),
+        describe: describe::describe(&model),
+    })
 }

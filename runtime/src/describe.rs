@@ -46,6 +46,9 @@ pub struct Description {
     pub app: &'static str,
     /// Whether the app was declared with `options { stats }`.
     pub stats: bool,
+    /// With stats: how many counter slots the app's routes use (see
+    /// [`Route::stats_slot`]); 0 without.
+    pub stats_slots: usize,
     /// The `singletons` section, in order.
     pub singletons: &'static [Singleton],
     /// The `request` section: request-scoped providers.
@@ -84,6 +87,9 @@ pub struct Provider {
     pub is_async: bool,
     /// Whether it returns `Result` (an `Err` becomes the response).
     pub fallible: bool,
+    /// Whether some route uses it; `needs` says where its parameters come
+    /// from in the first route that does (empty when none does).
+    pub used: bool,
     /// What it takes.
     pub needs: &'static [Need],
 }
@@ -100,6 +106,10 @@ pub struct Route {
     /// Global and route middleware merged, in priority order: pre hooks run
     /// first to last, post hooks last to first.
     pub middleware: &'static [Step],
+    /// With stats: the route's first counter slot. The route is this slot,
+    /// middleware `i` the slot `stats_slot + 1 + i`, the handler the one
+    /// after the last middleware. Numbered by `chain!`, once.
+    pub stats_slot: usize,
 }
 
 /// A route's handler.
@@ -121,9 +131,9 @@ pub struct Step {
     /// The path it was listed by in `chain!`.
     pub path: &'static str,
     /// The priority it runs at (a listing may override the declared one).
-    pub priority: i64,
+    pub priority: i32,
     /// The priority `#[middleware]` declared.
-    pub declared_priority: i64,
+    pub declared_priority: i32,
     /// When it runs.
     pub phase: Phase,
     /// Where it was listed.

@@ -42,6 +42,7 @@ extern crate self as kiln;
 
 mod body;
 pub mod builtin;
+mod checks;
 mod conn;
 pub mod describe;
 mod extract;
@@ -151,6 +152,7 @@ pub mod prelude {
 pub mod __private {
     //! Items generated code names. Not public API.
     pub use crate::routing::Router;
+    pub use crate::checks::{lend, lend_mut, send};
     pub use crate::{
         App, Bump, Conn, ConnInfo, FromRequest, IntoResponse, Middleware, Next, PathParams,
         Request, RequestCx, Response,

@@ -15,6 +15,12 @@ use crate::{Body, Response};
 /// let res = (StatusCode::CREATED, "made").into_response();
 /// assert_eq!(res.status(), StatusCode::CREATED);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a response: kiln cannot turn it into one",
+    label = "this returns `{Self}`, which does not implement `IntoResponse`",
+    note = "handlers return anything that implements `kiln::IntoResponse`: `&'static str`, `String`, `Bytes`, `Json<T>`, `StatusCode`, `(StatusCode, T)`, `Response`, `Redirect`, or `Result<T, E>` of those; the error type of a fallible middleware or provider must implement it too",
+    note = "for a type of your own, `impl IntoResponse for {Self}`, or return `Json(value)` for JSON"
+)]
 pub trait IntoResponse {
     /// Builds the response.
     fn into_response(self) -> Response;

@@ -1,78 +1,53 @@
-//! `describe()`: the resolved chain as a `static`, built from what
-//! [`expand`](super::expand) resolved.
+//! `describe()`: the [`Model`] written out as a `static`.
 //!
-//! Emitted for every app, outside the app's struct and `handle`: it is data
-//! that no request touches, so it costs nothing unless someone calls it. The
-//! lookups in [`source`] follow the order of `Pipe::argument`, which is what
-//! the pipeline really does; a valid chain reaches this point only after
-//! `argument` accepted every parameter.
+//! It reads the model and derives nothing: every `Need`'s source is the
+//! [`Source`] the resolver decided. Emitted for every app, outside its
+//! struct and `handle`: data that no request touches.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::expand::{App, Errors, Item, Member, output_key, path_str};
-use crate::desc::{Desc, Mode, Output, Param, Phase, Recv, is_next, key};
+use super::model::{Arg, Call, Hooks, Member, Model, Pipeline, Source};
+use super::resolve::path_str;
+use crate::desc::Mode;
 
 /// `impl App { fn describe(&self) -> &'static Description }`.
-pub(super) fn describe(app: &App) -> TokenStream {
-    let def = app.def;
-    let name = &def.name;
-    let vis = &def.vis;
+pub(crate) fn describe(model: &Model) -> TokenStream {
+    let d = Describer { model, krate: &model.krate };
+    let def = model.def;
+    let (name, vis) = (&def.name, &def.vis);
+    let krate = &model.krate;
     let title = name.to_string();
     let stats = def.stats;
-    let singletons = def.singletons.iter().map(|s| {
+    let slots = model.stats_slots.unwrap_or(0);
+    let singletons = model.singletons.iter().map(|s| {
         let field = s.field.to_string();
-        let ty = &s.ty;
+        let ty = s.ty;
         let ty = pretty(&quote!(#ty));
-        let (built_by, needs) = match s.ctor.as_ref().and_then(|p| app_item(app, p)) {
-            Some(it) => {
-                let needs = it.desc.params.iter().map(|p| {
-                    let from = startup_source(app, p);
-                    need(p, &from)
-                });
-                let by = &it.desc.name;
-                (
-                    quote!(::core::option::Option::Some(#by)),
-                    quote!(&[#(#needs),*]),
-                )
+        let (built_by, needs) = match &s.ctor {
+            Some(c) => {
+                let by = &c.desc.name;
+                let needs = d.needs(c, None);
+                (quote!(::core::option::Option::Some(#by)), needs)
             }
             None => (quote!(::core::option::Option::None), quote!(&[])),
         };
-        quote!(::kiln::__private::describe::Singleton {
-            field: #field,
-            ty: #ty,
-            built_by: #built_by,
-            needs: #needs,
-        })
+        quote!(#krate::__private::describe::Singleton { field: #field, ty: #ty, built_by: #built_by, needs: #needs })
     });
-    let request = app.request.iter().map(|it| provider(app, *it));
-    let transient = app.transient.iter().map(|it| provider(app, *it));
-    // `expand` reported any error already; this pass only reads.
-    let mut ignored = Errors::default();
-    let routes: Vec<TokenStream> = def
-        .routes
-        .iter()
-        .map(|r| {
-            let members = app.members(&r.with, &mut ignored);
-            let handler = app_item(app, &r.handler);
-            let method = r.method.to_string();
-            let pattern = &r.pattern;
-            route(
-                app,
-                &members,
-                handler,
-                &quote!(#method),
-                &quote!(::core::option::Option::Some(#pattern)),
-            )
-        })
-        .collect();
-    let unmatched = route(
-        app,
-        &app.members(&[], &mut ignored),
-        None,
-        &quote!("*"),
-        &quote!(::core::option::Option::None),
-    );
+    let request = model.request.iter().enumerate().map(|(r, it)| {
+        let first = model.pipelines().find_map(|(p, _)| p.built.iter().flatten().find(|b| b.index == r).map(|b| (&b.call, p)));
+        d.provider(it.desc, first)
+    });
+    let transient = model.transient.iter().map(|it| {
+        let first = model.pipelines().find_map(|(p, _)| p.calls().find_map(|c| transient_in(c, it.path)).map(|c| (c, p)));
+        d.provider(it.desc, first)
+    });
+    let routes = model.routes.iter().zip(&def.routes).map(|(p, r)| {
+        let method = r.method.to_string();
+        let pattern = &r.pattern;
+        d.route(p, &quote!(#method), &quote!(::core::option::Option::Some(#pattern)))
+    });
+    let unmatched = d.route(&model.unmatched, &quote!("*"), &quote!(::core::option::Option::None));
     quote! {
         impl #name {
             /// The resolved chain of every route: middleware in order with
@@ -80,16 +55,17 @@ pub(super) fn describe(app: &App) -> TokenStream {
             /// from) and provides; singletons and request-scoped and transient
             /// services. Static data; `Display` prints it as tables.
             #[allow(dead_code)]
-            #vis fn describe(&self) -> &'static ::kiln::__private::describe::Description {
+            #vis fn describe(&self) -> &'static #krate::__private::describe::Description {
                 Self::__kiln_description()
             }
 
             #[allow(dead_code)]
-            fn __kiln_description() -> &'static ::kiln::__private::describe::Description {
-                static __KILN_DESCRIPTION: ::kiln::__private::describe::Description =
-                    ::kiln::__private::describe::Description {
+            fn __kiln_description() -> &'static #krate::__private::describe::Description {
+                static __KILN_DESCRIPTION: #krate::__private::describe::Description =
+                    #krate::__private::describe::Description {
                         app: #title,
                         stats: #stats,
+                        stats_slots: #slots,
                         singletons: &[#(#singletons),*],
                         request: &[#(#request),*],
                         transient: &[#(#transient),*],
@@ -102,225 +78,173 @@ pub(super) fn describe(app: &App) -> TokenStream {
     }
 }
 
-fn app_item<'a>(app: &App<'a>, p: &syn::Path) -> Option<Item<'a>> {
-    app.items
-        .iter()
-        .find(|i| super::parse::same_path(i.path, p))
-        .copied()
-}
-
-fn provider(app: &App, it: Item) -> TokenStream {
-    let name = &it.desc.name;
-    let provides = output_key(it.desc).unwrap_or_default();
-    let is_async = it.desc.is_async;
-    let fallible = matches!(it.desc.output, Output::Result(_));
-    let needs = it.desc.params.iter().map(|p| {
-        let from = source(app, &[], it.desc, p);
-        need(p, &from)
-    });
-    quote!(::kiln::__private::describe::Provider {
-        name: #name,
-        provides: #provides,
-        is_async: #is_async,
-        fallible: #fallible,
-        needs: &[#(#needs),*],
+/// A transient provider's call somewhere inside `call`'s arguments.
+fn transient_in<'c, 'a>(call: &'c Call<'a>, path: &syn::Path) -> Option<&'c Call<'a>> {
+    call.args.iter().find_map(|a| match &a.source {
+        Source::Transient(t) if super::parse::same_path(t.path, path) => Some(&**t),
+        Source::Transient(t) => transient_in(t, path),
+        _ => None,
     })
 }
 
-fn route(
-    app: &App,
-    members: &[Member],
-    handler: Option<Item>,
-    method: &TokenStream,
-    pattern: &TokenStream,
-) -> TokenStream {
-    let steps = members.iter().map(|m| step(app, members, m));
-    let handler = match handler {
-        Some(h) => {
-            let name = &h.desc.name;
-            let is_async = h.desc.is_async;
-            let needs = h.desc.params.iter().map(|p| {
-                let from = source(app, members, h.desc, p);
-                need(p, &from)
-            });
-            quote!(::core::option::Option::Some(::kiln::__private::describe::Handler {
-                name: #name,
-                is_async: #is_async,
-                needs: &[#(#needs),*],
-            }))
+struct Describer<'m, 'a> {
+    model: &'m Model<'a>,
+    krate: &'m TokenStream,
+}
+
+impl Describer<'_, '_> {
+    /// A provider, with the sources of its first use (`used: false`, no
+    /// needs, when no route uses it).
+    fn provider(&self, desc: &crate::desc::Desc, first: Option<(&Call, &Pipeline)>) -> TokenStream {
+        let krate = self.krate;
+        let name = &desc.name;
+        let provides = desc.provides().unwrap_or_default();
+        let is_async = desc.is_async;
+        let fallible = desc.is_fallible();
+        let used = first.is_some();
+        let needs = first.map_or_else(|| quote!(&[]), |(c, p)| self.needs(c, Some(p)));
+        quote!(#krate::__private::describe::Provider {
+            name: #name, provides: #provides, is_async: #is_async, fallible: #fallible, used: #used, needs: #needs,
+        })
+    }
+
+    fn route(&self, p: &Pipeline, method: &TokenStream, pattern: &TokenStream) -> TokenStream {
+        let krate = self.krate;
+        let steps = p.members.iter().map(|m| self.step(p, m));
+        let handler = match &p.handler {
+            Some(h) => {
+                let name = &h.desc.name;
+                let is_async = h.desc.is_async;
+                let needs = self.needs(h, Some(p));
+                quote!(::core::option::Option::Some(#krate::__private::describe::Handler {
+                    name: #name, is_async: #is_async, needs: #needs,
+                }))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let slot = p.slot.unwrap_or(0);
+        quote!(#krate::__private::describe::Route {
+            method: #method,
+            pattern: #pattern,
+            handler: #handler,
+            middleware: &[#(#steps),*],
+            stats_slot: #slot,
+        })
+    }
+
+    fn step(&self, p: &Pipeline, m: &Member) -> TokenStream {
+        let krate = self.krate;
+        let d = m.item.desc;
+        let name = &d.name;
+        let path = path_str(m.item.path);
+        let (priority, declared) = (m.priority, d.priority);
+        let (phase, calls): (_, Vec<&Call>) = match &m.hooks {
+            Hooks::Pre(c) => (quote!(Pre), vec![c]),
+            Hooks::Post(c) => (quote!(Post), vec![c]),
+            Hooks::Both(a, b) => (quote!(PrePost), vec![a, b]),
+            Hooks::Wrap(c) => (quote!(Wrap), vec![c]),
+        };
+        let scope = if m.local { quote!(Route) } else { quote!(Global) };
+        let is_async = calls.iter().any(|c| c.desc.is_async);
+        let fallible = m.hooks.pre().is_some_and(|c| c.desc.is_fallible());
+        let needs = calls.iter().flat_map(|c| c.recv.iter().chain(&c.args)).map(|a| self.need(a, Some(p)));
+        let provides = match d.provides() {
+            Some(k) => quote!(::core::option::Option::Some(#k)),
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(#krate::__private::describe::Step {
+            name: #name,
+            path: #path,
+            priority: #priority,
+            declared_priority: #declared,
+            phase: #krate::__private::describe::Phase::#phase,
+            scope: #krate::__private::describe::Scope::#scope,
+            is_async: #is_async,
+            fallible: #fallible,
+            needs: &[#(#needs),*],
+            provides: #provides,
+        })
+    }
+
+    fn needs(&self, c: &Call, p: Option<&Pipeline>) -> TokenStream {
+        let needs = c.recv.iter().chain(&c.args).map(|a| self.need(a, p));
+        quote!(&[#(#needs),*])
+    }
+
+    fn need(&self, a: &Arg, p: Option<&Pipeline>) -> TokenStream {
+        let krate = self.krate;
+        let ty = match a.ty {
+            None if a.mode == Mode::Mut => "&mut self".to_owned(),
+            None => "&self".to_owned(),
+            Some(t) => {
+                let t = pretty(t);
+                match a.mode {
+                    Mode::Ref => format!("&{t}"),
+                    Mode::Mut => format!("&mut {t}"),
+                    Mode::Val => t,
+                }
+            }
+        };
+        let from = self.source(&a.source, p);
+        quote!(#krate::__private::describe::Need { ty: #ty, from: #krate::__private::describe::Source::#from })
+    }
+
+    fn source(&self, s: &Source, p: Option<&Pipeline>) -> TokenStream {
+        let m = self.model;
+        match s {
+            Source::Request => quote!(Request),
+            Source::Response => quote!(Response),
+            Source::Arena => quote!(Arena),
+            Source::Next => quote!(Next),
+            Source::Stats => quote!(Stats),
+            Source::State(_) => quote!(State),
+            Source::Extractor | Source::Unresolved => quote!(Extractor),
+            Source::Singleton(j) => {
+                let f = m.singletons[*j].field.to_string();
+                quote!(Singleton(#f))
+            }
+            Source::RequestScoped(r) => {
+                let n = &m.request[*r].desc.name;
+                quote!(RequestScoped(#n))
+            }
+            Source::Transient(t) => {
+                let n = &t.desc.name;
+                quote!(Transient(#n))
+            }
+            Source::Output(j) => {
+                let n = p.map_or(String::new(), |p| p.members[*j].item.desc.name.clone());
+                quote!(Middleware(#n))
+            }
         }
-        None => quote!(::core::option::Option::None),
-    };
-    quote!(::kiln::__private::describe::Route {
-        method: #method,
-        pattern: #pattern,
-        handler: #handler,
-        middleware: &[#(#steps),*],
-    })
-}
-
-fn step(app: &App, members: &[Member], m: &Member) -> TokenStream {
-    let d = m.item.desc;
-    let name = &d.name;
-    let path = path_str(m.item.path);
-    let priority = m.priority;
-    let declared = d.priority;
-    let phase = match d.phase {
-        Phase::Post => quote!(Post),
-        Phase::Both => quote!(PrePost),
-        Phase::Wrap => quote!(Wrap),
-        Phase::Pre | Phase::None => quote!(Pre),
-    };
-    let scope = if m.local {
-        quote!(Route)
-    } else {
-        quote!(Global)
-    };
-    let is_async = d.is_async || d.post.as_ref().is_some_and(|p| p.is_async);
-    let fallible = d.phase != Phase::Post && matches!(d.output, Output::Result(_));
-    let mut needs: Vec<TokenStream> = Vec::new();
-    needs.extend(receiver(app, m.item, d.recv));
-    needs.extend(d.params.iter().map(|p| {
-        let from = source(app, members, d, p);
-        need(p, &from)
-    }));
-    if let Some(post) = &d.post {
-        needs.extend(receiver(app, m.item, post.recv));
-        needs.extend(post.params.iter().map(|p| {
-            let from = source(app, members, post, p);
-            need(p, &from)
-        }));
-    }
-    let provides = match output_key(d) {
-        Some(k) => quote!(::core::option::Option::Some(#k)),
-        None => quote!(::core::option::Option::None),
-    };
-    quote!(::kiln::__private::describe::Step {
-        name: #name,
-        path: #path,
-        priority: #priority,
-        declared_priority: #declared,
-        phase: ::kiln::__private::describe::Phase::#phase,
-        scope: ::kiln::__private::describe::Scope::#scope,
-        is_async: #is_async,
-        fallible: #fallible,
-        needs: &[#(#needs),*],
-        provides: #provides,
-    })
-}
-
-/// `&self` of an `impl` middleware hook, as a need.
-fn receiver(app: &App, it: Item, recv: Recv) -> Option<TokenStream> {
-    let (mode, from) = match recv {
-        Recv::None => return None,
-        Recv::State(m) => (m, quote!(::kiln::__private::describe::Source::State)),
-        Recv::Config(m) => {
-            let path = it.path;
-            let k = key(&quote!(#path));
-            let field = app
-                .def
-                .singletons
-                .iter()
-                .find(|s| {
-                    let t = &s.ty;
-                    key(&quote!(#t)) == k
-                })
-                .map(|s| s.field.to_string())
-                .unwrap_or_default();
-            (
-                m,
-                quote!(::kiln::__private::describe::Source::Singleton(#field)),
-            )
-        }
-    };
-    let ty = if mode == Mode::Mut {
-        "&mut self"
-    } else {
-        "&self"
-    };
-    Some(quote!(::kiln::__private::describe::Need { ty: #ty, from: #from }))
-}
-
-fn need(p: &Param, from: &TokenStream) -> TokenStream {
-    let ty = pretty(&p.ty);
-    let ty = match p.mode {
-        Mode::Ref => format!("&{ty}"),
-        Mode::Mut => format!("&mut {ty}"),
-        Mode::Val => ty,
-    };
-    quote!(::kiln::__private::describe::Need { ty: #ty, from: #from })
-}
-
-/// Where a singleton constructor's parameter comes from: an earlier singleton.
-fn startup_source(app: &App, p: &Param) -> TokenStream {
-    let k = key(&p.ty);
-    match app.def.singletons.iter().find(|s| {
-        let t = &s.ty;
-        key(&quote!(#t)) == k
-    }) {
-        Some(s) => {
-            let f = s.field.to_string();
-            quote!(::kiln::__private::describe::Source::Singleton(#f))
-        }
-        None => quote!(::kiln::__private::describe::Source::Extractor),
     }
 }
 
-/// Where a parameter's value comes from, in the order `Pipe::argument`
-/// resolves it (a valid chain has one provider per type, so the first
-/// producer among `members` is the one).
-fn source(app: &App, members: &[Member], d: &Desc, p: &Param) -> TokenStream {
-    let k = key(&p.ty);
-    let src = |variant: TokenStream| quote!(::kiln::__private::describe::Source::#variant);
-    if d.phase == Phase::Wrap && is_next(&p.ty) {
-        return src(quote!(Next));
-    }
-    match k.as_str() {
-        "Request" => return src(quote!(Request)),
-        "Bump" => return src(quote!(Arena)),
-        "Response" => return src(quote!(Response)),
-        "Stats" if app.def.stats => return src(quote!(Stats)),
-        _ => {}
-    }
-    if let Some(s) = app.def.singletons.iter().find(|s| {
-        let t = &s.ty;
-        key(&quote!(#t)) == k
-    }) {
-        let f = s.field.to_string();
-        return src(quote!(Singleton(#f)));
-    }
-    if let Some(r) = app.request_index(&k) {
-        let n = &app.request[r].desc.name;
-        return src(quote!(RequestScoped(#n)));
-    }
-    if let Some(t) = app
-        .transient
-        .iter()
-        .find(|t| output_key(t.desc).as_deref() == Some(k.as_str()))
-    {
-        let n = &t.desc.name;
-        return src(quote!(Transient(#n)));
-    }
-    let producer = if members.is_empty() {
-        // A provider, described once for the app: any middleware providing it.
-        app.items
+impl<'a> Model<'a> {
+    /// Every pipeline, routes first, with its route index (`None`: unmatched).
+    pub(crate) fn pipelines(&self) -> impl Iterator<Item = (&Pipeline<'a>, Option<usize>)> {
+        self.routes
             .iter()
-            .find(|i| i.desc.is_mw() && output_key(i.desc).as_deref() == Some(k.as_str()))
-            .map(|i| i.desc.name.clone())
-    } else {
-        members
-            .iter()
-            .find(|m| output_key(m.item.desc).as_deref() == Some(k.as_str()))
-            .map(|m| m.item.desc.name.clone())
-    };
-    match producer {
-        Some(n) => src(quote!(Middleware(#n))),
-        None => src(quote!(Extractor)),
+            .enumerate()
+            .map(|(i, p)| (p, Some(i)))
+            .chain(std::iter::once((&self.unmatched, None)))
+    }
+}
+
+impl<'a> Pipeline<'a> {
+    /// Every top-level call: hooks, request-scoped providers, the handler.
+    pub(crate) fn calls(&self) -> impl Iterator<Item = &Call<'a>> {
+        let hooks = self.members.iter().flat_map(|m| match &m.hooks {
+            Hooks::Pre(c) | Hooks::Post(c) | Hooks::Wrap(c) => vec![c],
+            Hooks::Both(a, b) => vec![a, b],
+        });
+        hooks
+            .chain(self.built.iter().flatten().map(|b| &b.call))
+            .chain(&self.handler)
     }
 }
 
 /// A type as a person writes it: `Path<u32>`, not `Path < u32 >`.
-pub(super) fn pretty(ts: &TokenStream) -> String {
+pub(crate) fn pretty(ts: &TokenStream) -> String {
     let s = ts.to_string();
     let mut out = String::with_capacity(s.len());
     let chars: Vec<char> = s.chars().collect();
@@ -331,11 +255,7 @@ pub(super) fn pretty(ts: &TokenStream) -> String {
             let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
             // Keep the space between two words (`dyn Trait`), after `,` and
             // around `+`.
-            if (word(prev) && word(next))
-                || prev == Some(',')
-                || prev == Some('+')
-                || next == Some('+')
-            {
+            if (word(prev) && word(next)) || prev == Some(',') || prev == Some('+') || next == Some('+') {
                 out.push(' ');
             }
             continue;
@@ -351,17 +271,8 @@ mod tests {
 
     #[test]
     fn pretty_types() {
-        assert_eq!(
-            super::pretty(&quote!(Path<(u32, String)>)),
-            "Path<(u32, String)>"
-        );
-        assert_eq!(
-            super::pretty(&quote!(kiln::Json<Vec<u8>>)),
-            "kiln::Json<Vec<u8>>"
-        );
-        assert_eq!(
-            super::pretty(&quote!(Box<dyn Fn() + Send>)),
-            "Box<dyn Fn() + Send>"
-        );
+        assert_eq!(super::pretty(&quote!(Path<(u32, String)>)), "Path<(u32, String)>");
+        assert_eq!(super::pretty(&quote!(kiln::Json<Vec<u8>>)), "kiln::Json<Vec<u8>>");
+        assert_eq!(super::pretty(&quote!(Box<dyn Fn() + Send>)), "Box<dyn Fn() + Send>");
     }
 }

@@ -1,10 +1,32 @@
-//! The `chain!` input grammar.
+//! The `chain!` input grammar: syntax only.
+//!
+//! ```text
+//! chain! {
+//!     [crate = path;]
+//!     #[attrs] [vis] struct Name;
+//!     singletons { field: Type [= ctor], .. }
+//!     request    { provider, .. }
+//!     transient  { provider, .. }
+//!     middleware { path [(priority = N)], .. }
+//!     routes     { METHOD "/pattern" => handler [with [mw, ..]],
+//!                  scope ["/prefix"] [with [mw, ..]] { routes } , .. }
+//!     options    { stats }
+//! }
+//! ```
+//!
+//! Mistakes that leave the grammar intact (an unknown method, a path without
+//! `/`, an unknown section) are reported to the [`Ctxt`] and parsing goes on.
 
+use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitInt, LitStr, Path, Token, Type, Visibility, braced, bracketed, parenthesized};
+use syn::parse::{ParseStream, Parser};
+use syn::{Ident, LitStr, Path, Token, Type, Visibility, braced, bracketed, parenthesized};
+
+use crate::ctxt::Ctxt;
 
 pub(crate) struct ChainDef {
+    /// `crate = path`: how generated code names kiln.
+    pub krate: Option<Path>,
     pub attrs: Vec<syn::Attribute>,
     pub vis: Visibility,
     pub name: Ident,
@@ -28,7 +50,7 @@ pub(crate) struct Singleton {
 #[derive(Clone)]
 pub(crate) struct Listed {
     pub path: Path,
-    pub priority: Option<i64>,
+    pub priority: Option<i32>,
 }
 
 pub(crate) struct Route {
@@ -44,21 +66,23 @@ pub(crate) struct Route {
 
 impl ChainDef {
     /// Every distinct path whose descriptor `chain!` needs, in a fixed order.
-    pub(crate) fn items(&self) -> Vec<Path> {
-        let mut out: Vec<Path> = Vec::new();
-        let all =
-            self.singletons
-                .iter()
-                .filter_map(|s| s.ctor.as_ref())
-                .chain(&self.request)
-                .chain(&self.transient)
-                .chain(self.middleware.iter().map(|l| &l.path))
-                .chain(self.routes.iter().flat_map(|r| {
-                    std::iter::once(&r.handler).chain(r.with.iter().map(|l| &l.path))
-                }));
+    pub(crate) fn items(&self) -> Vec<&Path> {
+        let mut out: Vec<&Path> = Vec::new();
+        let all = self
+            .singletons
+            .iter()
+            .filter_map(|s| s.ctor.as_ref())
+            .chain(&self.request)
+            .chain(&self.transient)
+            .chain(self.middleware.iter().map(|l| &l.path))
+            .chain(
+                self.routes
+                    .iter()
+                    .flat_map(|r| std::iter::once(&r.handler).chain(r.with.iter().map(|l| &l.path))),
+            );
         for p in all {
             if !out.iter().any(|o| same_path(o, p)) {
-                out.push(p.clone());
+                out.push(p);
             }
         }
         out
@@ -69,34 +93,64 @@ pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
     a.to_token_stream().to_string() == b.to_token_stream().to_string()
 }
 
-impl Parse for Listed {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let path: Path = input.parse()?;
-        let mut priority = None;
-        if input.peek(syn::token::Paren) {
-            let inner;
-            parenthesized!(inner in input);
-            let key: Ident = inner.parse()?;
-            if key != "priority" {
-                return Err(syn::Error::new_spanned(
-                    key,
-                    "expected `priority = <integer>`",
-                ));
-            }
-            inner.parse::<Token![=]>()?;
-            let neg = inner.parse::<Option<Token![-]>>()?.is_some();
-            let lit: LitInt = inner.parse()?;
-            let v: i64 = lit.base10_parse()?;
-            priority = Some(if neg { -v } else { v });
+/// Parses `chain!`'s input; `None` when its syntax is broken (the error is in `cx`).
+pub(crate) fn parse(input: TokenStream, cx: &Ctxt) -> Option<ChainDef> {
+    match (|input: ParseStream| chain_def(input, cx)).parse2(input) {
+        Ok(def) => Some(def),
+        Err(e) => {
+            cx.push(e);
+            None
         }
-        Ok(Listed { path, priority })
     }
 }
 
-fn section<T>(
-    input: ParseStream,
-    f: impl Fn(ParseStream) -> syn::Result<T>,
-) -> syn::Result<Vec<T>> {
+/// The app's name, read leniently from input whose syntax is broken, so a
+/// placeholder app can still be emitted.
+pub(crate) fn salvage_name(input: TokenStream) -> Option<(Visibility, Ident)> {
+    let mut it = input.into_iter().peekable();
+    let mut vis = TokenStream::new();
+    while let Some(t) = it.next() {
+        if let proc_macro2::TokenTree::Ident(i) = &t {
+            if i == "struct" {
+                if let Some(proc_macro2::TokenTree::Ident(name)) = it.next() {
+                    return Some((syn::parse2(vis).unwrap_or(Visibility::Inherited), name));
+                }
+                return None;
+            }
+            if i == "pub" {
+                vis = t.to_token_stream();
+                if let Some(proc_macro2::TokenTree::Group(g)) = it.peek() {
+                    vis.extend([proc_macro2::TokenTree::Group(g.clone())]);
+                    it.next();
+                }
+            }
+        }
+    }
+    None
+}
+
+fn listed(input: ParseStream, cx: &Ctxt) -> syn::Result<Listed> {
+    let path: Path = input.parse()?;
+    let mut priority = None;
+    if input.peek(syn::token::Paren) {
+        let inner;
+        parenthesized!(inner in input);
+        let key: Ident = inner.parse()?;
+        inner.parse::<Token![=]>()?;
+        let value: syn::Expr = inner.parse()?;
+        if key == "priority" {
+            match crate::attr::priority(&value) {
+                Ok(v) => priority = Some(v),
+                Err(e) => cx.push(e),
+            }
+        } else {
+            cx.error_spanned(&key, "expected `priority = <integer>`");
+        }
+    }
+    Ok(Listed { path, priority })
+}
+
+fn section<T>(input: ParseStream, mut f: impl FnMut(ParseStream) -> syn::Result<T>) -> syn::Result<Vec<T>> {
     let inner;
     braced!(inner in input);
     let mut out = Vec::new();
@@ -109,45 +163,75 @@ fn section<T>(
     Ok(out)
 }
 
-/// An optional `with [mw, ..]` list.
-fn parse_with(input: ParseStream) -> syn::Result<Vec<Listed>> {
-    if input.peek(Ident) && input.fork().parse::<Ident>()? == "with" {
-        input.parse::<Ident>()?;
-        let inner;
-        bracketed!(inner in input);
-        return Ok(inner
-            .parse_terminated(Listed::parse, Token![,])?
-            .into_iter()
-            .collect());
+/// The `routes` section (also a scope's body): entries separated by `,`,
+/// which may be left out after a scope's closing brace.
+fn route_list(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Route>> {
+    let inner;
+    braced!(inner in input);
+    let mut out = Vec::new();
+    while !inner.is_empty() {
+        let scope = peek_word(&inner, "scope");
+        out.extend(routes(&inner, cx)?);
+        if inner.is_empty() {
+            break;
+        }
+        if scope {
+            inner.parse::<Option<Token![,]>>()?;
+        } else {
+            inner.parse::<Token![,]>()?;
+        }
     }
-    Ok(Vec::new())
+    Ok(out)
 }
 
-/// One entry of `routes`: a route, or `scope "/prefix" [with [..]] { routes }`
-/// flattened into routes.
-fn parse_routes(input: ParseStream) -> syn::Result<Vec<Route>> {
-    if !(input.peek(Ident) && input.fork().parse::<Ident>()? == "scope") {
-        return Ok(vec![input.parse()?]);
+fn peek_word(input: ParseStream, word: &str) -> bool {
+    input.peek(Ident) && input.fork().parse::<Ident>().is_ok_and(|i| i == word)
+}
+
+/// An optional `with [mw, ..]` list.
+fn with_list(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Listed>> {
+    if !peek_word(input, "with") {
+        return Ok(Vec::new());
     }
     input.parse::<Ident>()?;
-    let prefix: LitStr = input.parse()?;
-    let p = prefix.value();
-    if !p.starts_with('/') || p.ends_with('/') {
-        return Err(syn::Error::new_spanned(
-            &prefix,
-            "a scope prefix must start with `/` and not end with `/`, like `\"/admin\"`",
-        ));
+    let inner;
+    bracketed!(inner in input);
+    let mut out = Vec::new();
+    while !inner.is_empty() {
+        out.push(listed(&inner, cx)?);
+        if !inner.is_empty() {
+            inner.parse::<Token![,]>()?;
+        }
     }
-    let with = parse_with(input)?;
-    let nested = section(input, parse_routes)?;
+    Ok(out)
+}
+
+/// One entry of `routes`: a route, or `scope ["/prefix"] [with [..]] { routes }`
+/// flattened into routes. A scope without a prefix only shares middleware.
+fn routes(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Route>> {
+    if !peek_word(input, "scope") {
+        return Ok(vec![route(input, cx)?]);
+    }
+    input.parse::<Ident>()?;
+    let prefix = if input.peek(LitStr) {
+        let prefix: LitStr = input.parse()?;
+        let p = prefix.value();
+        if !p.starts_with('/') || p.ends_with('/') {
+            cx.error_spanned(&prefix, "a scope prefix must start with `/` and not end with `/`, like `\"/admin\"`");
+        }
+        p
+    } else {
+        String::new()
+    };
+    let with = with_list(input, cx)?;
+    let nested = route_list(input, cx)?;
     Ok(nested
         .into_iter()
-        .flatten()
         .map(|mut r| {
-            r.pattern = if r.pattern == "/" {
-                p.clone()
+            r.pattern = if r.pattern == "/" && !prefix.is_empty() {
+                prefix.clone()
             } else {
-                format!("{p}{}", r.pattern)
+                format!("{prefix}{}", r.pattern)
             };
             r.with.splice(0..0, with.iter().cloned());
             r
@@ -157,121 +241,107 @@ fn parse_routes(input: ParseStream) -> syn::Result<Vec<Route>> {
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
-impl Parse for Route {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let method: Ident = input.parse()?;
-        if !METHODS.contains(&method.to_string().as_str()) {
-            return Err(syn::Error::new_spanned(
-                &method,
-                format!(
-                    "unknown method `{method}`; expected one of {}",
-                    METHODS.join(", ")
-                ),
-            ));
-        }
-        let path: LitStr = input.parse()?;
-        if !path.value().starts_with('/') {
-            return Err(syn::Error::new_spanned(
-                &path,
-                "a route path must start with `/`",
-            ));
-        }
-        input.parse::<Token![=>]>()?;
-        let handler: Path = input.parse()?;
-        let with = parse_with(input)?;
-        Ok(Route {
-            method,
-            pattern: path.value(),
-            path,
-            handler,
-            with,
-        })
+fn route(input: ParseStream, cx: &Ctxt) -> syn::Result<Route> {
+    let method: Ident = input.parse()?;
+    if !METHODS.contains(&method.to_string().as_str()) {
+        cx.error_spanned(
+            &method,
+            format!("unknown method `{method}`; expected one of {}", METHODS.join(", ")),
+        );
     }
+    let path: LitStr = input.parse()?;
+    if !path.value().starts_with('/') {
+        cx.error_spanned(&path, "a route path must start with `/`");
+    }
+    input.parse::<Token![=>]>()?;
+    let handler: Path = input.parse()?;
+    let with = with_list(input, cx)?;
+    Ok(Route {
+        method,
+        pattern: path.value(),
+        path,
+        handler,
+        with,
+    })
 }
 
-impl Parse for ChainDef {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(syn::Attribute::parse_outer)?;
-        let vis: Visibility = input.parse()?;
-        input.parse::<Token![struct]>()?;
-        let name: Ident = input.parse()?;
+fn chain_def(input: ParseStream, cx: &Ctxt) -> syn::Result<ChainDef> {
+    let krate = if input.peek(Token![crate]) && input.peek2(Token![=]) {
+        input.parse::<Token![crate]>()?;
+        input.parse::<Token![=]>()?;
+        let path: Path = input.parse()?;
         input.parse::<Token![;]>()?;
-        let mut def = ChainDef {
-            attrs,
-            vis,
-            name,
-            singletons: Vec::new(),
-            request: Vec::new(),
-            transient: Vec::new(),
-            middleware: Vec::new(),
-            routes: Vec::new(),
-            stats: false,
-        };
-        let mut seen: Vec<String> = Vec::new();
-        while !input.is_empty() {
-            let key: Ident = input.parse()?;
-            let k = key.to_string();
-            if seen.contains(&k) {
-                return Err(syn::Error::new_spanned(
-                    &key,
-                    format!("duplicate `{k}` section"),
-                ));
-            }
-            match k.as_str() {
-                "singletons" => {
-                    def.singletons = section(input, |s| {
-                        let field: Ident = s.parse()?;
-                        s.parse::<Token![:]>()?;
-                        let ty: Type = s.parse()?;
-                        let ctor = if s.peek(Token![=]) {
-                            s.parse::<Token![=]>()?;
-                            Some(s.parse::<Path>()?)
-                        } else {
-                            None
-                        };
-                        Ok(Singleton { field, ty, ctor })
-                    })?;
-                }
-                "request" => def.request = section(input, Path::parse)?,
-                "transient" => def.transient = section(input, Path::parse)?,
-                "middleware" => def.middleware = section(input, Listed::parse)?,
-                "routes" => {
-                    def.routes = section(input, parse_routes)?
-                        .into_iter()
-                        .flatten()
-                        .collect();
-                }
-                "options" => parse_options(input, &mut def)?,
-                _ => {
-                    return Err(syn::Error::new_spanned(
-                        &key,
-                        format!(
-                            "unknown section `{k}`; expected `singletons`, `request`, `transient`, `middleware`, `routes` or `options`"
-                        ),
-                    ));
-                }
-            }
-            seen.push(k);
+        Some(path)
+    } else {
+        None
+    };
+    let attrs = input.call(syn::Attribute::parse_outer)?;
+    let vis: Visibility = input.parse()?;
+    input.parse::<Token![struct]>()?;
+    let name: Ident = input.parse()?;
+    input.parse::<Token![;]>()?;
+    let mut def = ChainDef {
+        krate,
+        attrs,
+        vis,
+        name,
+        singletons: Vec::new(),
+        request: Vec::new(),
+        transient: Vec::new(),
+        middleware: Vec::new(),
+        routes: Vec::new(),
+        stats: false,
+    };
+    let mut seen: Vec<String> = Vec::new();
+    while !input.is_empty() {
+        let key: Ident = input.parse()?;
+        let k = key.to_string();
+        if seen.contains(&k) {
+            cx.error_spanned(&key, format!("duplicate `{k}` section; merge the two into one"));
         }
-        Ok(def)
+        match k.as_str() {
+            "singletons" => def.singletons.extend(section(input, singleton)?),
+            "request" => def.request.extend(section(input, |i| i.parse::<Path>())?),
+            "transient" => def.transient.extend(section(input, |i| i.parse::<Path>())?),
+            "middleware" => def.middleware.extend(section(input, |i| listed(i, cx))?),
+            "routes" => def.routes.extend(route_list(input, cx)?),
+            "options" => options(input, &mut def, cx)?,
+            _ => {
+                cx.error_spanned(&key, format!("unknown section `{k}`; expected `singletons`, `request`, `transient`, `middleware`, `routes` or `options`"));
+                let skipped;
+                braced!(skipped in input);
+                let _: TokenStream = skipped.parse()?;
+            }
+        }
+        seen.push(k);
     }
+    Ok(def)
+}
+
+fn singleton(s: ParseStream) -> syn::Result<Singleton> {
+    let field: Ident = s.parse()?;
+    s.parse::<Token![:]>()?;
+    let ty: Type = s.parse()?;
+    let ctor = if s.peek(Token![=]) {
+        s.parse::<Token![=]>()?;
+        Some(s.parse::<Path>()?)
+    } else {
+        None
+    };
+    Ok(Singleton { field, ty, ctor })
 }
 
 /// `options { stats }`. An option, not a cargo feature: features unify across
 /// the dependency graph, so one crate turning stats on would turn them on for
 /// every app in the build.
-fn parse_options(input: ParseStream, def: &mut ChainDef) -> syn::Result<()> {
-    for opt in section(input, Ident::parse)? {
+fn options(input: ParseStream, def: &mut ChainDef, cx: &Ctxt) -> syn::Result<()> {
+    for opt in section(input, |i| i.parse::<Ident>())? {
         if opt != "stats" {
-            return Err(syn::Error::new_spanned(
-                &opt,
-                format!("unknown option `{opt}`; expected `stats`"),
-            ));
+            cx.error_spanned(&opt, format!("unknown option `{opt}`; expected `stats`"));
+        } else if def.stats {
+            cx.error_spanned(&opt, "duplicate option `stats`");
         }
-        if def.stats {
-            return Err(syn::Error::new_spanned(&opt, "duplicate option `stats`"));
-        }
-        def.stats = true;
+        def.stats |= opt == "stats";
     }
     Ok(())
 }

@@ -172,14 +172,6 @@ impl fmt::Debug for Stats {
     }
 }
 
-/// Slots per route: the route itself, each middleware, the handler.
-fn slots_of(route: &Route) -> usize {
-    route.middleware.len() + 2
-}
-
-fn routes(desc: &'static Description) -> impl Iterator<Item = &'static Route> {
-    desc.routes.iter().chain(std::iter::once(&desc.unmatched))
-}
 
 thread_local! {
     /// This thread's shard number (before masking), assigned on first use.
@@ -206,7 +198,7 @@ impl Stats {
     #[doc(hidden)]
     #[must_use]
     pub fn new(desc: &'static Description) -> Stats {
-        let slots: usize = routes(desc).map(slots_of).sum();
+        let slots = desc.stats_slots;
         let cpus = std::thread::available_parallelism().map_or(4, std::num::NonZero::get);
         let shards = (2 * cpus).next_power_of_two().clamp(4, 64);
         Stats {
@@ -259,10 +251,8 @@ impl Stats {
     /// Every counter, merged over the shards.
     #[must_use]
     pub fn snapshot(&self) -> ChainStats {
-        let mut slot = 0;
-        let mut route_stats = |r: &'static Route| {
-            let base = slot;
-            slot += slots_of(r);
+        let route_stats = |r: &'static Route| {
+            let base = r.stats_slot;
             RouteStats {
                 method: r.method,
                 pattern: r.pattern,
@@ -284,7 +274,7 @@ impl Stats {
                 },
             }
         };
-        let routes: Vec<RouteStats> = self.desc.routes.iter().map(&mut route_stats).collect();
+        let routes: Vec<RouteStats> = self.desc.routes.iter().map(route_stats).collect();
         let unmatched = route_stats(&self.desc.unmatched);
         let mut total = Timing::default();
         for r in routes.iter().chain([&unmatched]) {
@@ -462,7 +452,7 @@ pub struct MiddlewareStats {
     /// Its name.
     pub name: &'static str,
     /// The priority it runs at in this route.
-    pub priority: i64,
+    pub priority: i32,
     /// When it runs.
     pub phase: Phase,
     /// Its counters.

@@ -1,0 +1,81 @@
+struct App {}
+impl App {
+    /// Builds the app from its singletons.
+    #[allow(clippy::new_without_default)]
+    fn new() -> Self {
+        Self {}
+    }
+}
+impl ::kiln::__private::App for App {
+    #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
+    fn handle<'__kiln_a>(
+        &'__kiln_a self,
+        mut __kiln_owned: ::kiln::__private::Request,
+        __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
+    ) -> impl ::core::future::Future<
+        Output = ::kiln::__private::Response,
+    > + ::core::marker::Send + '__kiln_a {
+        async move {
+            let __kiln_req = &mut __kiln_owned;
+            let (__kiln_info, __kiln_arena) = __kiln_conn.split();
+            let __kiln_allow: &'static str = match __kiln_req.uri().path() {
+                "/" => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET
+                        || *__kiln_req.method() == ::kiln::__private::Method::HEAD
+                    {
+                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                            __kiln_info,
+                            &::kiln::__private::PathParams::EMPTY,
+                            ::core::option::Option::Some("/"),
+                        );
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            {
+                                let __kiln_timer = Timer::pre();
+                                '__kiln_inside_timer: {
+                                    {
+                                        __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                            hello(::kiln::__private::lend(&__kiln_timer)),
+                                        );
+                                    }
+                                }
+                                Timer::post(
+                                    ::kiln::__private::lend(&__kiln_timer),
+                                    ::kiln::__private::lend_mut(&mut __kiln_res),
+                                );
+                            }
+                            __kiln_res
+                        };
+                    }
+                    "GET, HEAD"
+                }
+                _ => "",
+            };
+            let __kiln_cx = ::kiln::__private::RequestCx::new(
+                __kiln_info,
+                &::kiln::__private::PathParams::EMPTY,
+                ::core::option::Option::None,
+            );
+            {
+                let mut __kiln_res: ::kiln::__private::Response;
+                {
+                    let __kiln_timer = Timer::pre();
+                    '__kiln_inside_timer: {
+                        {
+                            __kiln_res = if __kiln_allow.is_empty() {
+                                ::kiln::__private::not_found()
+                            } else {
+                                ::kiln::__private::method_not_allowed(__kiln_allow)
+                            };
+                        }
+                    }
+                    Timer::post(
+                        ::kiln::__private::lend(&__kiln_timer),
+                        ::kiln::__private::lend_mut(&mut __kiln_res),
+                    );
+                }
+                __kiln_res
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+struct App {
+    timeout: Timeout,
+}
+///The singletons [`App::new`] is given, by name.
+struct AppSingletons {
+    #[allow(missing_docs)]
+    pub timeout: Timeout,
+}
+impl App {
+    ///The `timeout` singleton.
+    #[allow(dead_code)]
+    fn timeout(&self) -> &Timeout {
+        &self.timeout
+    }
+    /// Builds the app from its singletons.
+    #[allow(clippy::new_without_default)]
+    fn new(singletons: AppSingletons) -> Self {
+        let AppSingletons { timeout } = singletons;
+        Self { timeout }
+    }
+}
+impl ::kiln::__private::App for App {
+    #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
+    fn handle<'__kiln_a>(
+        &'__kiln_a self,
+        mut __kiln_owned: ::kiln::__private::Request,
+        __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
+    ) -> impl ::core::future::Future<
+        Output = ::kiln::__private::Response,
+    > + ::core::marker::Send + '__kiln_a {
+        async move {
+            let __kiln_req = &mut __kiln_owned;
+            let (__kiln_info, __kiln_arena) = __kiln_conn.split();
+            let __kiln_allow: &'static str = match __kiln_req.uri().path() {
+                "/slow" => {
+                    if *__kiln_req.method() == ::kiln::__private::Method::GET
+                        || *__kiln_req.method() == ::kiln::__private::Method::HEAD
+                    {
+                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                            __kiln_info,
+                            &::kiln::__private::PathParams::EMPTY,
+                            ::core::option::Option::Some("/slow"),
+                        );
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            {
+                                '__kiln_inside_security: {
+                                    {
+                                        let __kiln_next = ::core::pin::pin!(
+                                            async { let __kiln_res : ::kiln::__private::Response; {
+                                            match gate(::kiln::__private::lend(& * __kiln_req)) {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => return
+                                            ::kiln::__private::IntoResponse::into_response(__kiln_e) };
+                                            { __kiln_res =
+                                            ::kiln::__private::IntoResponse::into_response(::kiln::__private::send(slow())
+                                            . await); } } __kiln_res }
+                                        );
+                                        __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                            ::kiln::__private::send(
+                                                    Timeout::wrap(
+                                                        ::kiln::__private::lend(&self.timeout),
+                                                        ::kiln::__private::Next::new(__kiln_next),
+                                                    ),
+                                                )
+                                                .await,
+                                        );
+                                    }
+                                }
+                                security(::kiln::__private::lend_mut(&mut __kiln_res));
+                            }
+                            __kiln_res
+                        };
+                    }
+                    "GET, HEAD"
+                }
+                _ => "",
+            };
+            let __kiln_cx = ::kiln::__private::RequestCx::new(
+                __kiln_info,
+                &::kiln::__private::PathParams::EMPTY,
+                ::core::option::Option::None,
+            );
+            {
+                let mut __kiln_res: ::kiln::__private::Response;
+                {
+                    '__kiln_inside_security: {
+                        {
+                            let __kiln_next = ::core::pin::pin!(
+                                async { let __kiln_res : ::kiln::__private::Response; {
+                                match gate(::kiln::__private::lend(& * __kiln_req)) {
+                                ::core::result::Result::Ok(v) => v,
+                                ::core::result::Result::Err(__kiln_e) => return
+                                ::kiln::__private::IntoResponse::into_response(__kiln_e) };
+                                { __kiln_res = if __kiln_allow.is_empty() {
+                                ::kiln::__private::not_found() } else {
+                                ::kiln::__private::method_not_allowed(__kiln_allow) }; } }
+                                __kiln_res }
+                            );
+                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                ::kiln::__private::send(
+                                        Timeout::wrap(
+                                            ::kiln::__private::lend(&self.timeout),
+                                            ::kiln::__private::Next::new(__kiln_next),
+                                        ),
+                                    )
+                                    .await,
+                            );
+                        }
+                    }
+                    security(::kiln::__private::lend_mut(&mut __kiln_res));
+                }
+                __kiln_res
+            }
+        }
+    }
+}

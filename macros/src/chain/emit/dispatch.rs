@@ -1,0 +1,94 @@
+//! Routing as generated code: literal paths are arms of a `match` on the
+//! path and never touch path parameters; patterns go through the router,
+//! whose parameters live only inside their arm. Each route's pipeline is
+//! inlined into its arm, so a request is one future.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::pipeline;
+use crate::chain::model::Model;
+use crate::chain::resolve::routes::{PathEntry, needs_router};
+
+/// The expression building the router in `new`.
+pub(super) fn router_init(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let entries = model
+        .table
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.params.is_empty())
+        .map(|(i, e)| {
+            let pattern = &e.pattern;
+            let index = u16::try_from(i).unwrap_or(u16::MAX);
+            let names = &e.params;
+            quote!((#pattern, #index, &[#(#names),*]))
+        });
+    quote!(#krate::__private::Router::new(&[#(#entries),*]))
+}
+
+/// The statements that match the path and dispatch on the method, then the
+/// unmatched pipeline (404/405).
+pub(super) fn dispatch(model: &Model) -> TokenStream {
+    let krate = &model.krate;
+    let def = model.def;
+    let arm = |e: &PathEntry, params: &TokenStream| {
+        let has = |m: &str| e.routes.iter().any(|&r| def.routes[r].method == m);
+        let implicit_head = has("GET") && !has("HEAD");
+        let mut allow: Vec<String> = e.routes.iter().map(|&r| def.routes[r].method.to_string()).collect();
+        if implicit_head {
+            allow.push("HEAD".into());
+        }
+        let allow = allow.join(", ");
+        let pattern = &e.pattern;
+        let tests = e.routes.iter().map(|&r| {
+            let m = &def.routes[r].method;
+            let body = pipeline::body(model, &model.routes[r]);
+            let head = (implicit_head && m == "GET")
+                .then(|| quote!(|| *__kiln_req.method() == #krate::__private::Method::HEAD));
+            quote!(if *__kiln_req.method() == #krate::__private::Method::#m #head {
+                let __kiln_cx = #krate::__private::RequestCx::new(
+                    __kiln_info, #params, ::core::option::Option::Some(#pattern));
+                return #body;
+            })
+        });
+        quote!({ #(#tests)* #allow })
+    };
+    let empty = quote!(&#krate::__private::PathParams::EMPTY);
+    let literal = model.table.iter().filter(|e| e.params.is_empty()).map(|e| {
+        let p = &e.pattern;
+        let body = arm(e, &empty);
+        quote!(#p => #body,)
+    });
+    let other = if needs_router(&model.table) {
+        let arms = model
+            .table
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.params.is_empty())
+            .map(|(i, e)| {
+                let i = u16::try_from(i).unwrap_or(u16::MAX);
+                let body = arm(e, &quote!(&__kiln_params));
+                quote!(#i => #body,)
+            });
+        quote!(__kiln_path => match self.__kiln_router.find(__kiln_path) {
+            ::core::option::Option::Some((__kiln_index, __kiln_params)) => match __kiln_index {
+                #(#arms)*
+                _ => "",
+            },
+            ::core::option::Option::None => "",
+        })
+    } else {
+        quote!(_ => "")
+    };
+    let fallback = pipeline::body(model, &model.unmatched);
+    quote! {
+        let __kiln_allow: &'static str = match __kiln_req.uri().path() {
+            #(#literal)*
+            #other
+        };
+        let __kiln_cx = #krate::__private::RequestCx::new(
+            __kiln_info, #empty, ::core::option::Option::None);
+        #fallback
+    }
+}

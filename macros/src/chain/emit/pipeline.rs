@@ -1,0 +1,413 @@
+//! One pipeline as straight-line code over plain locals.
+//!
+//! Singletons are `&self` fields; middleware outputs and request-scoped
+//! values are locals named for what they hold (`__kiln_claims`); transient
+//! values are constructor calls in argument position; extracted values are
+//! locals bound just before their consumer. The response is one slot per
+//! pipeline (`__kiln_res`), assigned once on every path. A post hook opens a
+//! labeled block around everything inside it (`'__kiln_inside_log`), so a
+//! short-circuit (`__kiln_res = response; break 'label;`) runs exactly the
+//! post hooks outside it, each modifying the slot in place. A `wrap` hook
+//! gets the rest of the pipeline as a pinned future on the stack.
+//!
+//! With `options { stats }` every hook, handler and route is also timed into
+//! the slot the model numbered; without it not one token differs.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+
+use crate::chain::model::{Arg, Call, Hooks, Model, Pipeline, Source};
+use crate::desc::{Mode, first_span};
+use crate::symbol::{key, snake};
+
+/// The pipeline as a block evaluating to its response.
+pub(super) fn body(model: &Model, p: &Pipeline) -> TokenStream {
+    let e = Emitter { model, p, krate: &model.krate };
+    let res = e.res_decl(0);
+    let Some(base) = p.slot else {
+        let body = e.members(0, None);
+        return quote!({ #res #body __kiln_res });
+    };
+    // Every exit, short-circuits included, leaves through this block, so the
+    // route's timing sees every request.
+    let l = syn::Lifetime::new("'__kiln_route", Span::call_site());
+    let body = e.members(0, Some(&l));
+    let base = lit(base);
+    quote!({
+        #res
+        let __kiln_route_t = __kiln_rec.now();
+        #l: #body
+        __kiln_rec.record(#base, __kiln_route_t);
+        __kiln_res
+    })
+}
+
+fn lit(n: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(n)
+}
+
+/// Where code sits, for stats slots and what a short-circuit counts.
+#[derive(Clone, Copy)]
+enum Pos {
+    Pre(usize),
+    Post(usize),
+}
+
+struct Emitter<'m, 'a> {
+    model: &'m Model<'a>,
+    p: &'m Pipeline<'a>,
+    krate: &'m TokenStream,
+}
+
+impl Emitter<'_, '_> {
+    /// `let [mut] __kiln_res: Response;` for the block starting at member
+    /// `from`: `mut` only when a post hook before the next `wrap` modifies it.
+    fn res_decl(&self, from: usize) -> TokenStream {
+        let krate = self.krate;
+        let modified = self.p.members[from..]
+            .iter()
+            .take_while(|m| !matches!(m.hooks, Hooks::Wrap(_)))
+            .any(|m| m.hooks.post().is_some());
+        let m = modified.then(|| quote!(mut));
+        quote!(let #m __kiln_res: #krate::__private::Response;)
+    }
+
+    fn slot(&self, at: Pos) -> Option<proc_macro2::Literal> {
+        let (Pos::Pre(i) | Pos::Post(i)) = at;
+        self.p.slot.map(|base| lit(base + 1 + i))
+    }
+
+    /// Counts a short-circuit at `at` for it and for the route.
+    fn sc_stat(&self, at: Pos) -> TokenStream {
+        match (self.p.slot, self.slot(at)) {
+            (Some(base), Some(s)) => {
+                let base = lit(base);
+                quote!(__kiln_rec.short(#base, #s);)
+            }
+            _ => TokenStream::new(),
+        }
+    }
+
+    /// `expr` (producing the response) timed into the slot of `at`.
+    fn timed(&self, at: Pos, expr: TokenStream) -> TokenStream {
+        match self.slot(at) {
+            None => expr,
+            Some(s) => quote!({
+                let __kiln_t = __kiln_rec.now();
+                let __kiln_r = #expr;
+                __kiln_rec.record(#s, __kiln_t);
+                __kiln_r
+            }),
+        }
+    }
+
+    /// How a short-circuit leaves: to the nearest enclosing post hook, or
+    /// out of the route.
+    fn short_circuit(&self, label: Option<&syn::Lifetime>, err: &TokenStream, stat: &TokenStream) -> TokenStream {
+        let krate = self.krate;
+        // Bound first: `break 'l ::path` would read as a labeled `'l:` to syn.
+        let res = quote!(#krate::__private::IntoResponse::into_response(#err));
+        match label {
+            Some(l) => quote!({ #stat __kiln_res = #res; break #l; }),
+            None if stat.is_empty() => quote!(return #res),
+            None => quote!({ #stat return #res }),
+        }
+    }
+
+    /// A `Result` output short-circuits on `Err`; other outputs are the value.
+    fn unwrap_result(&self, call: &Call, expr: TokenStream, label: Option<&syn::Lifetime>, at: Pos) -> TokenStream {
+        if !call.desc.is_fallible() {
+            return expr;
+        }
+        let sc = self.short_circuit(label, &quote!(__kiln_e), &self.sc_stat(at));
+        quote!(match #expr { ::core::result::Result::Ok(v) => v, ::core::result::Result::Err(__kiln_e) => #sc })
+    }
+
+    /// Whether some consumer in the pipeline takes `source` by `&mut`.
+    fn taken_mut(&self, matches: impl Fn(&Source) -> bool + Copy) -> bool {
+        fn walk(call: &Call, matches: &dyn Fn(&Source) -> bool) -> bool {
+            call.recv.iter().chain(&call.args).any(|a| {
+                (a.mode == Mode::Mut && matches(&a.source))
+                    || matches!(&a.source, Source::Transient(t) if walk(t, matches))
+            })
+        }
+        let hooks = self.p.members.iter().flat_map(|m| match &m.hooks {
+            Hooks::Pre(c) | Hooks::Post(c) | Hooks::Wrap(c) => vec![c],
+            Hooks::Both(a, b) => vec![a, b],
+        });
+        let built = self.p.built.iter().flatten().map(|b| &b.call);
+        hooks.chain(built).chain(&self.p.handler).any(|c| walk(c, &matches))
+    }
+
+    fn output_local(&self, i: usize) -> syn::Ident {
+        let k = self.p.members[i].item.desc.provides().unwrap_or_default();
+        format_ident!("__kiln_{}", snake(&k))
+    }
+
+    fn request_local(&self, r: usize) -> syn::Ident {
+        let k = self.model.request[r].desc.provides().unwrap_or_default();
+        format_ident!("__kiln_{}", snake(&k))
+    }
+
+    fn label(&self, i: usize) -> syn::Lifetime {
+        let name = snake(&self.p.members[i].item.desc.name);
+        let taken = self.p.members[..i].iter().any(|m| snake(&m.item.desc.name) == name);
+        let suffix = if taken { format!("_{i}") } else { String::new() };
+        syn::Lifetime::new(&format!("'__kiln_inside_{name}{suffix}"), Span::call_site())
+    }
+
+    /// Members `i..` (and then the handler) as statements, nesting a labeled
+    /// block for every post hook.
+    fn members(&self, i: usize, label: Option<&syn::Lifetime>) -> TokenStream {
+        let Some(m) = self.p.members.get(i) else {
+            return self.leaf(label);
+        };
+        let built = self.built(i, label);
+        match &m.hooks {
+            Hooks::Wrap(call) => {
+                // The rest of the chain becomes a pinned future on the stack,
+                // lent to the hook as `Next`. Inside it, a short-circuit
+                // `return`s from that future: the wrap hook sees the response,
+                // and so do the post hooks outside it.
+                let inner = self.members(i + 1, None);
+                let inner_res = self.res_decl(i + 1);
+                let mut hoist = Vec::new();
+                let call = self.call(Pos::Pre(i), call, label, &mut hoist);
+                let krate = self.krate;
+                // Timed inclusively: the rest of the chain runs inside the hook.
+                let res = self.timed(Pos::Pre(i), quote!(#krate::__private::IntoResponse::into_response(#call)));
+                quote!({
+                    #built
+                    #(#hoist)*
+                    let __kiln_next = ::core::pin::pin!(async {
+                        #inner_res
+                        #inner
+                        __kiln_res
+                    });
+                    __kiln_res = #res;
+                })
+            }
+            Hooks::Pre(pre) => {
+                let pre = self.pre_hook(i, pre, false, label);
+                let rest = self.members(i + 1, label);
+                quote!({ #built #pre #rest })
+            }
+            Hooks::Post(post) => self.around(i, None, post, &built, label),
+            Hooks::Both(pre, post) => self.around(i, Some(pre), post, &built, label),
+        }
+    }
+
+    /// A member with a post hook: the post hook wraps everything inside it,
+    /// so a short-circuit breaks out of this block and the post hook still runs.
+    fn around(&self, i: usize, pre: Option<&Call>, post: &Call, built: &TokenStream, label: Option<&syn::Lifetime>) -> TokenStream {
+        let pre_stmt = pre.map(|c| self.pre_hook(i, c, true, label));
+        let l = self.label(i);
+        let rest = self.members(i + 1, Some(&l));
+        let mut hoist = Vec::new();
+        let call = self.call(Pos::Post(i), post, None, &mut hoist);
+        let call = match self.slot(Pos::Post(i)) {
+            None => quote!(#call;),
+            Some(s) if pre.is_some() => {
+                let pre_time = self.pre_time(i);
+                quote! {
+                    let __kiln_t = __kiln_rec.now();
+                    #call;
+                    __kiln_rec.record_ns(#s, #pre_time + __kiln_rec.since(__kiln_t));
+                }
+            }
+            Some(s) => quote! {
+                let __kiln_t = __kiln_rec.now();
+                #call;
+                __kiln_rec.record(#s, __kiln_t);
+            },
+        };
+        quote!({
+            #built
+            #pre_stmt
+            #l: { #rest }
+            #(#hoist)*
+            #call
+        })
+    }
+
+    fn pre_time(&self, i: usize) -> syn::Ident {
+        format_ident!("__kiln_{}_pre_ns", snake(&self.p.members[i].item.desc.name))
+    }
+
+    /// The request-scoped values built before member `i` (or the handler).
+    fn built(&self, i: usize, label: Option<&syn::Lifetime>) -> TokenStream {
+        self.p.built[i]
+            .iter()
+            .map(|b| {
+                let mut hoist = Vec::new();
+                let call = self.call(Pos::Pre(i), &b.call, label, &mut hoist);
+                let value = self.unwrap_result(&b.call, call, label, Pos::Pre(i));
+                let local = self.request_local(b.index);
+                let index = b.index;
+                let m = self
+                    .taken_mut(|s| matches!(s, Source::RequestScoped(r) if *r == index))
+                    .then(|| quote!(mut));
+                quote!(#(#hoist)* let #m #local = #value;)
+            })
+            .collect()
+    }
+
+    /// The handler (or 404/405) assigning the response slot: its extractors
+    /// run first, then the request-scoped values only it needs, then the
+    /// call. Extractor rejections short-circuit to the innermost post hook
+    /// like any pre hook.
+    fn leaf(&self, label: Option<&syn::Lifetime>) -> TokenStream {
+        let n = self.p.members.len();
+        let krate = self.krate;
+        match &self.p.handler {
+            Some(h) => {
+                let mut hoist = Vec::new();
+                let call = self.call(Pos::Pre(n), h, label, &mut hoist);
+                let built = self.built(n, label);
+                let span = Span::call_site().located_at(h.desc.ident.span());
+                let into = quote_spanned!(span=> #krate::__private::IntoResponse::into_response);
+                let res = self.timed(Pos::Pre(n), quote!(#into(#call)));
+                quote!({ #(#hoist)* #built __kiln_res = #res; })
+            }
+            None => {
+                let res = self.timed(
+                    Pos::Pre(n),
+                    quote! {
+                        if __kiln_allow.is_empty() {
+                            #krate::__private::not_found()
+                        } else {
+                            #krate::__private::method_not_allowed(__kiln_allow)
+                        }
+                    },
+                );
+                quote!({ __kiln_res = #res; })
+            }
+        }
+    }
+
+    /// The pre hook of member `i` as statements: its output bound to a
+    /// local, an `Err` short-circuiting. With stats it is timed; when the
+    /// member also has a post hook (`paired`), the pre hook's share waits in
+    /// a local and the post hook records the sum.
+    fn pre_hook(&self, i: usize, call: &Call, paired: bool, label: Option<&syn::Lifetime>) -> TokenStream {
+        let mut hoist = Vec::new();
+        let expr = self.call(Pos::Pre(i), call, label, &mut hoist);
+        let (timing, expr, stat) = match self.slot(Pos::Pre(i)) {
+            None => (TokenStream::new(), expr, TokenStream::new()),
+            Some(s) => {
+                let sc = self.sc_stat(Pos::Pre(i));
+                let (rec, stat) = if paired {
+                    let pre_time = self.pre_time(i);
+                    (
+                        quote!(let #pre_time = __kiln_rec.since(__kiln_t);),
+                        quote!(__kiln_rec.record_ns(#s, #pre_time); #sc),
+                    )
+                } else {
+                    (quote!(__kiln_rec.record(#s, __kiln_t);), sc)
+                };
+                let timing = quote!(let __kiln_t = __kiln_rec.now(); let __kiln_v = #expr; #rec);
+                (timing, quote!(__kiln_v), stat)
+            }
+        };
+        let value = if call.desc.is_fallible() {
+            let sc = self.short_circuit(label, &quote!(__kiln_e), &stat);
+            quote!(match #expr { ::core::result::Result::Ok(v) => v, ::core::result::Result::Err(__kiln_e) => #sc })
+        } else {
+            expr
+        };
+        if call.desc.provides().is_some() {
+            let local = self.output_local(i);
+            let m = self
+                .taken_mut(|s| matches!(s, Source::Output(j) | Source::State(j) if *j == i))
+                .then(|| quote!(mut));
+            quote!(#(#hoist)* #timing let #m #local = #value;)
+        } else {
+            quote!(#(#hoist)* #timing #value;)
+        }
+    }
+
+    /// The call expression; extractions are hoisted into `hoist` as `let`
+    /// statements, so the request can be lent mutably to a body extractor
+    /// before the call borrows it again.
+    fn call(&self, at: Pos, call: &Call, label: Option<&syn::Lifetime>, hoist: &mut Vec<TokenStream>) -> TokenStream {
+        let mut args: Vec<TokenStream> = Vec::new();
+        for a in call.recv.iter().chain(&call.args) {
+            args.push(self.arg(at, a, label, hoist));
+        }
+        let path = call.path;
+        let target = match &call.desc.method {
+            Some(m) => {
+                let m = syn::Ident::new(m, Span::call_site());
+                quote!(#path::#m)
+            }
+            None => quote!(#path),
+        };
+        let expr = quote!(#target( #(#args),* ));
+        if !call.desc.is_async {
+            return expr;
+        }
+        // A future that is not `Send` is reported here, at the item, once.
+        let krate = self.krate;
+        let span = Span::call_site().located_at(call.desc.ident.span());
+        let send = quote_spanned!(span=> #krate::__private::send);
+        quote!(#send(#expr).await)
+    }
+
+    fn arg(&self, at: Pos, a: &Arg, label: Option<&syn::Lifetime>, hoist: &mut Vec<TokenStream>) -> TokenStream {
+        let krate = self.krate;
+        let span = a.ty.map_or_else(Span::call_site, |t| Span::call_site().located_at(first_span(t)));
+        // Lent through `__private::lend`, which checks at the consumer's type
+        // that it is the type provided (two types can share a name).
+        let lend = |place: TokenStream| match a.mode {
+            Mode::Mut => quote_spanned!(span=> #krate::__private::lend_mut(&mut #place)),
+            _ => quote_spanned!(span=> #krate::__private::lend(&#place)),
+        };
+        match &a.source {
+            Source::Request => lend(quote!(*__kiln_req)),
+            Source::Response => lend(quote!(__kiln_res)),
+            Source::Arena => quote!(&*__kiln_arena),
+            Source::Next => quote!(#krate::__private::Next::new(__kiln_next)),
+            Source::Stats => quote!(&self.__kiln_stats),
+            Source::Singleton(j) => {
+                let f = self.model.singletons[*j].field;
+                lend(quote!(self.#f))
+            }
+            Source::RequestScoped(r) => {
+                let local = self.request_local(*r);
+                lend(quote!(#local))
+            }
+            Source::Output(j) | Source::State(j) => {
+                let local = self.output_local(*j);
+                lend(quote!(#local))
+            }
+            Source::Transient(t) => {
+                let expr = self.call(at, t, label, hoist);
+                let value = self.unwrap_result(t, expr, label, at);
+                match a.mode {
+                    Mode::Val => value,
+                    _ => lend(quote!((#value))),
+                }
+            }
+            Source::Extractor => {
+                let ty = snake(&a.ty.map(key).unwrap_or_default());
+                // Two extractions of one type in one call get distinct names.
+                let clash = |name: &str| hoist.iter().any(|h| h.to_string().starts_with(&format!("let {name} ")));
+                let mut name = format!("__kiln_{ty}");
+                if clash(&name) {
+                    name = format!("__kiln_{ty}_{}", hoist.len());
+                }
+                let local = syn::Ident::new(&name, Span::call_site());
+                let sc = self.short_circuit(label, &quote!(__kiln_r), &self.sc_stat(at));
+                // The call and its `.await` share the user's span, so an
+                // unsatisfied bound is reported once, at the parameter.
+                let extract = quote_spanned!(span=> #krate::__private::FromRequest::from_request(&mut *__kiln_req, &__kiln_cx).await);
+                hoist.push(quote!(let #local = match #extract {
+                    ::core::result::Result::Ok(v) => v,
+                    ::core::result::Result::Err(__kiln_r) => #sc,
+                };));
+                quote!(#local)
+            }
+            Source::Unresolved => quote!(::core::unreachable!()),
+        }
+    }
+}
