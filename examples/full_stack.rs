@@ -136,9 +136,9 @@ chain! {
 }
 
 fn app() -> Result<Api, kiln::builtin::ConfigError> {
-    Ok(Api::new(
-        Store::default(),
-        Cors::builder()
+    Ok(Api::new(ApiSingletons {
+        store: Store::default(),
+        cors: Cors::builder()
             .allow_origin("http://localhost:5173")
             .allow_origin_pattern("https://*.example.com")
             .allow_methods([Method::GET, Method::POST])
@@ -146,24 +146,25 @@ fn app() -> Result<Api, kiln::builtin::ConfigError> {
             .expose_headers(["x-request-id", "server-timing"])
             .max_age(Duration::from_mins(10))
             .build()?,
-        RequestIds::new(),
-        ServerTiming::new(),
-        AccessLog::builder()
+        ids: RequestIds::new(),
+        timing: ServerTiming::new(),
+        log: AccessLog::builder()
             .server_error_level(tracing::Level::WARN)
             .build(),
-        SecurityHeaders::default(),
-        CatchPanic::new(),
-        Timeout::new(Duration::from_secs(1))?,
-        BodyLimit::new(16 * 1024)?,
-        RateLimit::builder()
+        security: SecurityHeaders::default(),
+        catch: CatchPanic::new(),
+        timeout: Timeout::new(Duration::from_secs(1))?,
+        body_limit: BodyLimit::new(16 * 1024)?,
+        rate: RateLimit::builder()
             .quota(Quota::per_second(20).burst(40))
             .route("/api/items", Quota::per_minute(120))
             .exempt("/health")
             .build()?,
-        JwtAuth::builder()
+        jwt: JwtAuth::builder()
             .key(JwtKey::secret(Algorithm::HS256, SECRET))
             .issuer("kiln-example")
             .build()?,
+    }
     ))
 }
 

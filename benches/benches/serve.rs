@@ -65,11 +65,17 @@ fn user(Path(id): Path<u64>) -> Json<User> {
     })
 }
 
+/// The root route, beside the measured one: a router with more than one path.
+#[handler]
+fn home() -> &'static str {
+    "users"
+}
+
 chain! {
     struct Users;
     middleware { pre1, post1, pre2, post2, pre3, post3, pre4, post4, pre5, post5 }
     routes {
-        GET "/" => user,
+        GET "/" => home,
         GET "/users/{id}" => user,
         GET "/teams/{team}/users" => user,
     }
@@ -106,7 +112,7 @@ async fn axum_user(axum::extract::Path(id): axum::extract::Path<u64>) -> axum::J
 fn axum_router() -> axum::Router {
     // Layers added last run first: a5 is innermost, like kiln's priority 5.
     axum::Router::new()
-        .route("/", axum::routing::get(axum_user))
+        .route("/", axum::routing::get(|| async { "users" }))
         .route("/users/{id}", axum::routing::get(axum_user))
         .route("/teams/{team}/users", axum::routing::get(axum_user))
         .layer(from_fn(a5))

@@ -27,7 +27,7 @@
 //!     routes { GET "/" => hello }
 //! }
 //!
-//! let app = Api::new(Keys);
+//! let app = Api::new(ApiSingletons { keys: Keys });
 //! let route = &app.describe().routes[0];
 //! assert_eq!(route.pattern, Some("/"));
 //! assert_eq!(route.middleware[0].name, "auth");

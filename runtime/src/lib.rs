@@ -29,7 +29,7 @@
 //! }
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let client = TestClient::new(Demo::new(Greeting("hello")));
+//! let client = TestClient::new(Demo::new(DemoSingletons { greeting: Greeting("hello") }));
 //! assert_eq!(client.get("/").send().await.status(), StatusCode::UNAUTHORIZED);
 //! assert_eq!(client.get("/").header("x-key", "1").send().await.text(), "hello");
 //! # });

@@ -44,7 +44,7 @@ use crate::Response;
 ///     routes { GET "/" => slow }
 /// }
 /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-/// let client = TestClient::new(App::new(Deadline(Duration::from_millis(10))));
+/// let client = TestClient::new(App::new(AppSingletons { deadline: Deadline(Duration::from_millis(10)) }));
 /// assert_eq!(client.get("/").send().await.status(), StatusCode::GATEWAY_TIMEOUT);
 /// # });
 /// ```

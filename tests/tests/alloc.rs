@@ -65,7 +65,7 @@ async fn allocations<A: kiln::App>(app: &A, path: &str) -> usize {
 #[tokio::test]
 async fn chain_adds_no_allocations() {
     let bare = Bare::new();
-    let ten = Ten::new(Limit(64));
+    let ten = Ten::new(TenSingletons { limit: Limit(64) });
     // A static response with no headers allocates nothing at all, chain or not.
     assert_eq!(allocations(&bare, "/fixed").await, 0);
     assert_eq!(allocations(&ten, "/fixed").await, 0);

@@ -64,26 +64,27 @@ chain! {
 const SECRET: &[u8] = b"kiln test secret, 32+ bytes long!";
 
 fn full() -> Full {
-    Full::new(
-        Cors::builder()
+    Full::new(FullSingletons {
+        cors: Cors::builder()
             .allow_origin("https://app.example")
             .build()
             .unwrap(),
-        RequestIds::new(),
-        ServerTiming::new(),
-        AccessLog::new(),
-        SecurityHeaders::default(),
-        CatchPanic::new(),
-        Timeout::new(Duration::from_secs(30)).unwrap(),
-        BodyLimit::new(1 << 20).unwrap(),
-        RateLimit::builder()
+        ids: RequestIds::new(),
+        timing: ServerTiming::new(),
+        log: AccessLog::new(),
+        security: SecurityHeaders::default(),
+        catch: CatchPanic::new(),
+        timeout: Timeout::new(Duration::from_secs(30)).unwrap(),
+        limit: BodyLimit::new(1 << 20).unwrap(),
+        rate: RateLimit::builder()
             .quota(Quota::per_second(1_000_000))
             .build()
             .unwrap(),
-        JwtAuth::builder()
+        jwt: JwtAuth::builder()
             .key(JwtKey::secret(Algorithm::HS256, SECRET))
             .build()
             .unwrap(),
+    }
     )
 }
 

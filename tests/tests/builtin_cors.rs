@@ -67,7 +67,7 @@ fn cors() -> Cors {
 }
 
 fn client(cors: Cors) -> TestClient<App> {
-    TestClient::new(App::new(cors, Hits::default(), SecurityHeaders::default()))
+    TestClient::new(App::new(AppSingletons { cors, hits: Hits::default(), security: SecurityHeaders::default() }))
 }
 
 fn hits(c: &TestClient<App>) -> usize {

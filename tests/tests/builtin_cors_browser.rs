@@ -146,7 +146,7 @@ fn chromium_enforces_cors_for_allowed_and_disallowed_origins() {
         .expose_headers(["x-request-id"])
         .build()
         .unwrap();
-    let api = ApiApp::new(Seen::default(), cors, RequestIds::new());
+    let api = ApiApp::new(ApiAppSingletons { seen: Seen::default(), cors, ids: RequestIds::new() });
     let html = include_str!("../browser/page.html")
         .replace("__API__", &format!("http://127.0.0.1:{api_port}"));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -163,7 +163,7 @@ fn chromium_enforces_cors_for_allowed_and_disallowed_origins() {
         )
     };
     let page_task = rt.spawn(
-        kiln::serve(PageApp::new(Page(html)))
+        kiln::serve(PageApp::new(PageAppSingletons { page: Page(html) }))
             .with_shutdown(stopped(stop_rx))
             .listen(page_l),
     );

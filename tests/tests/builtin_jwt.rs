@@ -67,7 +67,7 @@ fn hs256(c: &serde_json::Value) -> String {
 }
 
 fn client(jwt: JwtAuth) -> TestClient<App> {
-    TestClient::new(App::new(jwt))
+    TestClient::new(App::new(AppSingletons { jwt }))
 }
 
 fn hs_client() -> TestClient<App> {
@@ -388,7 +388,7 @@ async fn custom_claims_through_verify() {
         .key(JwtKey::secret(Algorithm::HS256, SECRET))
         .build()
         .unwrap();
-    let c = TestClient::new(Custom::new(jwt));
+    let c = TestClient::new(Custom::new(CustomSingletons { jwt }));
     let t = hs256(&claims(&json!({})));
     let res = c
         .get("/me")

@@ -30,7 +30,7 @@ fn peer(last: u8) -> SocketAddr {
 }
 
 fn app(limit: RateLimit) -> TestClient<App> {
-    TestClient::new(App::new(limit))
+    TestClient::new(App::new(AppSingletons { limit }))
 }
 
 #[tokio::test]

@@ -55,7 +55,7 @@ const PRESET: [(&str, &str); 7] = [
 
 #[tokio::test]
 async fn the_preset_reaches_every_response() {
-    let c = TestClient::new(App::new(SecurityHeaders::default()));
+    let c = TestClient::new(App::new(AppSingletons { security: SecurityHeaders::default() }));
     for res in [
         c.get("/").send().await,
         c.get("/nope").send().await,
@@ -69,7 +69,7 @@ async fn the_preset_reaches_every_response() {
 
 #[tokio::test]
 async fn a_header_the_handler_set_is_kept() {
-    let c = TestClient::new(App::new(SecurityHeaders::default()));
+    let c = TestClient::new(App::new(AppSingletons { security: SecurityHeaders::default() }));
     let res = c.get("/framed").send().await;
     assert_eq!(res.header("x-frame-options"), Some("SAMEORIGIN"));
     assert_eq!(res.headers.get_all("x-frame-options").iter().count(), 1);
@@ -84,7 +84,7 @@ async fn each_header_is_configurable() {
         .header("cross-origin-resource-policy", "same-site")
         .build()
         .unwrap();
-    let c = TestClient::new(App::new(security));
+    let c = TestClient::new(App::new(AppSingletons { security }));
     let res = c.get("/").send().await;
     assert_eq!(
         res.header("strict-transport-security"),

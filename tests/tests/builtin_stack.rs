@@ -71,24 +71,25 @@ chain! {
 }
 
 fn stack() -> Stack {
-    Stack::new(
-        Cors::builder().allow_origin(ORIGIN).build().unwrap(),
-        RequestIds::new(),
-        ServerTiming::new(),
-        AccessLog::new(),
-        SecurityHeaders::default(),
-        CatchPanic::new(),
-        Timeout::new(Duration::from_millis(50)).unwrap(),
-        BodyLimit::new(16).unwrap(),
-        RateLimit::builder()
+    Stack::new(StackSingletons {
+        cors: Cors::builder().allow_origin(ORIGIN).build().unwrap(),
+        ids: RequestIds::new(),
+        timing: ServerTiming::new(),
+        log: AccessLog::new(),
+        security: SecurityHeaders::default(),
+        catch: CatchPanic::new(),
+        timeout: Timeout::new(Duration::from_millis(50)).unwrap(),
+        limit: BodyLimit::new(16).unwrap(),
+        rate: RateLimit::builder()
             .quota(Quota::per_second(1000))
             .route("/limited", Quota::per_hour(1))
             .build()
             .unwrap(),
-        JwtAuth::builder()
+        jwt: JwtAuth::builder()
             .key(JwtKey::secret(Algorithm::HS256, SECRET))
             .build()
             .unwrap(),
+    }
     )
 }
 

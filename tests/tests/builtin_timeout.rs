@@ -31,7 +31,7 @@ chain! {
 }
 
 fn client(t: Timeout) -> TestClient<App> {
-    TestClient::new(App::new(RequestIds::new(), t))
+    TestClient::new(App::new(AppSingletons { ids: RequestIds::new(), timeout: t }))
 }
 
 #[tokio::test]

@@ -75,7 +75,7 @@ chain! {
 }
 
 fn app() -> Api {
-    Api::new(Keys)
+    Api::new(ApiSingletons { keys: Keys })
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn routes_list_middleware_in_priority_order() {
     let me = &d.routes[0];
     assert_eq!((me.method, me.pattern), ("GET", Some("/me")));
     assert_eq!(me.handler.map(|h| h.name), Some("me"));
-    let order: Vec<(&str, i64, Phase, Scope)> = me
+    let order: Vec<(&str, i32, Phase, Scope)> = me
         .middleware
         .iter()
         .map(|s| (s.name, s.priority, s.phase, s.scope))
@@ -103,12 +103,12 @@ fn routes_list_middleware_in_priority_order() {
     // The declared priorities agree with the `Middleware` trait's constants.
     assert_eq!(
         me.middleware[0].declared_priority,
-        i64::from(<log as kiln::Middleware>::PRIORITY)
+        <log as kiln::Middleware>::PRIORITY
     );
     assert_eq!(<log as kiln::Middleware>::NAME, "access-log");
     assert_eq!(
         me.middleware[2].declared_priority,
-        i64::from(<check as kiln::Middleware>::PRIORITY)
+        <check as kiln::Middleware>::PRIORITY
     );
 
     let health = &d.routes[1];

@@ -82,7 +82,7 @@ chain! {
 }
 
 fn client() -> TestClient<App> {
-    TestClient::new(App::new(Log::default(), Friendly("sorry")))
+    TestClient::new(App::new(AppSingletons { log: Log::default(), friendly: Friendly("sorry") }))
 }
 
 #[tokio::test]

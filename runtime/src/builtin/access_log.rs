@@ -48,7 +48,7 @@ use crate::{Request, Response, RoutePattern, middleware};
 ///
 /// // With a subscriber installed (e.g. `tracing_subscriber::fmt::init()`), each
 /// // request logs `INFO kiln::access: request method=GET route=/ path=/ status=200 ...`.
-/// let app = App::new(RequestIds::new(), AccessLog::new());
+/// let app = App::new(AppSingletons { ids: RequestIds::new(), log: AccessLog::new() });
 /// ```
 #[derive(Debug, Clone)]
 pub struct AccessLog {

@@ -42,7 +42,7 @@ use crate::{Body, IntoResponse, Request, Response, middleware};
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let client = TestClient::new(App::new(BodyLimit::new(4).unwrap()));
+/// let client = TestClient::new(App::new(AppSingletons { limit: BodyLimit::new(4).unwrap() }));
 /// assert_eq!(client.post("/").body("1234").send().await.text(), "4");
 /// let res = client.post("/").header("content-length", "5").body("12345").send().await;
 /// assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);

@@ -41,7 +41,7 @@ use crate::{IntoResponse, Next, Response, middleware};
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let res = TestClient::new(App::new(CatchPanic::new())).get("/").send().await;
+/// let res = TestClient::new(App::new(AppSingletons { catch: CatchPanic::new() })).get("/").send().await;
 /// assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 /// assert!(res.text().is_empty());
 /// # });

@@ -77,7 +77,7 @@ type OriginFn = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 ///     .build()
 ///     .unwrap();
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let client = TestClient::new(Api::new(cors));
+/// let client = TestClient::new(Api::new(ApiSingletons { cors }));
 /// let preflight = client
 ///     .request(Method::OPTIONS, "/data")
 ///     .header("origin", "https://pr-7.preview.example")

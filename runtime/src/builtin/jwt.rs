@@ -181,7 +181,7 @@ struct Key {
 ///     .build()
 ///     .unwrap();
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let client = TestClient::new(App::new(jwt));
+/// let client = TestClient::new(App::new(AppSingletons { jwt }));
 /// assert_eq!(client.get("/").send().await.text(), "hi");
 /// let res = client.get("/me").send().await;
 /// assert_eq!(res.status(), StatusCode::UNAUTHORIZED);

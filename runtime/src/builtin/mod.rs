@@ -23,7 +23,7 @@
 //! }
 //!
 //! let cors = Cors::builder().allow_origin("https://app.example").build().unwrap();
-//! let app = Api::new(cors, RequestIds::new(), SecurityHeaders::default());
+//! let app = Api::new(ApiSingletons { cors, ids: RequestIds::new(), security: SecurityHeaders::default() });
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let res = TestClient::new(app)
 //!     .get("/")

@@ -94,7 +94,7 @@ impl PartialEq<str> for RequestId {
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let client = TestClient::new(App::new(RequestIds::new()));
+/// let client = TestClient::new(App::new(AppSingletons { ids: RequestIds::new() }));
 /// let res = client.get("/").header("x-request-id", "abc-123").send().await;
 /// assert_eq!(res.text(), "abc-123");
 /// assert_eq!(res.header("x-request-id"), Some("abc-123"));

@@ -61,7 +61,7 @@ const COOP: &str = "same-origin";
 ///     .build()
 ///     .unwrap();
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let res = TestClient::new(App::new(security)).get("/").send().await;
+/// let res = TestClient::new(App::new(AppSingletons { security })).get("/").send().await;
 /// assert_eq!(res.header("content-security-policy"), Some("default-src 'none'"));
 /// assert_eq!(res.header("strict-transport-security"), None);
 /// assert_eq!(res.header("x-frame-options"), Some("DENY"));

@@ -34,7 +34,7 @@ const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let res = TestClient::new(App::new(ServerTiming::new())).get("/").send().await;
+/// let res = TestClient::new(App::new(AppSingletons { timing: ServerTiming::new() })).get("/").send().await;
 /// assert!(res.header("server-timing").unwrap().starts_with("total;dur="));
 /// # });
 /// ```

@@ -45,7 +45,7 @@ use crate::{IntoResponse, Next, Response, middleware};
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-/// let app = App::new(Timeout::new(Duration::from_millis(50)).unwrap());
+/// let app = App::new(AppSingletons { timeout: Timeout::new(Duration::from_millis(50)).unwrap() });
 /// let res = TestClient::new(app).get("/").send().await;
 /// assert_eq!(res.status(), StatusCode::GATEWAY_TIMEOUT);
 /// # });

@@ -38,5 +38,5 @@ chain! {
 }
 
 fn main() {
-    let _ = App::new(Greeting("hi"));
+    let _ = App::new(AppSingletons { greeting: Greeting("hi") });
 }

@@ -34,7 +34,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         },
         Scenario::Di => run(
             args,
-            Di::new(Config::default(), Counter::default(), Repo::default()),
+            Di::new(DiSingletons { config: Config::default(), counter: Counter::default(), repo: Repo::default() }),
         ),
     }
 }
@@ -173,13 +173,14 @@ mod stack {
             .key(JwtKey::secret(Algorithm::HS256, JWT_SECRET))
             .build()
             .expect("JWT config");
-        Stack::new(
+        Stack::new(StackSingletons {
             cors,
-            RequestIds::new(),
-            AccessLog::new(),
+            ids: RequestIds::new(),
+            log: AccessLog::new(),
             security,
             limit,
             jwt,
+        }
         )
     }
 }

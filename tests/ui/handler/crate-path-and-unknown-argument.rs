@@ -1,0 +1,8 @@
+use kiln::prelude::*;
+
+#[handler(crate = kiln, inline)]
+fn hello() -> &'static str {
+    "hello"
+}
+
+fn main() {}
