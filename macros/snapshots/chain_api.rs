@@ -46,11 +46,9 @@ impl ::kiln::__private::App for Api {
                             {
                                 '__kiln_inside_log: {
                                     {
-                                        let __kiln_claims = match ::kiln::__private::send(
-                                                auth(
-                                                    ::kiln::__private::lend(&*__kiln_req),
-                                                    ::kiln::__private::lend(&self.keys),
-                                                ),
+                                        let __kiln_claims = match auth(
+                                                ::kiln::__private::lend(&*__kiln_req),
+                                                ::kiln::__private::lend(&self.keys),
                                             )
                                             .await
                                         {
@@ -63,8 +61,8 @@ impl ::kiln::__private::App for Api {
                                             }
                                         };
                                         {
-                                            let mut __kiln_session = match ::kiln::__private::send(
-                                                    session(::kiln::__private::lend(&*__kiln_req)),
+                                            let mut __kiln_session = match session(
+                                                    ::kiln::__private::lend(&*__kiln_req),
                                                 )
                                                 .await
                                             {
@@ -95,13 +93,14 @@ impl ::kiln::__private::App for Api {
                                                         break '__kiln_inside_log;
                                                     }
                                                 };
-                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                    me(
+                                                __kiln_res = {
+                                                    let __kiln_out = me(
                                                         ::kiln::__private::lend(&__kiln_claims),
                                                         ::kiln::__private::lend(&__kiln_session),
                                                         __kiln_method,
-                                                    ),
-                                                );
+                                                    );
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
                                             }
                                         }
                                     }
@@ -127,11 +126,9 @@ impl ::kiln::__private::App for Api {
                             {
                                 '__kiln_inside_log: {
                                     {
-                                        let __kiln_claims = match ::kiln::__private::send(
-                                                auth(
-                                                    ::kiln::__private::lend(&*__kiln_req),
-                                                    ::kiln::__private::lend(&self.keys),
-                                                ),
+                                        let __kiln_claims = match auth(
+                                                ::kiln::__private::lend(&*__kiln_req),
+                                                ::kiln::__private::lend(&self.keys),
                                             )
                                             .await
                                         {
@@ -144,9 +141,10 @@ impl ::kiln::__private::App for Api {
                                             }
                                         };
                                         {
-                                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                health(),
-                                            );
+                                            __kiln_res = {
+                                                let __kiln_out = health();
+                                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                            };
                                         }
                                     }
                                 }
@@ -169,11 +167,9 @@ impl ::kiln::__private::App for Api {
                 {
                     '__kiln_inside_log: {
                         {
-                            let __kiln_claims = match ::kiln::__private::send(
-                                    auth(
-                                        ::kiln::__private::lend(&*__kiln_req),
-                                        ::kiln::__private::lend(&self.keys),
-                                    ),
+                            let __kiln_claims = match auth(
+                                    ::kiln::__private::lend(&*__kiln_req),
+                                    ::kiln::__private::lend(&self.keys),
                                 )
                                 .await
                             {

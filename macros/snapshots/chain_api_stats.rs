@@ -59,11 +59,9 @@ impl ::kiln::__private::App for Api {
                                 '__kiln_inside_log: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
-                                        let __kiln_v = ::kiln::__private::send(
-                                                auth(
-                                                    ::kiln::__private::lend(&*__kiln_req),
-                                                    ::kiln::__private::lend(&self.keys),
-                                                ),
+                                        let __kiln_v = auth(
+                                                ::kiln::__private::lend(&*__kiln_req),
+                                                ::kiln::__private::lend(&self.keys),
                                             )
                                             .await;
                                         __kiln_rec.record(2, __kiln_t);
@@ -78,8 +76,8 @@ impl ::kiln::__private::App for Api {
                                             }
                                         };
                                         {
-                                            let mut __kiln_session = match ::kiln::__private::send(
-                                                    session(::kiln::__private::lend(&*__kiln_req)),
+                                            let mut __kiln_session = match session(
+                                                    ::kiln::__private::lend(&*__kiln_req),
                                                 )
                                                 .await
                                             {
@@ -117,13 +115,14 @@ impl ::kiln::__private::App for Api {
                                                 };
                                                 __kiln_res = {
                                                     let __kiln_t = __kiln_rec.now();
-                                                    let __kiln_r = ::kiln::__private::IntoResponse::into_response(
-                                                        me(
+                                                    let __kiln_r = {
+                                                        let __kiln_out = me(
                                                             ::kiln::__private::lend(&__kiln_claims),
                                                             ::kiln::__private::lend(&__kiln_session),
                                                             __kiln_method,
-                                                        ),
-                                                    );
+                                                        );
+                                                        ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                    };
                                                     __kiln_rec.record(4, __kiln_t);
                                                     __kiln_r
                                                 };
@@ -157,11 +156,9 @@ impl ::kiln::__private::App for Api {
                                 '__kiln_inside_log: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
-                                        let __kiln_v = ::kiln::__private::send(
-                                                auth(
-                                                    ::kiln::__private::lend(&*__kiln_req),
-                                                    ::kiln::__private::lend(&self.keys),
-                                                ),
+                                        let __kiln_v = auth(
+                                                ::kiln::__private::lend(&*__kiln_req),
+                                                ::kiln::__private::lend(&self.keys),
                                             )
                                             .await;
                                         __kiln_rec.record(7, __kiln_t);
@@ -178,9 +175,10 @@ impl ::kiln::__private::App for Api {
                                         {
                                             __kiln_res = {
                                                 let __kiln_t = __kiln_rec.now();
-                                                let __kiln_r = ::kiln::__private::IntoResponse::into_response(
-                                                    health(),
-                                                );
+                                                let __kiln_r = {
+                                                    let __kiln_out = health();
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
                                                 __kiln_rec.record(8, __kiln_t);
                                                 __kiln_r
                                             };
@@ -213,11 +211,9 @@ impl ::kiln::__private::App for Api {
                                 '__kiln_inside_log: {
                                     {
                                         let __kiln_t = __kiln_rec.now();
-                                        let __kiln_v = ::kiln::__private::send(
-                                                auth(
-                                                    ::kiln::__private::lend(&*__kiln_req),
-                                                    ::kiln::__private::lend(&self.keys),
-                                                ),
+                                        let __kiln_v = auth(
+                                                ::kiln::__private::lend(&*__kiln_req),
+                                                ::kiln::__private::lend(&self.keys),
                                             )
                                             .await;
                                         __kiln_rec.record(11, __kiln_t);
@@ -234,9 +230,10 @@ impl ::kiln::__private::App for Api {
                                         {
                                             __kiln_res = {
                                                 let __kiln_t = __kiln_rec.now();
-                                                let __kiln_r = ::kiln::__private::IntoResponse::into_response(
-                                                    metrics(&self.__kiln_stats),
-                                                );
+                                                let __kiln_r = {
+                                                    let __kiln_out = metrics(&self.__kiln_stats);
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
                                                 __kiln_rec.record(12, __kiln_t);
                                                 __kiln_r
                                             };
@@ -267,11 +264,9 @@ impl ::kiln::__private::App for Api {
                     '__kiln_inside_log: {
                         {
                             let __kiln_t = __kiln_rec.now();
-                            let __kiln_v = ::kiln::__private::send(
-                                    auth(
-                                        ::kiln::__private::lend(&*__kiln_req),
-                                        ::kiln::__private::lend(&self.keys),
-                                    ),
+                            let __kiln_v = auth(
+                                    ::kiln::__private::lend(&*__kiln_req),
+                                    ::kiln::__private::lend(&self.keys),
                                 )
                                 .await;
                             __kiln_rec.record(15, __kiln_t);

@@ -34,9 +34,12 @@ impl ::kiln::__private::App for App {
                                 let __kiln_timer = Timer::pre();
                                 '__kiln_inside_timer: {
                                     {
-                                        __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                            hello(::kiln::__private::lend(&__kiln_timer)),
-                                        );
+                                        __kiln_res = {
+                                            let __kiln_out = hello(
+                                                ::kiln::__private::lend(&__kiln_timer),
+                                            );
+                                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                        };
                                     }
                                 }
                                 Timer::post(

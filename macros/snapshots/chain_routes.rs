@@ -75,8 +75,8 @@ impl ::kiln::__private::App for App {
                                                     break '__kiln_inside_no_store;
                                                 }
                                             };
-                                            let mut __kiln_tx = match ::kiln::__private::send(
-                                                    tx(::kiln::__private::lend(&self.db)),
+                                            let mut __kiln_tx = match tx(
+                                                    ::kiln::__private::lend(&self.db),
                                                 )
                                                 .await
                                             {
@@ -88,16 +88,15 @@ impl ::kiln::__private::App for App {
                                                     break '__kiln_inside_no_store;
                                                 }
                                             };
-                                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                ::kiln::__private::send(
-                                                        create(
-                                                            ::kiln::__private::lend(&__kiln_admin),
-                                                            ::kiln::__private::lend_mut(&mut __kiln_tx),
-                                                            __kiln_json_new,
-                                                        ),
+                                            __kiln_res = {
+                                                let __kiln_out = create(
+                                                        ::kiln::__private::lend(&__kiln_admin),
+                                                        ::kiln::__private::lend_mut(&mut __kiln_tx),
+                                                        __kiln_json_new,
                                                     )
-                                                    .await,
-                                            );
+                                                    .await;
+                                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                            };
                                         }
                                     }
                                     no_store(::kiln::__private::lend_mut(&mut __kiln_res));
@@ -145,8 +144,8 @@ impl ::kiln::__private::App for App {
                                                     break '__kiln_inside_no_store;
                                                 }
                                             };
-                                            let mut __kiln_tx = match ::kiln::__private::send(
-                                                    tx(::kiln::__private::lend(&self.db)),
+                                            let mut __kiln_tx = match tx(
+                                                    ::kiln::__private::lend(&self.db),
                                                 )
                                                 .await
                                             {
@@ -158,16 +157,15 @@ impl ::kiln::__private::App for App {
                                                     break '__kiln_inside_no_store;
                                                 }
                                             };
-                                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                ::kiln::__private::send(
-                                                        create(
-                                                            ::kiln::__private::lend(&__kiln_admin),
-                                                            ::kiln::__private::lend_mut(&mut __kiln_tx),
-                                                            __kiln_json_new,
-                                                        ),
+                                            __kiln_res = {
+                                                let __kiln_out = create(
+                                                        ::kiln::__private::lend(&__kiln_admin),
+                                                        ::kiln::__private::lend_mut(&mut __kiln_tx),
+                                                        __kiln_json_new,
                                                     )
-                                                    .await,
-                                            );
+                                                    .await;
+                                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                            };
                                         }
                                     }
                                     no_store(::kiln::__private::lend_mut(&mut __kiln_res));
@@ -207,12 +205,13 @@ impl ::kiln::__private::App for App {
                                                         );
                                                     }
                                                 };
-                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                    user(
+                                                __kiln_res = {
+                                                    let __kiln_out = user(
                                                         __kiln_path_u32,
                                                         stamp(::kiln::__private::lend(&*__kiln_req)),
-                                                    ),
-                                                );
+                                                    );
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
                                             }
                                             __kiln_res
                                         };
@@ -244,9 +243,10 @@ impl ::kiln::__private::App for App {
                                                         );
                                                     }
                                                 };
-                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                    file(__kiln_path_string),
-                                                );
+                                                __kiln_res = {
+                                                    let __kiln_out = file(__kiln_path_string);
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
                                             }
                                             __kiln_res
                                         };

@@ -52,16 +52,14 @@ impl ::kiln::__private::App for App {
                                             ::core::result::Result::Ok(v) => v,
                                             ::core::result::Result::Err(__kiln_e) => return
                                             ::kiln::__private::IntoResponse::into_response(__kiln_e) };
-                                            { __kiln_res =
-                                            ::kiln::__private::IntoResponse::into_response(::kiln::__private::send(slow())
-                                            . await); } } __kiln_res }
+                                            { __kiln_res = { let __kiln_out = slow(). await;
+                                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                            }; } } __kiln_res }
                                         );
                                         __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                            ::kiln::__private::send(
-                                                    Timeout::wrap(
-                                                        ::kiln::__private::lend(&self.timeout),
-                                                        ::kiln::__private::Next::new(__kiln_next),
-                                                    ),
+                                            Timeout::wrap(
+                                                    ::kiln::__private::lend(&self.timeout),
+                                                    ::kiln::__private::Next::new(__kiln_next),
                                                 )
                                                 .await,
                                         );
@@ -98,11 +96,9 @@ impl ::kiln::__private::App for App {
                                 __kiln_res }
                             );
                             __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                ::kiln::__private::send(
-                                        Timeout::wrap(
-                                            ::kiln::__private::lend(&self.timeout),
-                                            ::kiln::__private::Next::new(__kiln_next),
-                                        ),
+                                Timeout::wrap(
+                                        ::kiln::__private::lend(&self.timeout),
+                                        ::kiln::__private::Next::new(__kiln_next),
                                     )
                                     .await,
                             );

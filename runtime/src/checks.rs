@@ -2,8 +2,6 @@
 //! mistake rustc finds is reported at the user's token in kiln's words.
 //! Each is an identity function that inlines to nothing.
 
-use std::future::Future;
-
 /// `Self` is the type a consumer asks for; `T` is what the chain provides
 /// under that name. They differ when two types share a name (DI keys by the
 /// type's name), or when a type of the user's is named like one of kiln's.
@@ -42,37 +40,4 @@ pub fn lend<T: ?Sized, U: ?Sized + Provided<T>>(v: &T) -> &U {
 #[inline(always)]
 pub fn lend_mut<T: ?Sized, U: ?Sized + Provided<T>>(v: &mut T) -> &mut U {
     U::lend_mut(v)
-}
-
-/// A future the app's request future may hold: it must be `Send`, because
-/// the server runs requests on a multi-threaded runtime.
-#[diagnostic::on_unimplemented(
-    message = "this async function's future is not `Send`, so the app cannot serve it",
-    label = "its future holds a value that is not `Send` across an `.await`",
-    note = "the server runs requests on a multi-threaded runtime: drop the value (an `Rc`, a `RefCell` borrow, a std `MutexGuard`) before the `.await`, or use a `Send` one (`Arc`, `tokio::sync::Mutex`)"
-)]
-pub trait SendFuture {
-    /// The future itself.
-    type Fut: Future<Output = Self::Out> + Send;
-    /// Its output.
-    type Out;
-    /// Returns the future.
-    fn into_send(self) -> Self::Fut;
-}
-
-impl<F: Future + Send> SendFuture for F {
-    type Fut = F;
-    type Out = F::Output;
-    #[inline(always)]
-    fn into_send(self) -> F {
-        self
-    }
-}
-
-/// Checks that an async hook's, provider's or handler's future is `Send`,
-/// at the function. When it is not, the result's type is unknown, so the
-/// error is reported here once rather than again for the whole app.
-#[inline(always)]
-pub fn send<F: SendFuture>(f: F) -> F::Fut {
-    f.into_send()
 }

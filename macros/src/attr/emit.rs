@@ -7,13 +7,16 @@ use quote::{ToTokens, format_ident, quote};
 
 use crate::desc::{Desc, Entry};
 
-/// A name for the descriptor macro that is unique in the crate: the item's
-/// name and a hash of its tokens (two items with the same name and tokens in
-/// one crate would collide, and rustc would say so).
+/// A name for the descriptor macro that is unique in the crate (`#[macro_export]`
+/// puts every one at the crate root): the item's name and a hash of the crate,
+/// the item's file and position, and its tokens, so two identical items in
+/// two modules do not collide.
 fn mangled(ident: &syn::Ident, source: &str) -> syn::Ident {
     let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
+    let span = ident.span();
+    let at = format!("{}:{}:{}", span.file(), span.start().line, span.start().column);
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in crate_name.bytes().chain(source.bytes()) {
+    for b in crate_name.bytes().chain(at.bytes()).chain(source.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     format_ident!("__kiln_desc_{}_{:016x}", ident, h)

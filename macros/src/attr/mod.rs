@@ -54,6 +54,11 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     let desc: Desc = valid::function(kind, &args, &f, &cx);
     let source = emit::source_of(&f);
     let ident = &f.sig.ident;
+    if f.sig.receiver().is_some() {
+        // A method: nothing can be emitted beside it inside its `impl`.
+        let errors = cx.to_compile_errors();
+        return quote!(#f #errors);
+    }
     if cx.has_errors() {
         return failed(ident, &f.vis, &quote!(#f), &source, &cx);
     }

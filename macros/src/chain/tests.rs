@@ -291,3 +291,31 @@ fn describe_agrees_with_the_resolver_on_every_passing_case() {
     }
     assert!(checked >= 3, "only {checked} passing cases were checked");
 }
+
+/// With `crate = path`, generated code names kiln only through that path.
+#[test]
+fn crate_path_is_the_only_way_generated_code_names_kiln() {
+    let src = API
+        .replace("@METRICS", r#"GET "/metrics" => metrics,"#)
+        .replace("@OPTIONS", "options { stats }")
+        .replace("pub struct Api;", "crate = web::framework; pub struct Api;");
+    let out = expanded(&src, true);
+    let names_kiln = out
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .filter(|w| w.starts_with("kiln::") || w.starts_with("::kiln::"))
+        .count();
+    assert_eq!(names_kiln, 0, "{out}");
+    assert!(out.contains("web::framework::__private::App"));
+}
+
+/// Each listed item's generated code names only `__private` items of kiln.
+#[test]
+fn generated_code_names_kiln_only_under_private() {
+    let src = API.replace("@METRICS", "").replace("@OPTIONS", "");
+    let out = expanded(&src, true);
+    for w in out.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
+        if let Some(rest) = w.strip_prefix("::kiln::") {
+            assert!(rest.starts_with("__private::"), "generated code names `{w}`");
+        }
+    }
+}

@@ -121,7 +121,8 @@ pub trait FromRequestParts: Sized + Send {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is neither provided by this `chain!` nor an extractor",
     label = "not injectable and not an extractor",
-    note = "take `&{Self}` and register a singleton or a middleware that returns `{Self}`, or implement `kiln::FromRequestParts` (or `kiln::FromRequest`) for it"
+    note = "take `&{Self}` and register a singleton or a middleware that returns `{Self}`, or implement `kiln::FromRequestParts` (or `kiln::FromRequest`) for it",
+    note = "`Json<T>`, `Form<T>`, `Query<T>` and `Path<T>` extract any `T: serde::Deserialize + Send + 'static`: add `#[derive(serde::Deserialize)]` to `T`"
 )]
 pub trait FromRequest: Sized + Send {
     /// The response sent when extraction fails.

@@ -14,7 +14,7 @@
 //! the slot the model numbered; without it not one token differs.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 
 use crate::chain::model::{Arg, Call, Hooks, Model, Pipeline, Source};
 use crate::desc::{Mode, first_span};
@@ -40,6 +40,25 @@ pub(super) fn body(model: &Model, p: &Pipeline) -> TokenStream {
         __kiln_rec.record(#base, __kiln_route_t);
         __kiln_res
     })
+}
+
+/// `ts` with every token (groups too) at `span`'s location, keeping its
+/// own hygiene: an error in the expression is reported at that one place,
+/// not across the whole `chain!`.
+fn respan(ts: TokenStream, span: Span) -> TokenStream {
+    ts.into_iter()
+        .map(|t| match t {
+            proc_macro2::TokenTree::Group(g) => {
+                let mut out = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                out.set_span(g.span().located_at(span));
+                proc_macro2::TokenTree::Group(out)
+            }
+            mut t => {
+                t.set_span(t.span().located_at(span));
+                t
+            }
+        })
+        .collect()
 }
 
 fn lit(n: usize) -> proc_macro2::Literal {
@@ -264,9 +283,10 @@ impl Emitter<'_, '_> {
                 let mut hoist = Vec::new();
                 let call = self.call(Pos::Pre(n), h, label, &mut hoist);
                 let built = self.built(n, label);
-                let span = Span::call_site().located_at(h.desc.ident.span());
-                let into = quote_spanned!(span=> #krate::__private::IntoResponse::into_response);
-                let res = self.timed(Pos::Pre(n), quote!(#into(#call)));
+                // Converted at the handler: a return type that is not a
+                // response is reported at the handler's name.
+                let into = respan(quote!(#krate::__private::IntoResponse::into_response(__kiln_out)), h.desc.ident.span());
+                let res = self.timed(Pos::Pre(n), quote!({ let __kiln_out = #call; #into }));
                 quote!({ #(#hoist)* #built __kiln_res = #res; })
             }
             None => {
@@ -342,25 +362,28 @@ impl Emitter<'_, '_> {
             }
             None => quote!(#path),
         };
-        let expr = quote!(#target( #(#args),* ));
+        // The call's own tokens sit at the item's name, so an error about the
+        // call as a whole (a future that is not `Send`) is reported there,
+        // once; the arguments keep their spans at the parameters.
+        let at = call.desc.ident.span();
+        let target = respan(target, at);
+        let args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#(#args),*));
+        let args = respan(quote!(#args), at);
         if !call.desc.is_async {
-            return expr;
+            return quote!(#target #args);
         }
-        // A future that is not `Send` is reported here, at the item, once.
-        let krate = self.krate;
-        let span = Span::call_site().located_at(call.desc.ident.span());
-        let send = quote_spanned!(span=> #krate::__private::send);
-        quote!(#send(#expr).await)
+        let aw = respan(quote!(.await), at);
+        quote!(#target #args #aw)
     }
 
     fn arg(&self, at: Pos, a: &Arg, label: Option<&syn::Lifetime>, hoist: &mut Vec<TokenStream>) -> TokenStream {
         let krate = self.krate;
-        let span = a.ty.map_or_else(Span::call_site, |t| Span::call_site().located_at(first_span(t)));
+        let span = a.ty.map_or_else(Span::call_site, first_span);
         // Lent through `__private::lend`, which checks at the consumer's type
         // that it is the type provided (two types can share a name).
         let lend = |place: TokenStream| match a.mode {
-            Mode::Mut => quote_spanned!(span=> #krate::__private::lend_mut(&mut #place)),
-            _ => quote_spanned!(span=> #krate::__private::lend(&#place)),
+            Mode::Mut => respan(quote!(#krate::__private::lend_mut(&mut #place)), span),
+            _ => respan(quote!(#krate::__private::lend(&#place)), span),
         };
         match &a.source {
             Source::Request => lend(quote!(*__kiln_req)),
@@ -400,7 +423,7 @@ impl Emitter<'_, '_> {
                 let sc = self.short_circuit(label, &quote!(__kiln_r), &self.sc_stat(at));
                 // The call and its `.await` share the user's span, so an
                 // unsatisfied bound is reported once, at the parameter.
-                let extract = quote_spanned!(span=> #krate::__private::FromRequest::from_request(&mut *__kiln_req, &__kiln_cx).await);
+                let extract = respan(quote!(#krate::__private::FromRequest::from_request(&mut *__kiln_req, &__kiln_cx).await), span);
                 hoist.push(quote!(let #local = match #extract {
                     ::core::result::Result::Ok(v) => v,
                     ::core::result::Result::Err(__kiln_r) => #sc,

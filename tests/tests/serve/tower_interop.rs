@@ -1,7 +1,7 @@
 //! Tower interop: a kiln app mounted in an axum router, and tower-http layers
 //! around a kiln app through the boxed `Layered` escape hatch.
 
-mod support;
+use super::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Extractor and response paths over a real socket: every error status of the
 //! body, path, query and header extractors, and the response shapes.
 
-mod support;
+use super::support;
 
 use bytes::Bytes;
 use kiln::ServeConfig;

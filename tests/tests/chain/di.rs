@@ -266,3 +266,56 @@ async fn query_extractor_parses_and_rejects_with_400() {
         bad.text()
     );
 }
+
+/// Counts the transactions a request opened.
+struct Opened(AtomicUsize);
+
+struct Tx;
+
+#[provider]
+fn begin(opened: &Opened) -> Tx {
+    opened.0.fetch_add(1, Ordering::SeqCst);
+    Tx
+}
+
+#[derive(serde::Deserialize)]
+struct NewThing {
+    name: String,
+}
+
+#[handler]
+fn create_thing(kiln::Json(thing): kiln::Json<NewThing>, _tx: &mut Tx) -> String {
+    thing.name
+}
+
+chain! {
+    struct Things;
+    singletons { opened: Opened }
+    request { begin }
+    routes { POST "/things" => create_thing }
+}
+
+/// A request-scoped value only the handler needs is built after the
+/// handler's extractors: a body that fails to parse never opens it.
+#[tokio::test]
+async fn extractors_run_before_the_request_scoped_values_only_the_handler_needs() {
+    let c = TestClient::new(Things::new(ThingsSingletons {
+        opened: Opened(AtomicUsize::new(0)),
+    }));
+    let bad = c
+        .post("/things")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(c.app().opened().0.load(Ordering::SeqCst), 0);
+    let ok = c
+        .post("/things")
+        .header("content-type", "application/json")
+        .body(r#"{"name":"kiln"}"#)
+        .send()
+        .await;
+    assert_eq!(ok.text(), "kiln");
+    assert_eq!(c.app().opened().0.load(Ordering::SeqCst), 1);
+}

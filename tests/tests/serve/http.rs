@@ -1,7 +1,7 @@
 //! The server over real sockets: keep-alive, HTTP/2, concurrency, limits,
 //! timeouts, panics and graceful shutdown.
 
-mod support;
+use super::support;
 
 use std::time::{Duration, Instant};
 

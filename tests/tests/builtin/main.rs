@@ -1,0 +1,14 @@
+//! The built-in middleware, one module each, and the full stack together.
+
+mod access_log;
+mod body_limit;
+mod catch_panic;
+mod cors;
+mod cors_browser;
+mod jwt;
+mod rate_limit;
+mod request_id;
+mod security_headers;
+mod server_timing;
+mod stack;
+mod timeout;

@@ -1,0 +1,8 @@
+//! Serving over real sockets: HTTP/1.1 and h2c, extractors, limits, tower interop.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod extract;
+mod http;
+mod tower_interop;
