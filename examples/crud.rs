@@ -167,7 +167,9 @@ chain! {
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().init();
     let addr = "127.0.0.1:8081";
-    let app = TodoApp::new(TodoAppSingletons { todos: Todos::default() });
+    let app = TodoApp::new(TodoAppSingletons {
+        todos: Todos::default(),
+    });
     tracing::info!("serving TodoApp on http://{addr}/todos\n{}", app.describe());
     kiln::serve(app).bind(addr).await
 }

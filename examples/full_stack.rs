@@ -164,8 +164,7 @@ fn app() -> Result<Api, kiln::builtin::ConfigError> {
             .key(JwtKey::secret(Algorithm::HS256, SECRET))
             .issuer("kiln-example")
             .build()?,
-    }
-    ))
+    }))
 }
 
 /// A demo token for user `ada`, valid for an hour.

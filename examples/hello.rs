@@ -47,7 +47,9 @@ chain! {
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().init();
     let addr = "127.0.0.1:8080";
-    let app = HelloApp::new(HelloAppSingletons { greeting: Greeting("hello from kiln\n") });
+    let app = HelloApp::new(HelloAppSingletons {
+        greeting: Greeting("hello from kiln\n"),
+    });
     // The chain as `chain!` resolved it: order, priorities, phases, wiring.
     tracing::info!("serving HelloApp on http://{addr}/\n{}", app.describe());
     kiln::serve(app).bind(addr).await

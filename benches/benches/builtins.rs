@@ -176,8 +176,7 @@ fn full() -> apps::FullApp {
         limit: BodyLimit::new(1 << 20).unwrap(),
         rate: rate(),
         jwt: jwt(),
-    }
-    )
+    })
 }
 
 fn token() -> String {
@@ -269,8 +268,18 @@ fn scenarios() -> Vec<Scenario> {
     preflight.method = Some(Method::OPTIONS);
     vec![
         scenario("none", apps::NoneApp::new(), root(), ok),
-        scenario("cors/no-origin", apps::CorsApp::new(apps::CorsAppSingletons { cors: cors() }), root(), ok),
-        scenario("cors/allowed", apps::CorsApp::new(apps::CorsAppSingletons { cors: cors() }), cors_req(), ok),
+        scenario(
+            "cors/no-origin",
+            apps::CorsApp::new(apps::CorsAppSingletons { cors: cors() }),
+            root(),
+            ok,
+        ),
+        scenario(
+            "cors/allowed",
+            apps::CorsApp::new(apps::CorsAppSingletons { cors: cors() }),
+            cors_req(),
+            ok,
+        ),
         scenario(
             "cors/preflight",
             apps::CorsApp::new(apps::CorsAppSingletons { cors: cors() }),
@@ -279,53 +288,75 @@ fn scenarios() -> Vec<Scenario> {
         ),
         scenario(
             "request-id/generate",
-            apps::IdApp::new(apps::IdAppSingletons { ids: RequestIds::new() }),
+            apps::IdApp::new(apps::IdAppSingletons {
+                ids: RequestIds::new(),
+            }),
             root(),
             ok,
         ),
         scenario(
             "request-id/incoming",
-            apps::IdApp::new(apps::IdAppSingletons { ids: RequestIds::new() }),
+            apps::IdApp::new(apps::IdAppSingletons {
+                ids: RequestIds::new(),
+            }),
             root().header("x-request-id", "3f2c9a4e-7b1d-4c8e-9a06-5d4e3c2b1a00"),
             ok,
         ),
         scenario(
             "server-timing",
-            apps::TimingApp::new(apps::TimingAppSingletons { timing: ServerTiming::new() }),
+            apps::TimingApp::new(apps::TimingAppSingletons {
+                timing: ServerTiming::new(),
+            }),
             root(),
             ok,
         ),
         scenario(
             "access-log/off",
-            apps::LogApp::new(apps::LogAppSingletons { ids: RequestIds::new(), log: AccessLog::new() }),
+            apps::LogApp::new(apps::LogAppSingletons {
+                ids: RequestIds::new(),
+                log: AccessLog::new(),
+            }),
             root().header("x-request-id", "req-1"),
             ok,
         ),
         scenario(
             "security-headers",
-            apps::SecurityApp::new(apps::SecurityAppSingletons { security: SecurityHeaders::default() }),
+            apps::SecurityApp::new(apps::SecurityAppSingletons {
+                security: SecurityHeaders::default(),
+            }),
             root(),
             ok,
         ),
         scenario(
             "body-limit",
-            apps::BodyApp::new(apps::BodyAppSingletons { limit: BodyLimit::new(1 << 20).unwrap() }),
+            apps::BodyApp::new(apps::BodyAppSingletons {
+                limit: BodyLimit::new(1 << 20).unwrap(),
+            }),
             root(),
             ok,
         ),
         scenario(
             "timeout",
-            apps::TimeoutApp::new(apps::TimeoutAppSingletons { timeout: Timeout::new(Duration::from_secs(30)).unwrap() }),
+            apps::TimeoutApp::new(apps::TimeoutAppSingletons {
+                timeout: Timeout::new(Duration::from_secs(30)).unwrap(),
+            }),
             root(),
             ok,
         ),
         scenario(
             "catch-panic",
-            apps::PanicApp::new(apps::PanicAppSingletons { catch: CatchPanic::new() }),
+            apps::PanicApp::new(apps::PanicAppSingletons {
+                catch: CatchPanic::new(),
+            }),
             root(),
             ok,
         ),
-        scenario("rate-limit", apps::RateApp::new(apps::RateAppSingletons { rate: rate() }), root(), ok),
+        scenario(
+            "rate-limit",
+            apps::RateApp::new(apps::RateAppSingletons { rate: rate() }),
+            root(),
+            ok,
+        ),
         scenario(
             "jwt/hs256",
             apps::JwtApp::new(apps::JwtAppSingletons { jwt: jwt() }),
@@ -356,7 +387,10 @@ fn scenarios() -> Vec<Scenario> {
 fn access_log_on() -> Scenario {
     scenario(
         "access-log/fmt-to-sink",
-        apps::LogApp::new(apps::LogAppSingletons { ids: RequestIds::new(), log: AccessLog::new() }),
+        apps::LogApp::new(apps::LogAppSingletons {
+            ids: RequestIds::new(),
+            log: AccessLog::new(),
+        }),
         Req::get("/").header("x-request-id", "req-1"),
         StatusCode::OK,
     )

@@ -3,12 +3,36 @@ impl App {
     /// Builds the app from its singletons.
     #[allow(clippy::new_without_default)]
     fn new() -> Self {
-        Self {}
+        Self::__kiln_new()
+    }
+    /// The resolved chain of every route: middleware in order with
+    /// their priority, phase, what each needs (and where it comes
+    /// from) and provides; singletons and request-scoped and transient
+    /// services. Static data; `Display` prints it as tables.
+    #[allow(dead_code)]
+    fn describe(&self) -> &'static ::kiln::__private::describe::Description {
+        Self::__kiln_description()
     }
 }
 impl ::kiln::__private::App for App {
-    #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
+    #[inline]
     fn handle<'__kiln_a>(
+        &'__kiln_a self,
+        req: ::kiln::__private::Request,
+        conn: &'__kiln_a mut ::kiln::__private::Conn,
+    ) -> impl ::core::future::Future<
+        Output = ::kiln::__private::Response,
+    > + ::core::marker::Send + '__kiln_a {
+        self.__kiln_handle(req, conn)
+    }
+}
+impl App {
+    #[inline]
+    fn __kiln_new() -> Self {
+        Self {}
+    }
+    #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
+    fn __kiln_handle<'__kiln_a>(
         &'__kiln_a self,
         mut __kiln_owned: ::kiln::__private::Request,
         __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
@@ -28,27 +52,9 @@ impl ::kiln::__private::App for App {
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/"),
                         );
-                        return {
-                            let mut __kiln_res: ::kiln::__private::Response;
-                            {
-                                let __kiln_timer = Timer::pre();
-                                '__kiln_inside_timer: {
-                                    {
-                                        __kiln_res = {
-                                            let __kiln_out = hello(
-                                                ::kiln::__private::lend(&__kiln_timer),
-                                            );
-                                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                                        };
-                                    }
-                                }
-                                Timer::post(
-                                    ::kiln::__private::lend(&__kiln_timer),
-                                    ::kiln::__private::lend_mut(&mut __kiln_res),
-                                );
-                            }
-                            __kiln_res
-                        };
+                        return self
+                            .__kiln_get(__kiln_req, __kiln_arena, &__kiln_cx)
+                            .await;
                     }
                     "GET, HEAD"
                 }
@@ -59,26 +65,74 @@ impl ::kiln::__private::App for App {
                 &::kiln::__private::PathParams::EMPTY,
                 ::core::option::Option::None,
             );
-            {
-                let mut __kiln_res: ::kiln::__private::Response;
-                {
-                    let __kiln_timer = Timer::pre();
-                    '__kiln_inside_timer: {
-                        {
-                            __kiln_res = if __kiln_allow.is_empty() {
-                                ::kiln::__private::not_found()
-                            } else {
-                                ::kiln::__private::method_not_allowed(__kiln_allow)
-                            };
-                        }
-                    }
-                    Timer::post(
-                        ::kiln::__private::lend(&__kiln_timer),
-                        ::kiln::__private::lend_mut(&mut __kiln_res),
-                    );
-                }
-                __kiln_res
-            }
+            self.__kiln_unmatched(__kiln_req, __kiln_arena, &__kiln_cx, __kiln_allow)
+                .await
         }
+    }
+    #[inline]
+    #[allow(
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value,
+        clippy::unused_async
+    )]
+    async fn __kiln_get<'__kiln_a>(
+        &'__kiln_a self,
+        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
+        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
+        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
+    ) -> ::kiln::__private::Response {
+        let mut __kiln_res: ::kiln::__private::Response;
+        {
+            let __kiln_timer = Timer::pre();
+            '__kiln_inside_timer: {
+                {
+                    __kiln_res = {
+                        let __kiln_out = hello(::kiln::__private::lend(&__kiln_timer));
+                        ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                    };
+                }
+            }
+            Timer::post(
+                ::kiln::__private::lend(&__kiln_timer),
+                ::kiln::__private::lend_mut(&mut __kiln_res),
+            );
+        }
+        __kiln_res
+    }
+    #[inline]
+    #[allow(
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value,
+        clippy::unused_async
+    )]
+    async fn __kiln_unmatched<'__kiln_a>(
+        &'__kiln_a self,
+        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
+        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
+        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
+        __kiln_allow: &'static str,
+    ) -> ::kiln::__private::Response {
+        let mut __kiln_res: ::kiln::__private::Response;
+        {
+            let __kiln_timer = Timer::pre();
+            '__kiln_inside_timer: {
+                {
+                    __kiln_res = if __kiln_allow.is_empty() {
+                        ::kiln::__private::not_found()
+                    } else {
+                        ::kiln::__private::method_not_allowed(__kiln_allow)
+                    };
+                }
+            }
+            Timer::post(
+                ::kiln::__private::lend(&__kiln_timer),
+                ::kiln::__private::lend_mut(&mut __kiln_res),
+            );
+        }
+        __kiln_res
     }
 }

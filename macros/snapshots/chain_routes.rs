@@ -8,14 +8,40 @@ struct AppSingletons {
     pub db: Db,
 }
 impl App {
+    /// Builds the app from its singletons.
+    #[allow(clippy::new_without_default)]
+    fn new(singletons: AppSingletons) -> Self {
+        Self::__kiln_new(singletons)
+    }
+    /// The resolved chain of every route: middleware in order with
+    /// their priority, phase, what each needs (and where it comes
+    /// from) and provides; singletons and request-scoped and transient
+    /// services. Static data; `Display` prints it as tables.
+    #[allow(dead_code)]
+    fn describe(&self) -> &'static ::kiln::__private::describe::Description {
+        Self::__kiln_description()
+    }
     ///The `db` singleton.
     #[allow(dead_code)]
     fn db(&self) -> &Db {
         &self.db
     }
-    /// Builds the app from its singletons.
-    #[allow(clippy::new_without_default)]
-    fn new(singletons: AppSingletons) -> Self {
+}
+impl ::kiln::__private::App for App {
+    #[inline]
+    fn handle<'__kiln_a>(
+        &'__kiln_a self,
+        req: ::kiln::__private::Request,
+        conn: &'__kiln_a mut ::kiln::__private::Conn,
+    ) -> impl ::core::future::Future<
+        Output = ::kiln::__private::Response,
+    > + ::core::marker::Send + '__kiln_a {
+        self.__kiln_handle(req, conn)
+    }
+}
+impl App {
+    #[inline]
+    fn __kiln_new(singletons: AppSingletons) -> Self {
         let AppSingletons { db } = singletons;
         Self {
             db,
@@ -24,10 +50,8 @@ impl App {
             ),
         }
     }
-}
-impl ::kiln::__private::App for App {
     #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
-    fn handle<'__kiln_a>(
+    fn __kiln_handle<'__kiln_a>(
         &'__kiln_a self,
         mut __kiln_owned: ::kiln::__private::Request,
         __kiln_conn: &'__kiln_a mut ::kiln::__private::Conn,
@@ -45,65 +69,13 @@ impl ::kiln::__private::App for App {
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/admin/items"),
                         );
-                        return {
-                            let mut __kiln_res: ::kiln::__private::Response;
-                            {
-                                let __kiln_admin = match admin(
-                                    ::kiln::__private::lend(&*__kiln_req),
-                                ) {
-                                    ::core::result::Result::Ok(v) => v,
-                                    ::core::result::Result::Err(__kiln_e) => {
-                                        return ::kiln::__private::IntoResponse::into_response(
-                                            __kiln_e,
-                                        );
-                                    }
-                                };
-                                {
-                                    '__kiln_inside_no_store: {
-                                        {
-                                            let __kiln_json_new = match ::kiln::__private::FromRequest::from_request(
-                                                    &mut *__kiln_req,
-                                                    &__kiln_cx,
-                                                )
-                                                .await
-                                            {
-                                                ::core::result::Result::Ok(v) => v,
-                                                ::core::result::Result::Err(__kiln_r) => {
-                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                        __kiln_r,
-                                                    );
-                                                    break '__kiln_inside_no_store;
-                                                }
-                                            };
-                                            let mut __kiln_tx = match tx(
-                                                    ::kiln::__private::lend(&self.db),
-                                                )
-                                                .await
-                                            {
-                                                ::core::result::Result::Ok(v) => v,
-                                                ::core::result::Result::Err(__kiln_e) => {
-                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                        __kiln_e,
-                                                    );
-                                                    break '__kiln_inside_no_store;
-                                                }
-                                            };
-                                            __kiln_res = {
-                                                let __kiln_out = create(
-                                                        ::kiln::__private::lend(&__kiln_admin),
-                                                        ::kiln::__private::lend_mut(&mut __kiln_tx),
-                                                        __kiln_json_new,
-                                                    )
-                                                    .await;
-                                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                                            };
-                                        }
-                                    }
-                                    no_store(::kiln::__private::lend_mut(&mut __kiln_res));
-                                }
-                            }
-                            __kiln_res
-                        };
+                        return self
+                            .__kiln_post_admin_items(
+                                __kiln_req,
+                                __kiln_arena,
+                                &__kiln_cx,
+                            )
+                            .await;
                     }
                     "POST"
                 }
@@ -114,65 +86,9 @@ impl ::kiln::__private::App for App {
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/items"),
                         );
-                        return {
-                            let mut __kiln_res: ::kiln::__private::Response;
-                            {
-                                let __kiln_admin = match admin(
-                                    ::kiln::__private::lend(&*__kiln_req),
-                                ) {
-                                    ::core::result::Result::Ok(v) => v,
-                                    ::core::result::Result::Err(__kiln_e) => {
-                                        return ::kiln::__private::IntoResponse::into_response(
-                                            __kiln_e,
-                                        );
-                                    }
-                                };
-                                {
-                                    '__kiln_inside_no_store: {
-                                        {
-                                            let __kiln_json_new = match ::kiln::__private::FromRequest::from_request(
-                                                    &mut *__kiln_req,
-                                                    &__kiln_cx,
-                                                )
-                                                .await
-                                            {
-                                                ::core::result::Result::Ok(v) => v,
-                                                ::core::result::Result::Err(__kiln_r) => {
-                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                        __kiln_r,
-                                                    );
-                                                    break '__kiln_inside_no_store;
-                                                }
-                                            };
-                                            let mut __kiln_tx = match tx(
-                                                    ::kiln::__private::lend(&self.db),
-                                                )
-                                                .await
-                                            {
-                                                ::core::result::Result::Ok(v) => v,
-                                                ::core::result::Result::Err(__kiln_e) => {
-                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                                        __kiln_e,
-                                                    );
-                                                    break '__kiln_inside_no_store;
-                                                }
-                                            };
-                                            __kiln_res = {
-                                                let __kiln_out = create(
-                                                        ::kiln::__private::lend(&__kiln_admin),
-                                                        ::kiln::__private::lend_mut(&mut __kiln_tx),
-                                                        __kiln_json_new,
-                                                    )
-                                                    .await;
-                                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                                            };
-                                        }
-                                    }
-                                    no_store(::kiln::__private::lend_mut(&mut __kiln_res));
-                                }
-                            }
-                            __kiln_res
-                        };
+                        return self
+                            .__kiln_put_items(__kiln_req, __kiln_arena, &__kiln_cx)
+                            .await;
                     }
                     "PUT"
                 }
@@ -189,32 +105,9 @@ impl ::kiln::__private::App for App {
                                             &__kiln_params,
                                             ::core::option::Option::Some("/users/{id}"),
                                         );
-                                        return {
-                                            let __kiln_res: ::kiln::__private::Response;
-                                            {
-                                                let __kiln_path_u32 = match ::kiln::__private::FromRequest::from_request(
-                                                        &mut *__kiln_req,
-                                                        &__kiln_cx,
-                                                    )
-                                                    .await
-                                                {
-                                                    ::core::result::Result::Ok(v) => v,
-                                                    ::core::result::Result::Err(__kiln_r) => {
-                                                        return ::kiln::__private::IntoResponse::into_response(
-                                                            __kiln_r,
-                                                        );
-                                                    }
-                                                };
-                                                __kiln_res = {
-                                                    let __kiln_out = user(
-                                                        __kiln_path_u32,
-                                                        stamp(::kiln::__private::lend(&*__kiln_req)),
-                                                    );
-                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                                                };
-                                            }
-                                            __kiln_res
-                                        };
+                                        return self
+                                            .__kiln_get_users_id(__kiln_req, __kiln_arena, &__kiln_cx)
+                                            .await;
                                     }
                                     "GET, HEAD"
                                 }
@@ -227,29 +120,9 @@ impl ::kiln::__private::App for App {
                                             &__kiln_params,
                                             ::core::option::Option::Some("/files/{*rest}"),
                                         );
-                                        return {
-                                            let __kiln_res: ::kiln::__private::Response;
-                                            {
-                                                let __kiln_path_string = match ::kiln::__private::FromRequest::from_request(
-                                                        &mut *__kiln_req,
-                                                        &__kiln_cx,
-                                                    )
-                                                    .await
-                                                {
-                                                    ::core::result::Result::Ok(v) => v,
-                                                    ::core::result::Result::Err(__kiln_r) => {
-                                                        return ::kiln::__private::IntoResponse::into_response(
-                                                            __kiln_r,
-                                                        );
-                                                    }
-                                                };
-                                                __kiln_res = {
-                                                    let __kiln_out = file(__kiln_path_string);
-                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                                                };
-                                            }
-                                            __kiln_res
-                                        };
+                                        return self
+                                            .__kiln_get_files_rest(__kiln_req, __kiln_arena, &__kiln_cx)
+                                            .await;
                                     }
                                     "GET, HEAD"
                                 }
@@ -265,17 +138,244 @@ impl ::kiln::__private::App for App {
                 &::kiln::__private::PathParams::EMPTY,
                 ::core::option::Option::None,
             );
+            self.__kiln_unmatched(__kiln_req, __kiln_arena, &__kiln_cx, __kiln_allow)
+                .await
+        }
+    }
+    #[inline]
+    #[allow(
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value,
+        clippy::unused_async
+    )]
+    async fn __kiln_get_users_id<'__kiln_a>(
+        &'__kiln_a self,
+        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
+        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
+        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
+    ) -> ::kiln::__private::Response {
+        let __kiln_res: ::kiln::__private::Response;
+        {
+            let __kiln_path_u32 = match ::kiln::__private::FromRequest::from_request(
+                    &mut *__kiln_req,
+                    __kiln_cx,
+                )
+                .await
             {
-                let __kiln_res: ::kiln::__private::Response;
-                {
-                    __kiln_res = if __kiln_allow.is_empty() {
-                        ::kiln::__private::not_found()
-                    } else {
-                        ::kiln::__private::method_not_allowed(__kiln_allow)
-                    };
+                ::core::result::Result::Ok(v) => v,
+                ::core::result::Result::Err(__kiln_r) => {
+                    return ::kiln::__private::IntoResponse::into_response(__kiln_r);
                 }
-                __kiln_res
+            };
+            __kiln_res = {
+                let __kiln_out = user(
+                    __kiln_path_u32,
+                    stamp(::kiln::__private::lend(&*__kiln_req)),
+                );
+                ::kiln::__private::IntoResponse::into_response(__kiln_out)
+            };
+        }
+        __kiln_res
+    }
+    #[inline]
+    #[allow(
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value,
+        clippy::unused_async
+    )]
+    async fn __kiln_get_files_rest<'__kiln_a>(
+        &'__kiln_a self,
+        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
+        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
+        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
+    ) -> ::kiln::__private::Response {
+        let __kiln_res: ::kiln::__private::Response;
+        {
+            let __kiln_path_string = match ::kiln::__private::FromRequest::from_request(
+                    &mut *__kiln_req,
+                    __kiln_cx,
+                )
+                .await
+            {
+                ::core::result::Result::Ok(v) => v,
+                ::core::result::Result::Err(__kiln_r) => {
+                    return ::kiln::__private::IntoResponse::into_response(__kiln_r);
+                }
+            };
+            __kiln_res = {
+                let __kiln_out = file(__kiln_path_string);
+                ::kiln::__private::IntoResponse::into_response(__kiln_out)
+            };
+        }
+        __kiln_res
+    }
+    #[inline]
+    #[allow(
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value,
+        clippy::unused_async
+    )]
+    async fn __kiln_post_admin_items<'__kiln_a>(
+        &'__kiln_a self,
+        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
+        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
+        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
+    ) -> ::kiln::__private::Response {
+        let mut __kiln_res: ::kiln::__private::Response;
+        {
+            let __kiln_admin = match admin(::kiln::__private::lend(&*__kiln_req)) {
+                ::core::result::Result::Ok(v) => v,
+                ::core::result::Result::Err(__kiln_e) => {
+                    return ::kiln::__private::IntoResponse::into_response(__kiln_e);
+                }
+            };
+            {
+                '__kiln_inside_no_store: {
+                    {
+                        let __kiln_json_new = match ::kiln::__private::FromRequest::from_request(
+                                &mut *__kiln_req,
+                                __kiln_cx,
+                            )
+                            .await
+                        {
+                            ::core::result::Result::Ok(v) => v,
+                            ::core::result::Result::Err(__kiln_r) => {
+                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                    __kiln_r,
+                                );
+                                break '__kiln_inside_no_store;
+                            }
+                        };
+                        let mut __kiln_tx = match ::kiln::__private::send(
+                                tx(::kiln::__private::lend(&self.db)),
+                            )
+                            .await
+                        {
+                            ::core::result::Result::Ok(v) => v,
+                            ::core::result::Result::Err(__kiln_e) => {
+                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                    __kiln_e,
+                                );
+                                break '__kiln_inside_no_store;
+                            }
+                        };
+                        __kiln_res = {
+                            let __kiln_out = ::kiln::__private::send(
+                                    create(
+                                        ::kiln::__private::lend(&__kiln_admin),
+                                        ::kiln::__private::lend_mut(&mut __kiln_tx),
+                                        __kiln_json_new,
+                                    ),
+                                )
+                                .await;
+                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                        };
+                    }
+                }
+                no_store(::kiln::__private::lend_mut(&mut __kiln_res));
             }
         }
+        __kiln_res
+    }
+    #[inline]
+    #[allow(
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value,
+        clippy::unused_async
+    )]
+    async fn __kiln_put_items<'__kiln_a>(
+        &'__kiln_a self,
+        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
+        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
+        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
+    ) -> ::kiln::__private::Response {
+        let mut __kiln_res: ::kiln::__private::Response;
+        {
+            let __kiln_admin = match admin(::kiln::__private::lend(&*__kiln_req)) {
+                ::core::result::Result::Ok(v) => v,
+                ::core::result::Result::Err(__kiln_e) => {
+                    return ::kiln::__private::IntoResponse::into_response(__kiln_e);
+                }
+            };
+            {
+                '__kiln_inside_no_store: {
+                    {
+                        let __kiln_json_new = match ::kiln::__private::FromRequest::from_request(
+                                &mut *__kiln_req,
+                                __kiln_cx,
+                            )
+                            .await
+                        {
+                            ::core::result::Result::Ok(v) => v,
+                            ::core::result::Result::Err(__kiln_r) => {
+                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                    __kiln_r,
+                                );
+                                break '__kiln_inside_no_store;
+                            }
+                        };
+                        let mut __kiln_tx = match ::kiln::__private::send(
+                                tx(::kiln::__private::lend(&self.db)),
+                            )
+                            .await
+                        {
+                            ::core::result::Result::Ok(v) => v,
+                            ::core::result::Result::Err(__kiln_e) => {
+                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                    __kiln_e,
+                                );
+                                break '__kiln_inside_no_store;
+                            }
+                        };
+                        __kiln_res = {
+                            let __kiln_out = ::kiln::__private::send(
+                                    create(
+                                        ::kiln::__private::lend(&__kiln_admin),
+                                        ::kiln::__private::lend_mut(&mut __kiln_tx),
+                                        __kiln_json_new,
+                                    ),
+                                )
+                                .await;
+                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                        };
+                    }
+                }
+                no_store(::kiln::__private::lend_mut(&mut __kiln_res));
+            }
+        }
+        __kiln_res
+    }
+    #[inline]
+    #[allow(
+        unused_labels,
+        unused_variables,
+        unreachable_code,
+        clippy::let_unit_value,
+        clippy::unused_async
+    )]
+    async fn __kiln_unmatched<'__kiln_a>(
+        &'__kiln_a self,
+        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
+        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
+        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
+        __kiln_allow: &'static str,
+    ) -> ::kiln::__private::Response {
+        let __kiln_res: ::kiln::__private::Response;
+        {
+            __kiln_res = if __kiln_allow.is_empty() {
+                ::kiln::__private::not_found()
+            } else {
+                ::kiln::__private::method_not_allowed(__kiln_allow)
+            };
+        }
+        __kiln_res
     }
 }

@@ -25,11 +25,20 @@ pub(crate) fn start(input: TokenStream) -> TokenStream {
     let cx = Ctxt::default();
     let Some(def) = parse::parse(input.clone(), &cx) else {
         let errors = cx.to_compile_errors();
-        let stub = parse::salvage_name(input).map(|(vis, name)| emit::placeholder_by_name(&vis, &name));
+        let stub =
+            parse::salvage_name(input).map(|(vis, name)| emit::placeholder_by_name(&vis, &name));
+        // Without a parseable chain there is no descriptor call either.
         return quote!(#errors #stub);
     };
-    let krate = def.krate.as_ref().map_or_else(|| quote!(::kiln), |p| quote!(#p));
+    let krate = def
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::kiln), |p| quote!(#p));
     let finish = quote!(#krate::__private::chain_impl);
+    // The skeleton needs no descriptor; errors in the table are reported by
+    // `__chain_impl!`, so they are discarded here.
+    let router = resolve::routes::needs_router(&resolve::routes::table(&def, &Ctxt::default()));
+    let skeleton = emit::skeleton(&def, router);
     // One-segment names are called as written, not as `self::name!`: items
     // declared inside a function body (doctests, tests) are not reachable
     // through `self`. The price: a handler named like a std prelude macro
@@ -41,7 +50,10 @@ pub(crate) fn start(input: TokenStream) -> TokenStream {
         Some(TokenTree::Group(g)) => g.stream(),
         _ => unreachable!("each call is one parenthesized group"),
     };
-    quote!(#first! { [ #(#calls)* ] [ ] { #input } })
+    quote! {
+        #skeleton
+        #first! { [ #(#calls)* ] [ ] { #input } }
+    }
 }
 
 /// Receives `[] [descriptors...] { input }` and generates the app, or its
@@ -49,7 +61,8 @@ pub(crate) fn start(input: TokenStream) -> TokenStream {
 pub(crate) fn finish(input: TokenStream) -> TokenStream {
     let mut it = input.into_iter();
     let _empty = it.next();
-    let (Some(TokenTree::Group(descs)), Some(TokenTree::Group(body))) = (it.next(), it.next()) else {
+    let (Some(TokenTree::Group(descs)), Some(TokenTree::Group(body))) = (it.next(), it.next())
+    else {
         return quote!(::core::compile_error!("malformed `chain!` internals"););
     };
     if body.delimiter() != Delimiter::Brace {
@@ -101,14 +114,19 @@ fn generate(def: &parse::ChainDef, entries: &[Entry], cx: &Ctxt) -> TokenStream 
 
 /// The generated code in two parts (for the expansion snapshots), or the errors.
 #[cfg(test)]
-pub(crate) fn generate_parts(def: &parse::ChainDef, entries: &[Entry]) -> Result<emit::Generated, String> {
+pub(crate) fn generate_parts(
+    def: &parse::ChainDef,
+    entries: &[Entry],
+) -> Result<emit::Generated, String> {
     let cx = Ctxt::default();
     let model = resolve::resolve(def, entries, &cx);
     if cx.has_errors() {
         return Err(cx.to_compile_errors().to_string());
     }
+    let router = resolve::routes::needs_router(&model.table);
+    let (skeleton, app) = (emit::skeleton(def, router), emit::app(&model));
     Ok(emit::Generated {
-        app: emit::app(&model),
+        app: quote!(#skeleton #app),
         describe: describe::describe(&model),
     })
 }

@@ -9,7 +9,7 @@
     message = "`{Self}` is needed here, but this chain provides `{T}` under that name",
     label = "this parameter is wired to the `{T}` of the chain",
     note = "kiln wires dependencies by type name (the last path segment): a type named like one of kiln's (`Request`, `Response`, `Next`, `Bump`, `Stats`) or like a value the chain provides is that value",
-    note = "rename one of the two types, or write yours with a path (`crate::model::{Self}`) if it is named like one of kiln's"
+    note = "rename one of the two types; a type of yours named like one of kiln's is yours when written with its path (`model::Request`)"
 )]
 pub trait Provided<T: ?Sized> {
     /// `v` as `&Self`.
@@ -40,4 +40,11 @@ pub fn lend<T: ?Sized, U: ?Sized + Provided<T>>(v: &T) -> &U {
 #[inline(always)]
 pub fn lend_mut<T: ?Sized, U: ?Sized + Provided<T>>(v: &mut T) -> &mut U {
     U::lend_mut(v)
+}
+
+/// Checks at an async function that its future is `Send`: the server runs
+/// requests on a multi-threaded runtime.
+#[inline(always)]
+pub fn send<F: std::future::Future + Send>(f: F) -> F {
+    f
 }

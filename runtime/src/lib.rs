@@ -151,8 +151,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     //! Items generated code names. Not public API.
+    pub use crate::checks::{lend, lend_mut, send};
     pub use crate::routing::Router;
-    pub use crate::checks::{lend, lend_mut};
     pub use crate::{
         App, Bump, Conn, ConnInfo, FromRequest, IntoResponse, Middleware, Next, PathParams,
         Request, RequestCx, Response,

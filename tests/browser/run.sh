@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CORS in a real browser: installs Debian's `chromium` if it is missing, then
-# runs the ignored test `tests/tests/builtin_cors_browser.rs`, which serves a
+# runs the ignored test `tests/tests/builtin/cors_browser.rs`, which serves a
 # page on one localhost port that calls a kiln API on another.
 #
 # Usage: bash tests/browser/run.sh   (from anywhere in the workspace; root for apt-get)
@@ -14,4 +14,4 @@ if ! command -v "${CHROMIUM:-chromium}" >/dev/null; then
 fi
 "${CHROMIUM:-chromium}" --version
 
-cargo test -p kiln-tests --test builtin_cors_browser -- --ignored --nocapture
+cargo test -p kiln-tests --test builtin cors_browser -- --ignored --nocapture

@@ -84,8 +84,7 @@ fn full() -> Full {
             .key(JwtKey::secret(Algorithm::HS256, SECRET))
             .build()
             .unwrap(),
-    }
-    )
+    })
 }
 
 fn request(path: &str, auth: Option<&str>) -> Request {

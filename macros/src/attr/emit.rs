@@ -14,7 +14,12 @@ use crate::desc::{Desc, Entry};
 fn mangled(ident: &syn::Ident, source: &str) -> syn::Ident {
     let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
     let span = ident.span();
-    let at = format!("{}:{}:{}", span.file(), span.start().line, span.start().column);
+    let at = format!(
+        "{}:{}:{}",
+        span.file(),
+        span.start().line,
+        span.start().column
+    );
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in crate_name.bytes().chain(at.bytes()).chain(source.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
@@ -25,7 +30,12 @@ fn mangled(ident: &syn::Ident, source: &str) -> syn::Ident {
 /// The descriptor macro and its re-export beside the item. The macro is one
 /// link of `chain!`'s continuation: it appends its entry to the accumulator
 /// and calls the next macro in the list.
-pub(crate) fn descriptor(ident: &syn::Ident, vis: &syn::Visibility, entry: &Entry, source: &str) -> TokenStream {
+pub(crate) fn descriptor(
+    ident: &syn::Ident,
+    vis: &syn::Visibility,
+    entry: &Entry,
+    source: &str,
+) -> TokenStream {
     let mac = mangled(ident, source);
     quote! {
         #[doc(hidden)]
@@ -44,7 +54,13 @@ pub(crate) fn descriptor(ident: &syn::Ident, vis: &syn::Visibility, entry: &Entr
 /// `impl Middleware` (name and priority as constants). A `fn` middleware gets
 /// a braced marker struct to carry it: types and functions live in
 /// different namespaces.
-pub(crate) fn middleware_meta(ident: &syn::Ident, vis: &syn::Visibility, desc: &Desc, is_fn: bool, krate: &TokenStream) -> TokenStream {
+pub(crate) fn middleware_meta(
+    ident: &syn::Ident,
+    vis: &syn::Visibility,
+    desc: &Desc,
+    is_fn: bool,
+    krate: &TokenStream,
+) -> TokenStream {
     let (name, prio) = (&desc.name, desc.priority);
     let marker = is_fn.then(|| {
         quote! {

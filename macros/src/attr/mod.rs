@@ -62,14 +62,21 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     if cx.has_errors() {
         return failed(ident, &f.vis, &quote!(#f), &source, &cx);
     }
-    let meta = (kind == Kind::Middleware).then(|| emit::middleware_meta(ident, &f.vis, &desc, true, &krate));
+    let meta = (kind == Kind::Middleware)
+        .then(|| emit::middleware_meta(ident, &f.vis, &desc, true, &krate));
     let descriptor = emit::descriptor(ident, &f.vis, &Entry::Item(desc), &source);
     let f = emit::inline_fn(f);
     quote!(#f #meta #descriptor)
 }
 
 /// The item as written, its errors, and a `failed` descriptor.
-fn failed(ident: &syn::Ident, vis: &syn::Visibility, item: &TokenStream, source: &str, cx: &Ctxt) -> TokenStream {
+fn failed(
+    ident: &syn::Ident,
+    vis: &syn::Visibility,
+    item: &TokenStream,
+    source: &str,
+    cx: &Ctxt,
+) -> TokenStream {
     let entry = Entry::Failed {
         name: ident.to_string(),
     };

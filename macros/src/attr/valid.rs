@@ -80,7 +80,13 @@ fn missing_priority(args: &Args, ident: &syn::Ident, cx: &Ctxt) {
     }
 }
 
-fn desc(kind: Kind, args: &Args, ident: &syn::Ident, sig: &syn::Signature, params: Vec<Param>) -> Desc {
+fn desc(
+    kind: Kind,
+    args: &Args,
+    ident: &syn::Ident,
+    sig: &syn::Signature,
+    params: Vec<Param>,
+) -> Desc {
     Desc {
         kind,
         name: args.name.clone().unwrap_or_else(|| ident.to_string()),
@@ -134,7 +140,10 @@ fn fn_phase(args: &Args, f: &syn::ItemFn, params: &[Param], cx: &Ctxt) -> Phase 
         }
         (None, Some(_)) => {
             if !takes_response(params) {
-                cx.error_spanned(ident, format!("`post_route` middleware `{ident}` must take `&mut Response`"));
+                cx.error_spanned(
+                    ident,
+                    format!("`post_route` middleware `{ident}` must take `&mut Response`"),
+                );
             }
             if !matches!(output(&f.sig.output), Output::Unit) {
                 cx.error_spanned(&f.sig.output, format!("`post_route` middleware `{ident}` must return `()`: it can only modify the response"));
@@ -160,7 +169,9 @@ fn check_wrap(sig: &syn::Signature, params: &[Param], cx: &Ctxt) {
     if sig.asyncness.is_none() {
         cx.error(
             sig.fn_token.span,
-            format!("`wrap` middleware `{ident}` must be an `async fn`: it awaits the rest of the chain"),
+            format!(
+                "`wrap` middleware `{ident}` must be an `async fn`: it awaits the rest of the chain"
+            ),
         );
     }
     let nexts = params
@@ -192,7 +203,10 @@ fn receiver(f: &syn::ImplItemFn) -> Option<(Mode, &syn::Receiver)> {
 /// One hook (`pre`, `post` or `wrap`) of an `impl` middleware.
 fn hook(f: &syn::ImplItemFn, self_ty: &syn::Type, phase: Phase, cx: &Ctxt) -> Desc {
     let ps = params(
-        f.sig.inputs.iter().filter(|a| !matches!(a, syn::FnArg::Receiver(_))),
+        f.sig
+            .inputs
+            .iter()
+            .filter(|a| !matches!(a, syn::FnArg::Receiver(_))),
         cx,
     );
     // `Self` means the impl's type: that is what downstream consumers name.
@@ -261,7 +275,12 @@ pub(crate) fn impl_ident(imp: &syn::ItemImpl, cx: &Ctxt) -> Option<syn::Ident> {
 /// `&self` in a hook is the `T` singleton (configuration), except in `post`
 /// when `pre` returns `T`: then it is that value, kept on the stack between
 /// the two hooks.
-pub(crate) fn implementation(args: &Args, imp: &syn::ItemImpl, ident: &syn::Ident, cx: &Ctxt) -> Desc {
+pub(crate) fn implementation(
+    args: &Args,
+    imp: &syn::ItemImpl,
+    ident: &syn::Ident,
+    cx: &Ctxt,
+) -> Desc {
     let find = |name: &str| {
         imp.items.iter().find_map(|i| match i {
             syn::ImplItem::Fn(f) if f.sig.ident == name => Some(f),
@@ -290,7 +309,10 @@ fn hooks_impl(
     post: Option<&syn::ImplItemFn>,
     cx: &Ctxt,
 ) -> Desc {
-    let check = |declared: Option<Span>, found: Option<&syn::ImplItemFn>, phase: &str, method: &str| {
+    let check = |declared: Option<Span>,
+                 found: Option<&syn::ImplItemFn>,
+                 phase: &str,
+                 method: &str| {
         match (declared, found) {
             (Some(span), None) => cx.error(span, format!("`{phase}` middleware `{ident}` must define `fn {method}` in this `impl`")),
             (None, Some(f)) => cx.error_spanned(&f.sig.ident, format!("`{ident}` defines `fn {method}` but is not declared `{phase}`; add `{phase}` to `#[middleware]`")),
@@ -372,7 +394,10 @@ fn wrap_impl(
     d.recv = match receiver(f) {
         Some((Mode::Ref, _)) => Recv::Config(Mode::Ref),
         Some((_, r)) => {
-            cx.error_spanned(r, format!("a `{ident}` singleton is shared: take `&self` in `fn wrap`"));
+            cx.error_spanned(
+                r,
+                format!("a `{ident}` singleton is shared: take `&self` in `fn wrap`"),
+            );
             Recv::None
         }
         None => Recv::None,

@@ -13,9 +13,12 @@ use crate::desc::Mode;
 
 /// `impl App { fn describe(&self) -> &'static Description }`.
 pub(crate) fn describe(model: &Model) -> TokenStream {
-    let d = Describer { model, krate: &model.krate };
+    let d = Describer {
+        model,
+        krate: &model.krate,
+    };
     let def = model.def;
-    let (name, vis) = (&def.name, &def.vis);
+    let name = &def.name;
     let krate = &model.krate;
     let title = name.to_string();
     let stats = def.stats;
@@ -35,31 +38,39 @@ pub(crate) fn describe(model: &Model) -> TokenStream {
         quote!(#krate::__private::describe::Singleton { field: #field, ty: #ty, built_by: #built_by, needs: #needs })
     });
     let request = model.request.iter().enumerate().map(|(r, it)| {
-        let first = model.pipelines().find_map(|(p, _)| p.built.iter().flatten().find(|b| b.index == r).map(|b| (&b.call, p)));
+        let first = model.pipelines().find_map(|(p, _)| {
+            p.built
+                .iter()
+                .flatten()
+                .find(|b| b.index == r)
+                .map(|b| (&b.call, p))
+        });
         d.provider(it.desc, first)
     });
     let transient = model.transient.iter().map(|it| {
-        let first = model.pipelines().find_map(|(p, _)| p.calls().find_map(|c| transient_in(c, it.path)).map(|c| (c, p)));
+        let first = model.pipelines().find_map(|(p, _)| {
+            p.calls()
+                .find_map(|c| transient_in(c, it.path))
+                .map(|c| (c, p))
+        });
         d.provider(it.desc, first)
     });
     let routes = model.routes.iter().zip(&def.routes).map(|(p, r)| {
         let method = r.method.to_string();
         let pattern = &r.pattern;
-        d.route(p, &quote!(#method), &quote!(::core::option::Option::Some(#pattern)))
+        d.route(
+            p,
+            &quote!(#method),
+            &quote!(::core::option::Option::Some(#pattern)),
+        )
     });
-    let unmatched = d.route(&model.unmatched, &quote!("*"), &quote!(::core::option::Option::None));
+    let unmatched = d.route(
+        &model.unmatched,
+        &quote!("*"),
+        &quote!(::core::option::Option::None),
+    );
     quote! {
         impl #name {
-            /// The resolved chain of every route: middleware in order with
-            /// their priority, phase, what each needs (and where it comes
-            /// from) and provides; singletons and request-scoped and transient
-            /// services. Static data; `Display` prints it as tables.
-            #[allow(dead_code)]
-            #vis fn describe(&self) -> &'static #krate::__private::describe::Description {
-                Self::__kiln_description()
-            }
-
-            #[allow(dead_code)]
             fn __kiln_description() -> &'static #krate::__private::describe::Description {
                 static __KILN_DESCRIPTION: #krate::__private::describe::Description =
                     #krate::__private::describe::Description {
@@ -144,10 +155,17 @@ impl Describer<'_, '_> {
             Hooks::Both(a, b) => (quote!(PrePost), vec![a, b]),
             Hooks::Wrap(c) => (quote!(Wrap), vec![c]),
         };
-        let scope = if m.local { quote!(Route) } else { quote!(Global) };
+        let scope = if m.local {
+            quote!(Route)
+        } else {
+            quote!(Global)
+        };
         let is_async = calls.iter().any(|c| c.desc.is_async);
         let fallible = m.hooks.pre().is_some_and(|c| c.desc.is_fallible());
-        let needs = calls.iter().flat_map(|c| c.recv.iter().chain(&c.args)).map(|a| self.need(a, Some(p)));
+        let needs = calls
+            .iter()
+            .flat_map(|c| c.recv.iter().chain(&c.args))
+            .map(|a| self.need(a, Some(p)));
         let provides = match d.provides() {
             Some(k) => quote!(::core::option::Option::Some(#k)),
             None => quote!(::core::option::Option::None),
@@ -255,7 +273,11 @@ pub(crate) fn pretty(ts: &TokenStream) -> String {
             let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
             // Keep the space between two words (`dyn Trait`), after `,` and
             // around `+`.
-            if (word(prev) && word(next)) || prev == Some(',') || prev == Some('+') || next == Some('+') {
+            if (word(prev) && word(next))
+                || prev == Some(',')
+                || prev == Some('+')
+                || next == Some('+')
+            {
                 out.push(' ');
             }
             continue;
@@ -271,8 +293,17 @@ mod tests {
 
     #[test]
     fn pretty_types() {
-        assert_eq!(super::pretty(&quote!(Path<(u32, String)>)), "Path<(u32, String)>");
-        assert_eq!(super::pretty(&quote!(kiln::Json<Vec<u8>>)), "kiln::Json<Vec<u8>>");
-        assert_eq!(super::pretty(&quote!(Box<dyn Fn() + Send>)), "Box<dyn Fn() + Send>");
+        assert_eq!(
+            super::pretty(&quote!(Path<(u32, String)>)),
+            "Path<(u32, String)>"
+        );
+        assert_eq!(
+            super::pretty(&quote!(kiln::Json<Vec<u8>>)),
+            "kiln::Json<Vec<u8>>"
+        );
+        assert_eq!(
+            super::pretty(&quote!(Box<dyn Fn() + Send>)),
+            "Box<dyn Fn() + Send>"
+        );
     }
 }

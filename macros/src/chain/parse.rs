@@ -68,18 +68,16 @@ impl ChainDef {
     /// Every distinct path whose descriptor `chain!` needs, in a fixed order.
     pub(crate) fn items(&self) -> Vec<&Path> {
         let mut out: Vec<&Path> = Vec::new();
-        let all = self
-            .singletons
-            .iter()
-            .filter_map(|s| s.ctor.as_ref())
-            .chain(&self.request)
-            .chain(&self.transient)
-            .chain(self.middleware.iter().map(|l| &l.path))
-            .chain(
-                self.routes
-                    .iter()
-                    .flat_map(|r| std::iter::once(&r.handler).chain(r.with.iter().map(|l| &l.path))),
-            );
+        let all =
+            self.singletons
+                .iter()
+                .filter_map(|s| s.ctor.as_ref())
+                .chain(&self.request)
+                .chain(&self.transient)
+                .chain(self.middleware.iter().map(|l| &l.path))
+                .chain(self.routes.iter().flat_map(|r| {
+                    std::iter::once(&r.handler).chain(r.with.iter().map(|l| &l.path))
+                }));
         for p in all {
             if !out.iter().any(|o| same_path(o, p)) {
                 out.push(p);
@@ -150,7 +148,10 @@ fn listed(input: ParseStream, cx: &Ctxt) -> syn::Result<Listed> {
     Ok(Listed { path, priority })
 }
 
-fn section<T>(input: ParseStream, mut f: impl FnMut(ParseStream) -> syn::Result<T>) -> syn::Result<Vec<T>> {
+fn section<T>(
+    input: ParseStream,
+    mut f: impl FnMut(ParseStream) -> syn::Result<T>,
+) -> syn::Result<Vec<T>> {
     let inner;
     braced!(inner in input);
     let mut out = Vec::new();
@@ -217,7 +218,10 @@ fn routes(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Route>> {
         let prefix: LitStr = input.parse()?;
         let p = prefix.value();
         if !p.starts_with('/') || p.ends_with('/') {
-            cx.error_spanned(&prefix, "a scope prefix must start with `/` and not end with `/`, like `\"/admin\"`");
+            cx.error_spanned(
+                &prefix,
+                "a scope prefix must start with `/` and not end with `/`, like `\"/admin\"`",
+            );
         }
         p
     } else {
@@ -246,7 +250,10 @@ fn route(input: ParseStream, cx: &Ctxt) -> syn::Result<Route> {
     if !METHODS.contains(&method.to_string().as_str()) {
         cx.error_spanned(
             &method,
-            format!("unknown method `{method}`; expected one of {}", METHODS.join(", ")),
+            format!(
+                "unknown method `{method}`; expected one of {}",
+                METHODS.join(", ")
+            ),
         );
     }
     let path: LitStr = input.parse()?;
@@ -297,7 +304,10 @@ fn chain_def(input: ParseStream, cx: &Ctxt) -> syn::Result<ChainDef> {
         let key: Ident = input.parse()?;
         let k = key.to_string();
         if seen.contains(&k) {
-            cx.error_spanned(&key, format!("duplicate `{k}` section; merge the two into one"));
+            cx.error_spanned(
+                &key,
+                format!("duplicate `{k}` section; merge the two into one"),
+            );
         }
         match k.as_str() {
             "singletons" => def.singletons.extend(section(input, singleton)?),

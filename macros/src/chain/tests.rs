@@ -90,7 +90,10 @@ fn check_snapshot(got: &str, file: &str) {
         std::fs::write(&path, got).unwrap();
     }
     let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(got == want, "expansion of {file} changed; review and bless with KILN_BLESS=1:\n{got}");
+    assert!(
+        got == want,
+        "expansion of {file} changed; review and bless with KILN_BLESS=1:\n{got}"
+    );
 }
 
 const API: &str = r#"
@@ -265,26 +268,44 @@ fn describe_agrees_with_the_resolver_on_every_passing_case() {
     for entry in std::fs::read_dir(dir).expect("tests/ui/pass") {
         let path = entry.unwrap().path();
         let src = std::fs::read_to_string(&path).unwrap();
-        let Some((def, entries)) = load(&src) else { continue };
+        let Some((def, entries)) = load(&src) else {
+            continue;
+        };
         let cx = Ctxt::default();
         let model = resolve::resolve(&def, &entries, &cx);
-        assert!(!cx.has_errors(), "{}: {}", path.display(), cx.to_compile_errors());
+        assert!(
+            !cx.has_errors(),
+            "{}: {}",
+            path.display(),
+            cx.to_compile_errors()
+        );
         let described = super::describe::describe(&model).to_string();
         // `describe()` lists route steps' needs then the handler's, route by
         // route, then the unmatched pipeline: the same walk as `sources`.
         let mut rest = described.as_str();
         for want in sources(&model) {
             let token = match want.split_once('#') {
-                Some(("Singleton", j)) => format!("Source :: Singleton (\"{}\")", model.singletons[j.parse::<usize>().unwrap()].field),
-                Some(("RequestScoped", r)) => format!("Source :: RequestScoped (\"{}\")", model.request[r.parse::<usize>().unwrap()].desc.name),
+                Some(("Singleton", j)) => format!(
+                    "Source :: Singleton (\"{}\")",
+                    model.singletons[j.parse::<usize>().unwrap()].field
+                ),
+                Some(("RequestScoped", r)) => format!(
+                    "Source :: RequestScoped (\"{}\")",
+                    model.request[r.parse::<usize>().unwrap()].desc.name
+                ),
                 _ => match want.split_once('(') {
-                    Some((kind, arg)) => format!("Source :: {kind} (\"{}\")", arg.trim_end_matches(')')),
+                    Some((kind, arg)) => {
+                        format!("Source :: {kind} (\"{}\")", arg.trim_end_matches(')'))
+                    }
                     None => format!("Source :: {want}"),
                 },
             };
-            let at = rest
-                .find(&token)
-                .unwrap_or_else(|| panic!("{}: describe() lacks {token} where the resolver has it", path.display()));
+            let at = rest.find(&token).unwrap_or_else(|| {
+                panic!(
+                    "{}: describe() lacks {token} where the resolver has it",
+                    path.display()
+                )
+            });
             rest = &rest[at + token.len()..];
         }
         checked += 1;
@@ -315,7 +336,10 @@ fn generated_code_names_kiln_only_under_private() {
     let out = expanded(&src, true);
     for w in out.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
         if let Some(rest) = w.strip_prefix("::kiln::") {
-            assert!(rest.starts_with("__private::"), "generated code names `{w}`");
+            assert!(
+                rest.starts_with("__private::"),
+                "generated code names `{w}`"
+            );
         }
     }
 }

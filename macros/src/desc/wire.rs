@@ -261,21 +261,33 @@ mod tests {
             is_async: true,
             output: Output::Result(quote!(Self)),
             params: vec![
-                Param { mode: Mode::Ref, ty: quote!(Request) },
-                Param { mode: Mode::Mut, ty: quote!(crate::db::Tx<'static>) },
-                Param { mode: Mode::Val, ty: quote!(Path<(u32, String)>) },
+                Param {
+                    mode: Mode::Ref,
+                    ty: quote!(Request),
+                },
+                Param {
+                    mode: Mode::Mut,
+                    ty: quote!(crate::db::Tx<'static>),
+                },
+                Param {
+                    mode: Mode::Val,
+                    ty: quote!(Path<(u32, String)>),
+                },
             ],
             method: Some("pre".into()),
             recv: Recv::Config(Mode::Ref),
             post: Some(Box::new(Desc {
                 kind: Kind::Middleware,
                 name: "timer".into(),
-            ident: id("Timer"),
+                ident: id("Timer"),
                 priority: -2_147_483_648,
                 phase: Phase::Post,
                 is_async: false,
                 output: Output::Unit,
-                params: vec![Param { mode: Mode::Mut, ty: quote!(Response) }],
+                params: vec![Param {
+                    mode: Mode::Mut,
+                    ty: quote!(Response),
+                }],
                 method: Some("post".into()),
                 recv: Recv::State(Mode::Mut),
                 post: None,
@@ -287,7 +299,9 @@ mod tests {
     fn round_trip() {
         for entry in [
             Entry::Item(sample()),
-            Entry::Failed { name: "broken".into() },
+            Entry::Failed {
+                name: "broken".into(),
+            },
             Entry::Item(Desc {
                 kind: Kind::Handler,
                 name: "me".into(),

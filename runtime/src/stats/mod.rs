@@ -172,7 +172,6 @@ impl fmt::Debug for Stats {
     }
 }
 
-
 thread_local! {
     /// This thread's shard number (before masking), assigned on first use.
     static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };

@@ -64,7 +64,10 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
 }
 
 fn client(log: AccessLog) -> TestClient<App> {
-    TestClient::new(App::new(AppSingletons { ids: RequestIds::new(), log }))
+    TestClient::new(App::new(AppSingletons {
+        ids: RequestIds::new(),
+        log,
+    }))
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -25,7 +25,10 @@ chain! {
 }
 
 fn client() -> TestClient<App> {
-    TestClient::new(App::new(AppSingletons { limit: BodyLimit::new(8).unwrap(), hits: Hits::default() }))
+    TestClient::new(App::new(AppSingletons {
+        limit: BodyLimit::new(8).unwrap(),
+        hits: Hits::default(),
+    }))
 }
 
 fn stream(chunks: &'static [&'static str]) -> Body {

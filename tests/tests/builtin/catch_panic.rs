@@ -28,7 +28,10 @@ chain! {
 
 #[tokio::test]
 async fn a_panic_is_a_500_without_details_and_outer_hooks_run() {
-    let c = TestClient::new(App::new(AppSingletons { ids: RequestIds::new(), catch: CatchPanic::new() }));
+    let c = TestClient::new(App::new(AppSingletons {
+        ids: RequestIds::new(),
+        catch: CatchPanic::new(),
+    }));
     for path in ["/boom", "/later"] {
         let res = c.get(path).send().await;
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -67,7 +67,11 @@ fn cors() -> Cors {
 }
 
 fn client(cors: Cors) -> TestClient<App> {
-    TestClient::new(App::new(AppSingletons { cors, hits: Hits::default(), security: SecurityHeaders::default() }))
+    TestClient::new(App::new(AppSingletons {
+        cors,
+        hits: Hits::default(),
+        security: SecurityHeaders::default(),
+    }))
 }
 
 fn hits(c: &TestClient<App>) -> usize {

@@ -146,8 +146,12 @@ fn chromium_enforces_cors_for_allowed_and_disallowed_origins() {
         .expose_headers(["x-request-id"])
         .build()
         .unwrap();
-    let api = ApiApp::new(ApiAppSingletons { seen: Seen::default(), cors, ids: RequestIds::new() });
-    let html = include_str!("../browser/page.html")
+    let api = ApiApp::new(ApiAppSingletons {
+        seen: Seen::default(),
+        cors,
+        ids: RequestIds::new(),
+    });
+    let html = include_str!("../../browser/page.html")
         .replace("__API__", &format!("http://127.0.0.1:{api_port}"));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

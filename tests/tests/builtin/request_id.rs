@@ -29,7 +29,9 @@ chain! {
 
 #[tokio::test]
 async fn a_valid_incoming_id_is_kept_injected_and_echoed() {
-    let c = TestClient::new(App::new(AppSingletons { ids: RequestIds::new() }));
+    let c = TestClient::new(App::new(AppSingletons {
+        ids: RequestIds::new(),
+    }));
     let res = c
         .get("/")
         .header("x-request-id", "req-42_a.b:c")
@@ -41,7 +43,9 @@ async fn a_valid_incoming_id_is_kept_injected_and_echoed() {
 
 #[tokio::test]
 async fn invalid_incoming_ids_are_replaced() {
-    let c = TestClient::new(App::new(AppSingletons { ids: RequestIds::new() }));
+    let c = TestClient::new(App::new(AppSingletons {
+        ids: RequestIds::new(),
+    }));
     let long = "a".repeat(129);
     for bad in ["has space", "quote\"d", "<script>", "", long.as_str()] {
         let res = c.get("/").header("x-request-id", bad).send().await;
@@ -57,7 +61,9 @@ async fn invalid_incoming_ids_are_replaced() {
 
 #[tokio::test]
 async fn generated_ids_are_unique() {
-    let c = TestClient::new(App::new(AppSingletons { ids: RequestIds::new() }));
+    let c = TestClient::new(App::new(AppSingletons {
+        ids: RequestIds::new(),
+    }));
     let mut seen = HashSet::new();
     for _ in 0..500 {
         let id = c.get("/").send().await.text();
@@ -68,7 +74,9 @@ async fn generated_ids_are_unique() {
 
 #[tokio::test]
 async fn short_circuits_and_404s_are_echoed_too() {
-    let c = TestClient::new(App::new(AppSingletons { ids: RequestIds::new() }));
+    let c = TestClient::new(App::new(AppSingletons {
+        ids: RequestIds::new(),
+    }));
     let res = c
         .get("/")
         .header("x-deny", "1")

@@ -55,7 +55,9 @@ const PRESET: [(&str, &str); 7] = [
 
 #[tokio::test]
 async fn the_preset_reaches_every_response() {
-    let c = TestClient::new(App::new(AppSingletons { security: SecurityHeaders::default() }));
+    let c = TestClient::new(App::new(AppSingletons {
+        security: SecurityHeaders::default(),
+    }));
     for res in [
         c.get("/").send().await,
         c.get("/nope").send().await,
@@ -69,7 +71,9 @@ async fn the_preset_reaches_every_response() {
 
 #[tokio::test]
 async fn a_header_the_handler_set_is_kept() {
-    let c = TestClient::new(App::new(AppSingletons { security: SecurityHeaders::default() }));
+    let c = TestClient::new(App::new(AppSingletons {
+        security: SecurityHeaders::default(),
+    }));
     let res = c.get("/framed").send().await;
     assert_eq!(res.header("x-frame-options"), Some("SAMEORIGIN"));
     assert_eq!(res.headers.get_all("x-frame-options").iter().count(), 1);

@@ -25,7 +25,9 @@ chain! {
 
 #[tokio::test]
 async fn total_is_appended_after_the_handlers_metrics() {
-    let c = TestClient::new(App::new(AppSingletons { timing: ServerTiming::new() }));
+    let c = TestClient::new(App::new(AppSingletons {
+        timing: ServerTiming::new(),
+    }));
     let res = c.get("/").send().await;
     let all: Vec<&str> = res
         .headers

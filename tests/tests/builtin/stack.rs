@@ -89,8 +89,7 @@ fn stack() -> Stack {
             .key(JwtKey::secret(Algorithm::HS256, SECRET))
             .build()
             .unwrap(),
-    }
-    )
+    })
 }
 
 #[test]

@@ -31,7 +31,10 @@ chain! {
 }
 
 fn client(t: Timeout) -> TestClient<App> {
-    TestClient::new(App::new(AppSingletons { ids: RequestIds::new(), timeout: t }))
+    TestClient::new(App::new(AppSingletons {
+        ids: RequestIds::new(),
+        timeout: t,
+    }))
 }
 
 #[tokio::test]

@@ -58,8 +58,8 @@ chain! {
 async fn outputs_flow_downstream_and_singletons_are_never_cloned() {
     let c = TestClient::new(Injected::new(InjectedSingletons {
         db: Db {
-        clones: AtomicUsize::new(0),
-    },
+            clones: AtomicUsize::new(0),
+        },
     }));
     for _ in 0..3 {
         let res = c.get("/me").header("x-user", "ada").send().await;
@@ -73,8 +73,8 @@ async fn outputs_flow_downstream_and_singletons_are_never_cloned() {
 async fn a_fallible_middleware_error_becomes_the_response() {
     let c = TestClient::new(Injected::new(InjectedSingletons {
         db: Db {
-        clones: AtomicUsize::new(0),
-    },
+            clones: AtomicUsize::new(0),
+        },
     }));
     let res = c.get("/me").send().await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -189,7 +189,10 @@ fn scoped_app() -> TestClient<scoped::Scoped> {
     let config = scoped::Config {
         greeting: "hi".into(),
     };
-    TestClient::new(scoped::Scoped::new(scoped::ScopedSingletons { counters: scoped::Counters::default(), config }))
+    TestClient::new(scoped::Scoped::new(scoped::ScopedSingletons {
+        counters: scoped::Counters::default(),
+        config,
+    }))
 }
 
 #[tokio::test]
@@ -230,7 +233,9 @@ async fn request_scoped_is_not_built_when_not_needed() {
     assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
     assert_eq!(c.app().counters().session.load(Ordering::SeqCst), 0);
     // A route whose pipeline never takes it never builds it.
-    let lazy = TestClient::new(scoped::Lazy::new(scoped::LazySingletons { counters: scoped::Counters::default() }));
+    let lazy = TestClient::new(scoped::Lazy::new(scoped::LazySingletons {
+        counters: scoped::Counters::default(),
+    }));
     assert_eq!(lazy.get("/open").send().await.text(), "open");
     assert_eq!(lazy.app().counters().session.load(Ordering::SeqCst), 0);
 }

@@ -81,7 +81,9 @@ chain! {
 }
 
 fn client() -> TestClient<Ordered> {
-    TestClient::new(Ordered::new(OrderedSingletons { trace: Trace::default() }))
+    TestClient::new(Ordered::new(OrderedSingletons {
+        trace: Trace::default(),
+    }))
 }
 
 #[tokio::test]
@@ -203,7 +205,9 @@ chain! {
 
 #[tokio::test]
 async fn extractor_rejection_still_runs_post_hooks() {
-    let c = TestClient::new(Extracting::new(ExtractingSingletons { trace: Trace::default() }));
+    let c = TestClient::new(Extracting::new(ExtractingSingletons {
+        trace: Trace::default(),
+    }));
     let res = c.get("/").send().await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.header("x-inner"), Some("1"));
@@ -259,7 +263,10 @@ fn impls() -> TestClient<Impls> {
     let banner = Banner {
         value: kiln::http::HeaderValue::from_static("kiln"),
     };
-    TestClient::new(Impls::new(ImplsSingletons { trace: Trace::default(), banner }))
+    TestClient::new(Impls::new(ImplsSingletons {
+        trace: Trace::default(),
+        banner,
+    }))
 }
 
 #[tokio::test]

@@ -82,7 +82,10 @@ chain! {
 }
 
 fn client() -> TestClient<App> {
-    TestClient::new(App::new(AppSingletons { log: Log::default(), friendly: Friendly("sorry") }))
+    TestClient::new(App::new(AppSingletons {
+        log: Log::default(),
+        friendly: Friendly("sorry"),
+    }))
 }
 
 #[tokio::test]

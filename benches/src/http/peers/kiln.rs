@@ -34,7 +34,11 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         },
         Scenario::Di => run(
             args,
-            Di::new(DiSingletons { config: Config::default(), counter: Counter::default(), repo: Repo::default() }),
+            Di::new(DiSingletons {
+                config: Config::default(),
+                counter: Counter::default(),
+                repo: Repo::default(),
+            }),
         ),
     }
 }
@@ -180,8 +184,7 @@ mod stack {
             security,
             limit,
             jwt,
-        }
-        )
+        })
     }
 }
 

@@ -33,18 +33,47 @@ pub(crate) fn singletons_struct(def: &ChainDef) -> Ident {
     format_ident!("{}Singletons", def.name)
 }
 
-pub(crate) fn app(model: &Model) -> TokenStream {
-    let def = model.def;
-    let krate = &model.krate;
+/// What `chain!` emits before it has seen any descriptor: the app's struct,
+/// the struct of singletons `new` is given, the public methods and the `App`
+/// impl, each delegating to what `__chain_impl!` fills in (`__kiln_new`,
+/// `__kiln_handle`, `__kiln_description`). When a listed item has no
+/// descriptor (rustc reports it), the app still exists, and the only other
+/// errors are the missing pieces, at the `chain!`.
+pub(crate) fn skeleton(def: &ChainDef, router: bool) -> TokenStream {
+    let krate = krate_of(def);
     let (name, vis, attrs) = (&def.name, &def.vis, &def.attrs);
     let fields = def.singletons.iter().map(|s| &s.field);
     let types = def.singletons.iter().map(|s| &s.ty);
-    let router = super::resolve::routes::needs_router(&model.table);
     let router_field = router.then(|| quote!(__kiln_router: #krate::__private::Router,));
-    let stats_field = def.stats.then(|| quote!(__kiln_stats: #krate::__private::Stats,));
+    let stats_field = def
+        .stats
+        .then(|| quote!(__kiln_stats: #krate::__private::Stats,));
     let given = given_struct(def);
-    let new_fn = new_fn(model, router);
-    let handle = handle(model);
+    let (param, arg) = match given_struct_name(def) {
+        Some(ident) => (Some(quote!(singletons: #ident)), Some(quote!(singletons))),
+        None => (None, None),
+    };
+    // Accessors named like a generated method are reported by `resolve`;
+    // leaving them out keeps that the only error.
+    let accessors = def
+        .singletons
+        .iter()
+        .filter(|s| s.field != "describe" && s.field != "new" && !(s.field == "stats" && def.stats))
+        .map(|s| {
+            let (field, ty) = (&s.field, &s.ty);
+            let doc = format!("The `{field}` singleton.");
+            quote!(#[doc = #doc] #[allow(dead_code)] #vis fn #field(&self) -> &#ty { &self.#field })
+        });
+    let stats_fn = def.stats.then(|| {
+        quote! {
+            /// Executions, short-circuits and latencies of every route,
+            /// middleware and handler since `new`, merged from all threads.
+            #[allow(dead_code)]
+            #vis fn stats(&self) -> #krate::__private::ChainStats {
+                self.__kiln_stats.snapshot()
+            }
+        }
+    });
     quote! {
         #(#attrs)*
         #vis struct #name { #( #fields: #types, )* #router_field #stats_field }
@@ -52,10 +81,65 @@ pub(crate) fn app(model: &Model) -> TokenStream {
         #given
 
         impl #name {
-            #new_fn
+            /// Builds the app from its singletons.
+            #[allow(clippy::new_without_default)]
+            #vis fn new(#param) -> Self {
+                Self::__kiln_new(#arg)
+            }
+
+            /// The resolved chain of every route: middleware in order with
+            /// their priority, phase, what each needs (and where it comes
+            /// from) and provides; singletons and request-scoped and transient
+            /// services. Static data; `Display` prints it as tables.
+            #[allow(dead_code)]
+            #vis fn describe(&self) -> &'static #krate::__private::describe::Description {
+                Self::__kiln_description()
+            }
+
+            #(#accessors)*
+            #stats_fn
         }
 
-        #handle
+        impl #krate::__private::App for #name {
+            #[inline]
+            fn handle<'__kiln_a>(
+                &'__kiln_a self,
+                req: #krate::__private::Request,
+                conn: &'__kiln_a mut #krate::__private::Conn,
+            ) -> impl ::core::future::Future<Output = #krate::__private::Response> + ::core::marker::Send + '__kiln_a {
+                self.__kiln_handle(req, conn)
+            }
+        }
+    }
+}
+
+fn krate_of(def: &ChainDef) -> TokenStream {
+    def.krate
+        .as_ref()
+        .map_or_else(|| quote!(::kiln), |p| quote!(#p))
+}
+
+fn given_struct_name(def: &ChainDef) -> Option<Ident> {
+    def.singletons
+        .iter()
+        .any(|s| s.ctor.is_none())
+        .then(|| singletons_struct(def))
+}
+
+/// What `__chain_impl!` fills the skeleton with: `__kiln_new` and `__kiln_handle`.
+pub(crate) fn app(model: &Model) -> TokenStream {
+    let def = model.def;
+    let name = &def.name;
+    let router = super::resolve::routes::needs_router(&model.table);
+    let new_fn = new_fn(model, router);
+    let handle = handle(model);
+    let routes = dispatch::route_fns(model);
+    quote! {
+        impl #name {
+            #new_fn
+            #handle
+            #routes
+        }
     }
 }
 
@@ -78,25 +162,24 @@ fn given_struct(def: &ChainDef) -> Option<TokenStream> {
     })
 }
 
-/// The parameter of `new` and the `let`s that take it apart.
-fn new_param(def: &ChainDef) -> (Option<TokenStream>, Option<TokenStream>) {
-    let given: Vec<_> = def.singletons.iter().filter(|s| s.ctor.is_none()).map(|s| &s.field).collect();
-    if given.is_empty() {
-        return (None, None);
-    }
-    let ident = singletons_struct(def);
-    (
-        Some(quote!(singletons: #ident)),
-        Some(quote!(let #ident { #(#given),* } = singletons;)),
-    )
-}
-
-/// `new` takes the given singletons and builds the others from them.
+/// `__kiln_new` takes the given singletons apart and builds the others from them.
 fn new_fn(model: &Model, router: bool) -> TokenStream {
     let def = model.def;
     let krate = &model.krate;
-    let vis = &def.vis;
-    let (param, unpack) = new_param(def);
+    let (param, unpack) = match given_struct_name(def) {
+        Some(ident) => {
+            let given = def
+                .singletons
+                .iter()
+                .filter(|s| s.ctor.is_none())
+                .map(|s| &s.field);
+            (
+                Some(quote!(singletons: #ident)),
+                Some(quote!(let #ident { #(#given),* } = singletons;)),
+            )
+        }
+        None => (None, None),
+    };
     let lets = model.singletons.iter().filter_map(|s| {
         let call = s.ctor.as_ref()?;
         let args = call.args.iter().map(|a| match a.source {
@@ -117,98 +200,54 @@ fn new_fn(model: &Model, router: bool) -> TokenStream {
     let stats = def
         .stats
         .then(|| quote!(__kiln_stats: #krate::__private::Stats::new(Self::__kiln_description()),));
-    let accessors = def.singletons.iter().map(|s| {
-        let (field, ty) = (&s.field, &s.ty);
-        let doc = format!("The `{field}` singleton.");
-        quote!(#[doc = #doc] #[allow(dead_code)] #vis fn #field(&self) -> &#ty { &self.#field })
-    });
-    let stats_fn = def.stats.then(|| {
-        quote! {
-            /// Executions, short-circuits and latencies of every route,
-            /// middleware and handler since `new`, merged from all threads.
-            #[allow(dead_code)]
-            #vis fn stats(&self) -> #krate::__private::ChainStats {
-                self.__kiln_stats.snapshot()
-            }
-        }
-    });
     quote! {
-        #(#accessors)*
-        /// Builds the app from its singletons.
-        #[allow(clippy::new_without_default)]
-        #vis fn new(#param) -> Self {
+        #[inline]
+        fn __kiln_new(#param) -> Self {
             #unpack
             #(#lets)*
             Self { #( #fields, )* #router #stats }
         }
-        #stats_fn
     }
 }
 
+/// `__kiln_handle`: routing, then the matched route's pipeline.
 fn handle(model: &Model) -> TokenStream {
     let krate = &model.krate;
-    let name = &model.def.name;
     let recorder = model
         .def
         .stats
         .then(|| quote!(let __kiln_rec = self.__kiln_stats.recorder();));
     let dispatch = dispatch::dispatch(model);
     quote! {
-        impl #krate::__private::App for #name {
-            #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
-            fn handle<'__kiln_a>(
-                &'__kiln_a self,
-                mut __kiln_owned: #krate::__private::Request,
-                __kiln_conn: &'__kiln_a mut #krate::__private::Conn,
-            ) -> impl ::core::future::Future<Output = #krate::__private::Response> + ::core::marker::Send + '__kiln_a {
-                async move {
-                    let __kiln_req = &mut __kiln_owned;
-                    let (__kiln_info, __kiln_arena) = __kiln_conn.split();
-                    #recorder
-                    #dispatch
-                }
+        #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
+        fn __kiln_handle<'__kiln_a>(
+            &'__kiln_a self,
+            mut __kiln_owned: #krate::__private::Request,
+            __kiln_conn: &'__kiln_a mut #krate::__private::Conn,
+        ) -> impl ::core::future::Future<Output = #krate::__private::Response> + ::core::marker::Send + '__kiln_a {
+            async move {
+                let __kiln_req = &mut __kiln_owned;
+                let (__kiln_info, __kiln_arena) = __kiln_conn.split();
+                #recorder
+                #dispatch
             }
         }
     }
 }
 
-/// The app's struct, `new` and `App` impl with bodies that never run, for a
-/// chain that failed: uses of the app keep type-checking.
+/// The pieces `__chain_impl!` fills in, with bodies that never run, for a
+/// chain that failed: the app and its uses keep type-checking.
 pub(crate) fn placeholder(def: &ChainDef) -> TokenStream {
-    let krate = def
-        .krate
-        .as_ref()
-        .map_or_else(|| quote!(::kiln), |p| quote!(#p));
-    let (name, vis, attrs) = (&def.name, &def.vis, &def.attrs);
-    let given = given_struct(def);
-    let (param, _) = new_param(def);
-    // Accessors named like a generated method were reported; leaving them
-    // out keeps that the only error.
-    let accessors = def
-        .singletons
-        .iter()
-        .filter(|s| s.field != "describe" && !(s.field == "stats" && def.stats) && s.field != "new")
-        .map(|s| {
-            let (field, ty) = (&s.field, &s.ty);
-            quote!(#[allow(dead_code)] #vis fn #field(&self) -> &#ty { ::core::unreachable!() })
-        });
-    let stats_fn = def.stats.then(|| {
-        quote!(#[allow(dead_code)] #vis fn stats(&self) -> #krate::__private::ChainStats { ::core::unreachable!() })
-    });
+    let krate = krate_of(def);
+    let name = &def.name;
+    let param = given_struct_name(def).map(|ident| quote!(_: #ident));
     quote! {
-        #(#attrs)*
-        #vis struct #name { __kiln_failed: () }
-        #given
-        #[allow(unused_variables, dead_code, clippy::new_without_default)]
+        #[allow(dead_code, clippy::new_without_default)]
         impl #name {
-            #vis fn new(#param) -> Self { ::core::unreachable!("`chain!` reported an error") }
-            #vis fn describe(&self) -> &'static #krate::__private::describe::Description { ::core::unreachable!() }
-            #(#accessors)*
-            #stats_fn
-        }
-        impl #krate::__private::App for #name {
-            #[allow(unreachable_code)]
-            fn handle<'__kiln_a>(
+            fn __kiln_new(#param) -> Self { ::core::unreachable!("`chain!` reported an error") }
+            fn __kiln_description() -> &'static #krate::__private::describe::Description { ::core::unreachable!() }
+            #[allow(clippy::unused_async)]
+            fn __kiln_handle<'__kiln_a>(
                 &'__kiln_a self,
                 _: #krate::__private::Request,
                 _: &'__kiln_a mut #krate::__private::Conn,
@@ -219,9 +258,10 @@ pub(crate) fn placeholder(def: &ChainDef) -> TokenStream {
     }
 }
 
-/// The stub for input whose syntax is broken: only the name is known.
+/// For input whose syntax is broken only the name is known: the struct
+/// alone, so at least the type exists.
 pub(crate) fn placeholder_by_name(vis: &syn::Visibility, name: &Ident) -> TokenStream {
     quote! {
-        #vis struct #name { __kiln_failed: () }
+        #vis struct #name {}
     }
 }

@@ -22,7 +22,11 @@ use crate::symbol::{key, snake};
 
 /// The pipeline as a block evaluating to its response.
 pub(super) fn body(model: &Model, p: &Pipeline) -> TokenStream {
-    let e = Emitter { model, p, krate: &model.krate };
+    let e = Emitter {
+        model,
+        p,
+        krate: &model.krate,
+    };
     let res = e.res_decl(0);
     let Some(base) = p.slot else {
         let body = e.members(0, None);
@@ -122,7 +126,12 @@ impl Emitter<'_, '_> {
 
     /// How a short-circuit leaves: to the nearest enclosing post hook, or
     /// out of the route.
-    fn short_circuit(&self, label: Option<&syn::Lifetime>, err: &TokenStream, stat: &TokenStream) -> TokenStream {
+    fn short_circuit(
+        &self,
+        label: Option<&syn::Lifetime>,
+        err: &TokenStream,
+        stat: &TokenStream,
+    ) -> TokenStream {
         let krate = self.krate;
         // Bound first: `break 'l ::path` would read as a labeled `'l:` to syn.
         let res = quote!(#krate::__private::IntoResponse::into_response(#err));
@@ -134,7 +143,13 @@ impl Emitter<'_, '_> {
     }
 
     /// A `Result` output short-circuits on `Err`; other outputs are the value.
-    fn unwrap_result(&self, call: &Call, expr: TokenStream, label: Option<&syn::Lifetime>, at: Pos) -> TokenStream {
+    fn unwrap_result(
+        &self,
+        call: &Call,
+        expr: TokenStream,
+        label: Option<&syn::Lifetime>,
+        at: Pos,
+    ) -> TokenStream {
         if !call.desc.is_fallible() {
             return expr;
         }
@@ -155,7 +170,10 @@ impl Emitter<'_, '_> {
             Hooks::Both(a, b) => vec![a, b],
         });
         let built = self.p.built.iter().flatten().map(|b| &b.call);
-        hooks.chain(built).chain(&self.p.handler).any(|c| walk(c, &matches))
+        hooks
+            .chain(built)
+            .chain(&self.p.handler)
+            .any(|c| walk(c, &matches))
     }
 
     fn output_local(&self, i: usize) -> syn::Ident {
@@ -170,8 +188,14 @@ impl Emitter<'_, '_> {
 
     fn label(&self, i: usize) -> syn::Lifetime {
         let name = snake(&self.p.members[i].item.desc.name);
-        let taken = self.p.members[..i].iter().any(|m| snake(&m.item.desc.name) == name);
-        let suffix = if taken { format!("_{i}") } else { String::new() };
+        let taken = self.p.members[..i]
+            .iter()
+            .any(|m| snake(&m.item.desc.name) == name);
+        let suffix = if taken {
+            format!("_{i}")
+        } else {
+            String::new()
+        };
         syn::Lifetime::new(&format!("'__kiln_inside_{name}{suffix}"), Span::call_site())
     }
 
@@ -194,15 +218,19 @@ impl Emitter<'_, '_> {
                 let call = self.call(Pos::Pre(i), call, label, &mut hoist);
                 let krate = self.krate;
                 // Timed inclusively: the rest of the chain runs inside the hook.
-                let res = self.timed(Pos::Pre(i), quote!(#krate::__private::IntoResponse::into_response(#call)));
+                let res = self.timed(
+                    Pos::Pre(i),
+                    quote!(#krate::__private::IntoResponse::into_response(#call)),
+                );
                 quote!({
                     #built
                     #(#hoist)*
-                    let __kiln_next = ::core::pin::pin!(async {
+                    let __kiln_next = async {
                         #inner_res
                         #inner
                         __kiln_res
-                    });
+                    };
+                    let __kiln_next = ::core::pin::pin!(__kiln_next);
                     __kiln_res = #res;
                 })
             }
@@ -218,7 +246,14 @@ impl Emitter<'_, '_> {
 
     /// A member with a post hook: the post hook wraps everything inside it,
     /// so a short-circuit breaks out of this block and the post hook still runs.
-    fn around(&self, i: usize, pre: Option<&Call>, post: &Call, built: &TokenStream, label: Option<&syn::Lifetime>) -> TokenStream {
+    fn around(
+        &self,
+        i: usize,
+        pre: Option<&Call>,
+        post: &Call,
+        built: &TokenStream,
+        label: Option<&syn::Lifetime>,
+    ) -> TokenStream {
         let pre_stmt = pre.map(|c| self.pre_hook(i, c, true, label));
         let l = self.label(i);
         let rest = self.members(i + 1, Some(&l));
@@ -285,7 +320,10 @@ impl Emitter<'_, '_> {
                 let built = self.built(n, label);
                 // Converted at the handler: a return type that is not a
                 // response is reported at the handler's name.
-                let into = respan(quote!(#krate::__private::IntoResponse::into_response(__kiln_out)), h.desc.ident.span());
+                let into = respan(
+                    quote!(#krate::__private::IntoResponse::into_response(__kiln_out)),
+                    h.desc.ident.span(),
+                );
                 let res = self.timed(Pos::Pre(n), quote!({ let __kiln_out = #call; #into }));
                 quote!({ #(#hoist)* #built __kiln_res = #res; })
             }
@@ -309,7 +347,13 @@ impl Emitter<'_, '_> {
     /// local, an `Err` short-circuiting. With stats it is timed; when the
     /// member also has a post hook (`paired`), the pre hook's share waits in
     /// a local and the post hook records the sum.
-    fn pre_hook(&self, i: usize, call: &Call, paired: bool, label: Option<&syn::Lifetime>) -> TokenStream {
+    fn pre_hook(
+        &self,
+        i: usize,
+        call: &Call,
+        paired: bool,
+        label: Option<&syn::Lifetime>,
+    ) -> TokenStream {
         let mut hoist = Vec::new();
         let expr = self.call(Pos::Pre(i), call, label, &mut hoist);
         let (timing, expr, stat) = match self.slot(Pos::Pre(i)) {
@@ -349,7 +393,13 @@ impl Emitter<'_, '_> {
     /// The call expression; extractions are hoisted into `hoist` as `let`
     /// statements, so the request can be lent mutably to a body extractor
     /// before the call borrows it again.
-    fn call(&self, at: Pos, call: &Call, label: Option<&syn::Lifetime>, hoist: &mut Vec<TokenStream>) -> TokenStream {
+    fn call(
+        &self,
+        at: Pos,
+        call: &Call,
+        label: Option<&syn::Lifetime>,
+        hoist: &mut Vec<TokenStream>,
+    ) -> TokenStream {
         let mut args: Vec<TokenStream> = Vec::new();
         for a in call.recv.iter().chain(&call.args) {
             args.push(self.arg(at, a, label, hoist));
@@ -367,16 +417,29 @@ impl Emitter<'_, '_> {
         // once; the arguments keep their spans at the parameters.
         let at = call.desc.ident.span();
         let target = respan(target, at);
-        let args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#(#args),*));
-        let args = respan(quote!(#args), at);
+        let mut args =
+            proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#(#args),*));
+        args.set_span(args.span().located_at(at));
         if !call.desc.is_async {
             return quote!(#target #args);
         }
+        // A future that is not `Send` is reported here, at the item.
+        let krate = self.krate;
+        let send = respan(quote!(#krate::__private::send), at);
+        let mut call =
+            proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#target #args));
+        call.set_span(call.span().located_at(at));
         let aw = respan(quote!(.await), at);
-        quote!(#target #args #aw)
+        quote!(#send #call #aw)
     }
 
-    fn arg(&self, at: Pos, a: &Arg, label: Option<&syn::Lifetime>, hoist: &mut Vec<TokenStream>) -> TokenStream {
+    fn arg(
+        &self,
+        at: Pos,
+        a: &Arg,
+        label: Option<&syn::Lifetime>,
+        hoist: &mut Vec<TokenStream>,
+    ) -> TokenStream {
         let krate = self.krate;
         let span = a.ty.map_or_else(Span::call_site, first_span);
         // Lent through `__private::lend`, which checks at the consumer's type
@@ -414,7 +477,11 @@ impl Emitter<'_, '_> {
             Source::Extractor => {
                 let ty = snake(&a.ty.map(key).unwrap_or_default());
                 // Two extractions of one type in one call get distinct names.
-                let clash = |name: &str| hoist.iter().any(|h| h.to_string().starts_with(&format!("let {name} ")));
+                let clash = |name: &str| {
+                    hoist
+                        .iter()
+                        .any(|h| h.to_string().starts_with(&format!("let {name} ")))
+                };
                 let mut name = format!("__kiln_{ty}");
                 if clash(&name) {
                     name = format!("__kiln_{ty}_{}", hoist.len());
@@ -423,7 +490,10 @@ impl Emitter<'_, '_> {
                 let sc = self.short_circuit(label, &quote!(__kiln_r), &self.sc_stat(at));
                 // The call and its `.await` share the user's span, so an
                 // unsatisfied bound is reported once, at the parameter.
-                let extract = respan(quote!(#krate::__private::FromRequest::from_request(&mut *__kiln_req, &__kiln_cx).await), span);
+                let extract = respan(
+                    quote!(#krate::__private::FromRequest::from_request(&mut *__kiln_req, __kiln_cx).await),
+                    span,
+                );
                 hoist.push(quote!(let #local = match #extract {
                     ::core::result::Result::Ok(v) => v,
                     ::core::result::Result::Err(__kiln_r) => #sc,

@@ -106,7 +106,10 @@ impl<'a> Resolver<'a> {
             Kind::Handler => "a handler; mark the route's function with `#[handler]`",
             Kind::Provider => "a provider; mark the constructor with `#[provider]`",
         };
-        self.cx.error(span_of(p), format!("{} is listed here as {want}", item.desc.who()));
+        self.cx.error(
+            span_of(p),
+            format!("{} is listed here as {want}", item.desc.who()),
+        );
         None
     }
 
@@ -117,18 +120,25 @@ impl<'a> Resolver<'a> {
             .collect();
         for it in &items {
             if it.desc.provides().is_none() {
-                self.cx.error(span_of(it.path), format!("{} returns nothing to provide", it.desc.who()));
+                self.cx.error(
+                    span_of(it.path),
+                    format!("{} returns nothing to provide", it.desc.who()),
+                );
             }
         }
         items
     }
 
     fn request_index(&self, k: &str) -> Option<usize> {
-        self.request.iter().position(|i| i.desc.provides().as_deref() == Some(k))
+        self.request
+            .iter()
+            .position(|i| i.desc.provides().as_deref() == Some(k))
     }
 
     fn transient_index(&self, k: &str) -> Option<usize> {
-        self.transient.iter().position(|i| i.desc.provides().as_deref() == Some(k))
+        self.transient
+            .iter()
+            .position(|i| i.desc.provides().as_deref() == Some(k))
     }
 
     fn singleton_index(&self, k: &str) -> Option<usize> {

@@ -61,11 +61,18 @@ impl<'a> Resolver<'a> {
         let global = self.def.middleware.iter().map(|l| (l, false));
         for (l, local) in global.chain(extra.iter().map(|l| (l, true))) {
             if let Some(first) = out.iter().find(|s| same_path(s.item.path, &l.path)) {
-                let route = route.map_or(String::new(), |r| format!(" `{} {}`", r.method, r.pattern));
+                let route =
+                    route.map_or(String::new(), |r| format!(" `{} {}`", r.method, r.pattern));
                 let msg = if first.local {
-                    format!("middleware `{}` is listed twice for route{route}; remove one listing", first.item.desc.name)
+                    format!(
+                        "middleware `{}` is listed twice for route{route}; remove one listing",
+                        first.item.desc.name
+                    )
                 } else {
-                    format!("middleware `{}` is already global, so listing it on route{route} would run it twice; remove this listing (or the global one and list it on every route that needs it)", first.item.desc.name)
+                    format!(
+                        "middleware `{}` is already global, so listing it on route{route} would run it twice; remove this listing (or the global one and list it on every route that needs it)",
+                        first.item.desc.name
+                    )
                 };
                 self.cx.error(span_of(&l.path), msg);
                 continue;
@@ -88,18 +95,29 @@ impl<'a> Resolver<'a> {
         let mut seen: Vec<(String, String)> = Vec::new();
         let mut add = |k: String, who: String, span: proc_macro2::Span| {
             if let Some((_, other)) = seen.iter().find(|(s, _)| *s == k) {
-                self.cx.error(span, format!("`{k}` has two providers in this chain: {other} and {who}; keep one"));
+                self.cx.error(
+                    span,
+                    format!("`{k}` has two providers in this chain: {other} and {who}; keep one"),
+                );
             } else {
                 seen.push((k, who));
             }
         };
         // First, so a clash is reported at the user's own provider.
         if self.def.stats {
-            add("Stats".to_owned(), "`options { stats }`".to_owned(), proc_macro2::Span::call_site());
+            add(
+                "Stats".to_owned(),
+                "`options { stats }`".to_owned(),
+                proc_macro2::Span::call_site(),
+            );
         }
         for s in &self.def.singletons {
             let ty = &s.ty;
-            add(key(&quote::quote!(#ty)), format!("singleton `{}`", s.field), s.field.span());
+            add(
+                key(&quote::quote!(#ty)),
+                format!("singleton `{}`", s.field),
+                s.field.span(),
+            );
         }
         let provided = self.request.iter().chain(&self.transient).copied();
         for it in provided.chain(slots.iter().map(|m| m.item)) {
@@ -110,7 +128,17 @@ impl<'a> Resolver<'a> {
     }
 
     fn hooks(&self, i: usize, item: Item<'a>, slots: &[Slot<'a>]) -> Hooks<'a> {
-        let call = |at, desc| self.call(at, Item { path: item.path, desc }, slots, &mut Vec::new());
+        let call = |at, desc| {
+            self.call(
+                at,
+                Item {
+                    path: item.path,
+                    desc,
+                },
+                slots,
+                &mut Vec::new(),
+            )
+        };
         let d = item.desc;
         match d.phase {
             Phase::Wrap => Hooks::Wrap(call(At::Pre(i), d)),
@@ -128,11 +156,19 @@ impl<'a> Resolver<'a> {
     /// even after a short-circuit; a value only the handler needs waits
     /// until the handler's extractors ran, so a rejected request never
     /// builds it. Dependencies are built no later than their dependents.
-    fn built(&self, members: &[Member<'a>], handler: Option<&Call<'a>>, slots: &[Slot<'a>]) -> Vec<Vec<Built<'a>>> {
+    fn built(
+        &self,
+        members: &[Member<'a>],
+        handler: Option<&Call<'a>>,
+        slots: &[Slot<'a>],
+    ) -> Vec<Vec<Built<'a>>> {
         let n = members.len();
         let mut anchor: Vec<Option<usize>> = vec![None; self.request.len()];
         for (i, m) in members.iter().enumerate() {
-            for call in [m.hooks.pre(), m.hooks.post(), wrap_of(&m.hooks)].into_iter().flatten() {
+            for call in [m.hooks.pre(), m.hooks.post(), wrap_of(&m.hooks)]
+                .into_iter()
+                .flatten()
+            {
                 need(call, i, &mut anchor);
             }
         }
@@ -164,8 +200,12 @@ impl<'a> Resolver<'a> {
     fn check_path_arity(&self, route: &Route, handler: &Call<'a>) {
         let params = super::routes::params_of(&route.pattern).map_or(0, |p| p.len());
         for arg in &handler.args {
-            let (Source::Extractor, Some(ty)) = (&arg.source, arg.ty) else { continue };
-            let Some(inner) = path_extractor(ty) else { continue };
+            let (Source::Extractor, Some(ty)) = (&arg.source, arg.ty) else {
+                continue;
+            };
+            let Some(inner) = path_extractor(ty) else {
+                continue;
+            };
             let written = crate::chain::describe::pretty(ty);
             let (m, p) = (&route.method, &route.pattern);
             if params == 0 {

@@ -44,7 +44,9 @@ pub(crate) fn params_of(pattern: &str) -> Result<Vec<String>, String> {
             ));
         }
         if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(format!("parameter name `{name}` must be a non-empty identifier"));
+            return Err(format!(
+                "parameter name `{name}` must be a non-empty identifier"
+            ));
         }
         if names.iter().any(|n| n == name) {
             return Err(format!("parameter `{name}` appears twice in this pattern"));
@@ -89,13 +91,19 @@ pub(crate) fn table(def: &ChainDef, cx: &Ctxt) -> Vec<PathEntry> {
             if e.routes.iter().any(|&j| def.routes[j].method == r.method) {
                 cx.error(
                     r.path.span(),
-                    format!("duplicate route `{} {}`; remove one of them", r.method, r.pattern),
+                    format!(
+                        "duplicate route `{} {}`; remove one of them",
+                        r.method, r.pattern
+                    ),
                 );
             }
             e.routes.push(i);
             continue;
         }
-        if let Some(other) = table.iter().find(|e| shape(&e.pattern) == shape(&r.pattern)) {
+        if let Some(other) = table
+            .iter()
+            .find(|e| shape(&e.pattern) == shape(&r.pattern))
+        {
             cx.error(
                 r.path.span(),
                 format!(
@@ -122,8 +130,8 @@ pub(crate) fn needs_router(table: &[PathEntry]) -> bool {
 /// Scalars that `Path<T>` reads from exactly one parameter. A struct or a
 /// type of the user's may read any number, and is not checked here.
 const SCALARS: &[&str] = &[
-    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
-    "f32", "f64", "bool", "char", "String", "Uuid",
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
+    "f64", "bool", "char", "String", "Uuid",
 ];
 
 /// How many parameters a `Path<T>` reads, when the type says so: a tuple's
@@ -147,7 +155,10 @@ mod tests {
 
     #[test]
     fn patterns() {
-        assert_eq!(params_of("/users/{id}/posts/{post}").unwrap(), ["id", "post"]);
+        assert_eq!(
+            params_of("/users/{id}/posts/{post}").unwrap(),
+            ["id", "post"]
+        );
         assert_eq!(params_of("/files/{*rest}").unwrap(), ["rest"]);
         assert!(params_of("/files/{*rest}/x").is_err());
         assert!(params_of("/a/{id}/{id}").is_err());

@@ -48,7 +48,11 @@ impl<'a> Resolver<'a> {
                 (mode, source)
             }
         };
-        Some(Arg { mode, ty: None, source })
+        Some(Arg {
+            mode,
+            ty: None,
+            source,
+        })
     }
 
     /// Resolves one parameter of `it`, which sits at `at` in a pipeline of
@@ -140,14 +144,23 @@ impl<'a> Resolver<'a> {
                 return self.fail(it, format!("post hook of {who} cannot use fallible transient `{ty}`: a post hook cannot short-circuit"));
             }
             if transients.contains(&t) {
-                return self.fail(it, format!("transient provider `{}` needs itself through {who}; break the cycle", provider.desc.name));
+                return self.fail(
+                    it,
+                    format!(
+                        "transient provider `{}` needs itself through {who}; break the cycle",
+                        provider.desc.name
+                    ),
+                );
             }
             transients.push(t);
             let call = self.call(at, provider, members, transients);
             transients.pop();
             return Source::Transient(Box::new(call));
         }
-        if let Some(j) = members.iter().position(|m| m.item.desc.provides().as_deref() == Some(k.as_str())) {
+        if let Some(j) = members
+            .iter()
+            .position(|m| m.item.desc.provides().as_deref() == Some(k.as_str()))
+        {
             let producer = &members[j];
             let (At::Pre(i) | At::Post(i)) = at else {
                 unreachable!("startup handled above")
@@ -158,9 +171,13 @@ impl<'a> Resolver<'a> {
             if !visible {
                 let (name, prio) = (&producer.item.desc.name, producer.priority);
                 let msg = if let At::Post(_) = at {
-                    format!("post hook of {who} needs `{ty}`, produced by middleware `{name}` (priority {prio}) which is inside it and may not have run; give {who} a priority above {prio}")
+                    format!(
+                        "post hook of {who} needs `{ty}`, produced by middleware `{name}` (priority {prio}) which is inside it and may not have run; give {who} a priority above {prio}"
+                    )
                 } else {
-                    format!("{who} needs `{ty}`, produced by middleware `{name}` (priority {prio}) which runs after it; give {who} a priority above {prio}")
+                    format!(
+                        "{who} needs `{ty}`, produced by middleware `{name}` (priority {prio}) which runs after it; give {who} a priority above {prio}"
+                    )
                 };
                 return self.fail(it, msg);
             }
