@@ -114,8 +114,6 @@ for ((run = 1; run <= runs; run++)); do
         fi
     done
 done
-# Leave release binaries of the unedited sources for the size table.
-for app in "${apps[@]}"; do "${nice[@]}" cargo build --release -q -p "$app"; done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 row() { # label measure
@@ -141,22 +139,37 @@ row '`cargo check` after editing one handler' edit-check
 row '`cargo build --release`, nothing to do' noop
 if $fresh; then row '`cargo build --release`, empty target dir (all dependencies)' fresh; fi
 
-text_size() { size -A "$1" | awk '$1 == ".text" { print $2 }'; }
-app_code() { # binary crate -> "bytes symbols largest-bytes" of code naming the crate
-    nm -C -t d --print-size --size-sort "$1" | awk -v c="$2" '
-        ($3 == "t" || $3 == "T") && index($0, c "::") { n++; s += $2; m = $2 + 0 }
-        END { printf "%d %d %d\n", s, n, m }'
-}
-echo
-echo "| release binary | kiln | axum |"
-echo "| --- | ---: | ---: |"
-declare -A text code
+# Sizes: rebuild each app once more keeping its object files (`-C save-temps`
+# on the app crate only, so no dependency rebuilds), then read the binary's
+# `.text` and the `.text` sections of the objects the app crate's own codegen
+# units produced (after thin local LTO): the code generated for the app,
+# including every generic instance it instantiated (kiln's pipelines, axum's
+# handler and layer services), but not its dependencies' own code.
+echo "sizes: rebuilding each app with -C save-temps..." >&2
+text_sum() { size -A "$@" | awk '$1 ~ /^\.text/ { s += $2 } END { print s }'; }
+declare -A text objs largest fns
 for app in "${apps[@]}"; do
-    text[$app]=$(text_size "$target_dir/release/$app")
-    code[$app]=$(app_code "$target_dir/release/$app" "${app//-/_}")
+    crate=${app//-/_}
+    "${nice[@]}" cargo clean -q --release -p "$app"
+    "${nice[@]}" cargo rustc -q --release -p "$app" --bin "$app" -- -C save-temps
+    text[$app]=$(text_sum "$target_dir/release/$app")
+    shopt -s nullglob
+    o=("$target_dir/release/deps/$crate"-*.rcgu.o)
+    objs[$app]=$(text_sum "${o[@]}")
+    read -r "fns[$app]" "largest[$app]" < <(nm -t d --print-size --size-sort "${o[@]}" 2>/dev/null |
+        awk '$3 == "t" || $3 == "T" { n++; m = ($2 + 0 > m) ? $2 + 0 : m } END { print n, m }')
+    rm -f "$target_dir/release/deps/$crate"-*.rcgu.*
+    shopt -u nullglob
 done
-read -r kb kn km <<<"${code[kiln-buildtime-app]}"
-read -r ab an am <<<"${code[axum-buildtime-app]}"
-printf '| `.text` of the whole binary | %s bytes | %s bytes |\n' "${text[kiln-buildtime-app]}" "${text[axum-buildtime-app]}"
-printf '| code naming the app crate (functions) | %s bytes (%s) | %s bytes (%s) |\n' "$kb" "$kn" "$ab" "$an"
-printf '| largest such function | %s bytes | %s bytes |\n' "$km" "$am"
+
+echo
+echo "| release build | kiln | axum | kiln / axum |"
+echo "| --- | ---: | ---: | ---: |"
+size_row() { # label kiln axum [unit]
+    printf '| %s | %s%s | %s%s | %s |\n' "$1" "$2" "${4:+ $4}" "$3" "${4:+ $4}" "$(awk -v k="$2" -v a="$3" 'BEGIN { printf "%.2f", k / a }')"
+}
+k=kiln-buildtime-app a=axum-buildtime-app
+size_row '`.text` of the binary' "${text[$k]}" "${text[$a]}" bytes
+size_row '`.text` compiled in the app crate' "${objs[$k]}" "${objs[$a]}" bytes
+size_row 'functions compiled in the app crate' "${fns[$k]}" "${fns[$a]}"
+size_row 'largest of them' "${largest[$k]}" "${largest[$a]}" bytes
