@@ -109,36 +109,37 @@ chain! {
 /// # Errors
 /// When a built-in's configuration is invalid (a bug in this function).
 pub(crate) fn app() -> Result<Shop, ConfigError> {
-    Ok(Shop::new(
-        Store::default(),
-        Tenants::default(),
-        Flags {
+    Ok(Shop::new(ShopSingletons {
+        store: Store::default(),
+        tenants: Tenants::default(),
+        flags: Flags {
             blocked_agents: vec!["BadBot".into()],
             ..Flags::default()
         },
-        AuditLog::default(),
-        Cors::builder()
+        audit_log: AuditLog::default(),
+        cors: Cors::builder()
             .allow_origin(ORIGIN)
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
             .allow_headers(["authorization", "content-type", "x-tenant", "x-api-version"])
             .expose_headers(["x-request-id", "server-timing"])
             .max_age(Duration::from_mins(10))
             .build()?,
-        RequestIds::new(),
-        ServerTiming::new(),
-        AccessLog::new(),
-        SecurityHeaders::default(),
-        CatchPanic::new(),
-        Timeout::new(Duration::from_secs(10))?,
-        BodyLimit::new(64 * 1024)?,
-        RateLimit::builder()
+        ids: RequestIds::new(),
+        timing: ServerTiming::new(),
+        log: AccessLog::new(),
+        security: SecurityHeaders::default(),
+        catch: CatchPanic::new(),
+        timeout: Timeout::new(Duration::from_secs(10))?,
+        body_limit: BodyLimit::new(64 * 1024)?,
+        rate: RateLimit::builder()
             .quota(Quota::per_second(50).burst(100))
             .route("/auth/login", Quota::per_minute(10))
             .exempt("/health")
             .build()?,
-        JwtAuth::builder()
+        jwt: JwtAuth::builder()
             .key(JwtKey::secret(Algorithm::HS256, JWT_SECRET))
             .issuer(JWT_ISSUER)
             .build()?,
+    }
     ))
 }
