@@ -1,4 +1,24 @@
 struct App {}
+#[doc(hidden)]
+#[allow(dead_code, non_camel_case_types)]
+trait __KilnUnresolvedApp {
+    fn __kiln_new() -> App {
+        ::core::unreachable!("`chain!` reported an error")
+    }
+    fn __kiln_description() -> &'static ::kiln::__private::describe::Description {
+        ::core::unreachable!("`chain!` reported an error")
+    }
+    fn __kiln_handle<'__kiln_a>(
+        &'__kiln_a self,
+        _: ::kiln::__private::Request,
+        _: &'__kiln_a mut ::kiln::__private::Conn,
+    ) -> impl ::core::future::Future<
+        Output = ::kiln::__private::Response,
+    > + ::core::marker::Send + '__kiln_a {
+        async move { ::core::unreachable!("`chain!` reported an error") }
+    }
+}
+impl __KilnUnresolvedApp for App {}
 impl App {
     /// Builds the app from its singletons.
     #[allow(clippy::new_without_default)]

@@ -96,17 +96,17 @@ fn generate(def: &parse::ChainDef, entries: &[Entry], cx: &Ctxt) -> TokenStream 
     if entries.len() != def.items().len() {
         cx.error(proc_macro2::Span::call_site(), "kiln: `chain!` received the wrong number of descriptors; are kiln and kiln-macros the same version?");
     }
+    // On error nothing is emitted but the errors: the skeleton's defaults
+    // (`emit::skeleton`) keep the app type-checking.
     let out = if cx.has_errors() {
-        emit::placeholder(def)
+        None
     } else {
         let model = resolve::resolve(def, entries, cx);
-        if cx.has_errors() {
-            emit::placeholder(def)
-        } else {
+        (!cx.has_errors()).then(|| {
             let app = emit::app(&model);
             let describe = describe::describe(&model);
             quote!(#app #describe)
-        }
+        })
     };
     let errors = cx.to_compile_errors();
     quote!(#errors #out)

@@ -74,11 +74,14 @@ pub(crate) fn skeleton(def: &ChainDef, router: bool) -> TokenStream {
             }
         }
     });
+    let fallback = fallback(def);
     quote! {
         #(#attrs)*
         #vis struct #name { #( #fields: #types, )* #router_field #stats_field }
 
         #given
+
+        #fallback
 
         impl #name {
             /// Builds the app from its singletons.
@@ -235,26 +238,35 @@ fn handle(model: &Model) -> TokenStream {
     }
 }
 
-/// The pieces `__chain_impl!` fills in, with bodies that never run, for a
-/// chain that failed: the app and its uses keep type-checking.
-pub(crate) fn placeholder(def: &ChainDef) -> TokenStream {
+/// Defaults for the pieces `__chain_impl!` fills in, as a trait the app
+/// implements: an inherent `__kiln_new` (generated when the chain resolves)
+/// takes precedence over the trait's, so these bodies, which never run, are
+/// only reached when the chain failed, and then they keep the app and its
+/// uses type-checking without an error of their own.
+fn fallback(def: &ChainDef) -> TokenStream {
     let krate = krate_of(def);
     let name = &def.name;
+    let tr = format_ident!("__KilnUnresolved{}", name);
     let param = given_struct_name(def).map(|ident| quote!(_: #ident));
     quote! {
-        #[allow(dead_code, clippy::new_without_default)]
-        impl #name {
-            fn __kiln_new(#param) -> Self { ::core::unreachable!("`chain!` reported an error") }
-            fn __kiln_description() -> &'static #krate::__private::describe::Description { ::core::unreachable!() }
-            #[allow(clippy::unused_async)]
+        #[doc(hidden)]
+        #[allow(dead_code, non_camel_case_types)]
+        trait #tr {
+            fn __kiln_new(#param) -> #name {
+                ::core::unreachable!("`chain!` reported an error")
+            }
+            fn __kiln_description() -> &'static #krate::__private::describe::Description {
+                ::core::unreachable!("`chain!` reported an error")
+            }
             fn __kiln_handle<'__kiln_a>(
                 &'__kiln_a self,
                 _: #krate::__private::Request,
                 _: &'__kiln_a mut #krate::__private::Conn,
             ) -> impl ::core::future::Future<Output = #krate::__private::Response> + ::core::marker::Send + '__kiln_a {
-                async move { ::core::unreachable!() }
+                async move { ::core::unreachable!("`chain!` reported an error") }
             }
         }
+        impl #tr for #name {}
     }
 }
 
