@@ -118,6 +118,32 @@ pub(crate) fn snake(key: &str) -> String {
     }
 }
 
+/// A type as a person writes it: `Path<u32>`, not `Path < u32 >`.
+pub(crate) fn pretty(ts: &TokenStream) -> String {
+    let s = ts.to_string();
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+            let next = chars.get(i + 1).copied();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            // Keep the space between two words (`dyn Trait`), after `,` and
+            // around `+`.
+            if (word(prev) && word(next))
+                || prev == Some(',')
+                || prev == Some('+')
+                || next == Some('+')
+            {
+                out.push(' ');
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use quote::quote;
@@ -146,5 +172,21 @@ mod tests {
         assert_eq!(snake("JwtClaims<MyClaims>"), "jwt_claims_my_claims");
         assert!(path_extractor(&quote!(Path<(u32, String)>)).is_some());
         assert!(path_extractor(&quote!(std::path::Path)).is_none());
+    }
+
+    #[test]
+    fn pretty_types() {
+        assert_eq!(
+            super::pretty(&quote!(Path<(u32, String)>)),
+            "Path<(u32, String)>"
+        );
+        assert_eq!(
+            super::pretty(&quote!(kiln::Json<Vec<u8>>)),
+            "kiln::Json<Vec<u8>>"
+        );
+        assert_eq!(
+            super::pretty(&quote!(Box<dyn Fn() + Send>)),
+            "Box<dyn Fn() + Send>"
+        );
     }
 }

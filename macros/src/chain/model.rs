@@ -8,7 +8,6 @@ use proc_macro2::TokenStream;
 use syn::{Ident, Path, Type};
 
 use super::parse::ChainDef;
-use super::resolve::routes::PathEntry;
 use crate::desc::{Desc, Mode};
 
 /// A listed item and its descriptor.
@@ -140,4 +139,12 @@ pub(crate) enum Source<'a> {
     Extractor,
     /// Reported as an error; nothing is emitted for a chain with errors.
     Unresolved,
+}
+
+/// One distinct path pattern and the routes (by index) declared on it.
+pub(crate) struct PathEntry {
+    pub pattern: String,
+    /// Parameter names in pattern order; empty for a literal path.
+    pub params: Vec<String>,
+    pub routes: Vec<usize>,
 }

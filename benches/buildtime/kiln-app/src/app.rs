@@ -140,6 +140,5 @@ pub(crate) fn app() -> Result<Shop, ConfigError> {
             .key(JwtKey::secret(Algorithm::HS256, JWT_SECRET))
             .issuer(JWT_ISSUER)
             .build()?,
-    }
-    ))
+    }))
 }

@@ -7,8 +7,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::pipeline;
-use crate::chain::model::Model;
-use crate::chain::resolve::routes::{PathEntry, needs_router};
+use crate::chain::model::{Model, PathEntry};
+use crate::chain::resolve::routes::needs_router;
 
 /// The expression building the router in `new`.
 pub(super) fn router_init(model: &Model) -> TokenStream {

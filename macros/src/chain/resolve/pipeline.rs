@@ -206,7 +206,7 @@ impl<'a> Resolver<'a> {
             let Some(inner) = path_extractor(ty) else {
                 continue;
             };
-            let written = crate::chain::describe::pretty(ty);
+            let written = crate::symbol::pretty(ty);
             let (m, p) = (&route.method, &route.pattern);
             if params == 0 {
                 self.cx.error(span_of(&route.handler), format!(

@@ -5,19 +5,12 @@
 //! is a path index, and methods are tested per index, so a known path with
 //! the wrong method is a 405 with `Allow`.
 
+use crate::chain::model::PathEntry;
 use crate::chain::parse::ChainDef;
 use crate::ctxt::Ctxt;
 
 /// The most parameters one pattern may have (`kiln::MAX_PARAMS`).
 const MAX_PARAMS: usize = 8;
-
-/// One distinct path pattern and the routes (by index) declared on it.
-pub(crate) struct PathEntry {
-    pub pattern: String,
-    /// Parameter names in pattern order; empty for a literal path.
-    pub params: Vec<String>,
-    pub routes: Vec<usize>,
-}
 
 /// The parameter names of a pattern, or why it is malformed.
 pub(crate) fn params_of(pattern: &str) -> Result<Vec<String>, String> {

@@ -204,5 +204,5 @@ impl<'a> Resolver<'a> {
 }
 
 fn ty_str(p: &Param) -> String {
-    crate::chain::describe::pretty(&p.ty)
+    crate::symbol::pretty(&p.ty)
 }
