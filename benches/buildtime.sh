@@ -13,9 +13,8 @@
 # Each figure is the wall time of the whole cargo command, so it is the app crate's
 # own compile (rustc front end, codegen, link) plus cargo's overhead (the no-op row).
 # Release builds are not incremental (cargo's default), checks are.
-# Then the size of each release binary's .text and of the code attributed to the
-# app crate (symbols whose demangled name mentions it, e.g. its handlers and every
-# generic instance over its types).
+# Then the size of each release binary's .text and of the code compiled in the
+# app crate itself (see "Sizes" below).
 #
 # Usage: bash benches/buildtime.sh [--runs N] [--fresh] [--no-nice]
 #   --runs N   runs per measurement (default 3)
