@@ -144,7 +144,8 @@ impl Describer<'_, '_> {
         })
     }
 
-    fn step(&self, p: &Pipeline, m: &Member) -> TokenStream {
+    fn step(&self, pipeline: &Pipeline, m: &Member) -> TokenStream {
+        let p = pipeline;
         let krate = self.krate;
         let d = m.item.desc;
         let name = &d.name;
@@ -208,9 +209,9 @@ impl Describer<'_, '_> {
         quote!(#krate::__private::describe::Need { ty: #ty, from: #krate::__private::describe::Source::#from })
     }
 
-    fn source(&self, s: &Source, p: Option<&Pipeline>) -> TokenStream {
-        let m = self.model;
-        match s {
+    fn source(&self, source: &Source, pipeline: Option<&Pipeline>) -> TokenStream {
+        let model = self.model;
+        match source {
             Source::Request => quote!(Request),
             Source::Response => quote!(Response),
             Source::Arena => quote!(Arena),
@@ -219,11 +220,11 @@ impl Describer<'_, '_> {
             Source::State(_) => quote!(State),
             Source::Extractor | Source::Unresolved => quote!(Extractor),
             Source::Singleton(j) => {
-                let f = m.singletons[*j].field.to_string();
+                let f = model.singletons[*j].field.to_string();
                 quote!(Singleton(#f))
             }
             Source::RequestScoped(r) => {
-                let n = &m.request[*r].desc.name;
+                let n = &model.request[*r].desc.name;
                 quote!(RequestScoped(#n))
             }
             Source::Transient(t) => {
@@ -231,7 +232,7 @@ impl Describer<'_, '_> {
                 quote!(Transient(#n))
             }
             Source::Output(j) => {
-                let n = p.map_or(String::new(), |p| p.members[*j].item.desc.name.clone());
+                let n = pipeline.map_or(String::new(), |p| p.members[*j].item.desc.name.clone());
                 quote!(Middleware(#n))
             }
         }

@@ -19,7 +19,7 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::parse::{ParseStream, Parser};
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::{Ident, LitStr, Path, Token, Type, Visibility, braced, bracketed, parenthesized};
 
 use crate::ctxt::Ctxt;
@@ -311,8 +311,8 @@ fn chain_def(input: ParseStream, cx: &Ctxt) -> syn::Result<ChainDef> {
         }
         match k.as_str() {
             "singletons" => def.singletons.extend(section(input, singleton)?),
-            "request" => def.request.extend(section(input, |i| i.parse::<Path>())?),
-            "transient" => def.transient.extend(section(input, |i| i.parse::<Path>())?),
+            "request" => def.request.extend(section(input, Path::parse)?),
+            "transient" => def.transient.extend(section(input, Path::parse)?),
             "middleware" => def.middleware.extend(section(input, |i| listed(i, cx))?),
             "routes" => def.routes.extend(route_list(input, cx)?),
             "options" => options(input, &mut def, cx)?,
@@ -345,7 +345,7 @@ fn singleton(s: ParseStream) -> syn::Result<Singleton> {
 /// the dependency graph, so one crate turning stats on would turn them on for
 /// every app in the build.
 fn options(input: ParseStream, def: &mut ChainDef, cx: &Ctxt) -> syn::Result<()> {
-    for opt in section(input, |i| i.parse::<Ident>())? {
+    for opt in section(input, Ident::parse)? {
         if opt != "stats" {
             cx.error_spanned(&opt, format!("unknown option `{opt}`; expected `stats`"));
         } else if def.stats {

@@ -107,12 +107,12 @@ fn parse_desc(input: ParseStream, kind: &str, name: String, ident: Ident) -> syn
         "value" => Output::Value(ty_group(input)?),
         _ => Output::Result(ty_group(input)?),
     };
-    let list;
-    bracketed!(list in input);
+    let param_list;
+    bracketed!(param_list in input);
     let mut params = Vec::new();
-    while !list.is_empty() {
+    while !param_list.is_empty() {
         let p;
-        parenthesized!(p in list);
+        parenthesized!(p in param_list);
         let m = mode(&word(&p, &["ref", "mut", "val"])?);
         params.push(Param {
             mode: m,
