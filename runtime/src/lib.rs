@@ -34,6 +34,17 @@
 //! assert_eq!(client.get("/").header("x-key", "1").send().await.text(), "hello");
 //! # });
 //! ```
+//!
+//! # Where to read on
+//!
+//! - The macros, each with every argument or section and an example of it:
+//!   [`chain!`], [`#[middleware]`](middleware), [`#[handler]`](handler),
+//!   [`#[provider]`](provider).
+//! - The [`guide`], one page per topic: [ordering and short-circuits](guide::semantics),
+//!   [dependency injection](guide::di), [routing and extractors](guide::routing),
+//!   [`wrap` middleware](guide::wrap), [serving, tower and testing](guide::serving),
+//!   [`describe()` and statistics](guide::introspection),
+//!   [built-in middleware](guide::builtin).
 
 #![forbid(unsafe_code)]
 
@@ -46,6 +57,7 @@ mod checks;
 mod conn;
 pub mod describe;
 mod extract;
+pub mod guide;
 mod next;
 mod response;
 mod routing;
@@ -78,23 +90,17 @@ pub use test_client::{TestClient, TestRequest, TestResponse};
 /// `#[global_allocator] static GLOBAL: kiln::Jemalloc = kiln::Jemalloc;`.
 pub use tikv_jemallocator::Jemalloc;
 
-/// Declares an app: singletons, middleware and routes, compiled into one
-/// pipeline per route. See the crate docs for an example.
-///
-/// Every app gets `describe()`, its resolved chain as static data (see
-/// [`describe`]); `options { stats }` adds per-route and per-middleware
-/// counters, read with `stats()` or served by [`stats::json`] and
-/// [`stats::prometheus`] (see [`stats`]).
+#[doc(inline)]
+#[doc = include_str!("docs/macros/chain.md")]
 pub use kiln_macros::chain;
-/// Marks a function as a handler usable in a `chain!` route.
+#[doc(inline)]
+#[doc = include_str!("docs/macros/handler.md")]
 pub use kiln_macros::handler;
-/// Marks a function as middleware: `#[middleware(priority = N, pre_route, post_route, name = "...")]`.
+#[doc(inline)]
+#[doc = include_str!("docs/macros/middleware.md")]
 pub use kiln_macros::middleware;
-/// Marks a function as a constructor that `chain!` can list under `request`
-/// (built at most once per request, on first use), `transient` (built per
-/// injection) or as a singleton's `= ctor` (built once by `new`). Its
-/// parameters are injected; it may be `async` (not for singletons) and may
-/// return `Result<T, E>` with `E: IntoResponse`, whose `Err` becomes the response.
+#[doc(inline)]
+#[doc = include_str!("docs/macros/provider.md")]
 pub use kiln_macros::provider;
 
 /// The request type seen by middleware and handlers.

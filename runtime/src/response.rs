@@ -115,9 +115,13 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
     }
 }
 
-/// A JSON response (and, later, request body).
+/// JSON both ways: as a response, the value serialized with
+/// `Content-Type: application/json`; as an extractor ([`FromRequest`](crate::FromRequest)),
+/// the request body deserialized (415 for another content type, 413 over the
+/// body limit, 400 for a syntax error and 422 for data of the wrong shape, each
+/// with line and column).
 ///
-/// Serialization failures become a 500 with a plain message; they indicate a
+/// A response that fails to serialize becomes a 500 with a plain message; that is a
 /// bug in the value's `Serialize` impl, not bad client input.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);

@@ -138,7 +138,7 @@ type Governor<K> = governor::RateLimiter<K, Store<K>, DefaultClock, StateInforma
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let client = TestClient::new(App::new(AppSingletons { limit: KeyedLimiter::new(Quota::per_minute(2)).unwrap() }));
+/// let client = TestClient::new(App::new(AppSingletons { limits: KeyedLimiter::new(Quota::per_minute(2)).unwrap() }));
 /// for _ in 0..2 {
 ///     assert_eq!(client.get("/").header("x-tenant", "a").send().await.status(), StatusCode::OK);
 /// }
