@@ -16,6 +16,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
+use super::respan;
 use crate::chain::model::{Arg, Call, Hooks, Model, Pipeline, Source};
 use crate::desc::{Mode, first_span};
 use crate::symbol::{key, snake};
@@ -44,25 +45,6 @@ pub(super) fn body(model: &Model, p: &Pipeline) -> TokenStream {
         __kiln_rec.record(#base, __kiln_route_t);
         __kiln_res
     })
-}
-
-/// `ts` with every token (groups too) at `span`'s location, keeping its
-/// own hygiene: an error in the expression is reported at that one place,
-/// not across the whole `chain!`.
-fn respan(ts: TokenStream, span: Span) -> TokenStream {
-    ts.into_iter()
-        .map(|t| match t {
-            proc_macro2::TokenTree::Group(g) => {
-                let mut out = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
-                out.set_span(g.span().located_at(span));
-                proc_macro2::TokenTree::Group(out)
-            }
-            mut t => {
-                t.set_span(t.span().located_at(span));
-                t
-            }
-        })
-        .collect()
 }
 
 fn lit(n: usize) -> proc_macro2::Literal {
