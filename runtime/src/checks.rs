@@ -19,32 +19,32 @@ pub trait Provided<T: ?Sized> {
 }
 
 impl<T: ?Sized> Provided<T> for T {
-    #[inline(always)]
+    #[inline]
     fn lend(v: &T) -> &T {
         v
     }
-    #[inline(always)]
+    #[inline]
     fn lend_mut(v: &mut T) -> &mut T {
         v
     }
 }
 
 /// Lends a provided value to a parameter of type `&U`, checking `U` is it.
-#[inline(always)]
+#[inline]
 #[must_use]
 pub fn lend<T: ?Sized, U: ?Sized + Provided<T>>(v: &T) -> &U {
     U::lend(v)
 }
 
 /// Lends a provided value to a parameter of type `&mut U`, checking `U` is it.
-#[inline(always)]
+#[inline]
 pub fn lend_mut<T: ?Sized, U: ?Sized + Provided<T>>(v: &mut T) -> &mut U {
     U::lend_mut(v)
 }
 
 /// Checks at an async function that its future is `Send`: the server runs
 /// requests on a multi-threaded runtime.
-#[inline(always)]
+#[inline]
 pub fn send<F: std::future::Future + Send>(f: F) -> F {
     f
 }
