@@ -145,17 +145,16 @@ impl Describer<'_, '_> {
     }
 
     fn step(&self, pipeline: &Pipeline, m: &Member) -> TokenStream {
-        let p = pipeline;
         let krate = self.krate;
         let d = m.item.desc;
         let name = &d.name;
         let path = path_str(m.item.path);
         let (priority, declared) = (m.priority, d.priority);
         let (phase, calls): (_, Vec<&Call>) = match &m.hooks {
-            Hooks::Pre(c) => (quote!(Pre), vec![c]),
-            Hooks::Post(c) => (quote!(Post), vec![c]),
-            Hooks::Both(a, b) => (quote!(PrePost), vec![a, b]),
-            Hooks::Wrap(c) => (quote!(Wrap), vec![c]),
+            Hooks::Pre(hook) => (quote!(Pre), vec![hook]),
+            Hooks::Post(hook) => (quote!(Post), vec![hook]),
+            Hooks::Both(pre, post) => (quote!(PrePost), vec![pre, post]),
+            Hooks::Wrap(hook) => (quote!(Wrap), vec![hook]),
         };
         let scope = if m.local {
             quote!(Route)
@@ -167,7 +166,7 @@ impl Describer<'_, '_> {
         let needs = calls
             .iter()
             .flat_map(|c| c.recv.iter().chain(&c.args))
-            .map(|a| self.need(a, Some(p)));
+            .map(|a| self.need(a, Some(pipeline)));
         let provides = match d.provides() {
             Some(k) => quote!(::core::option::Option::Some(#k)),
             None => quote!(::core::option::Option::None),
