@@ -255,6 +255,7 @@ fn scenario<A: kiln::App>(name: &'static str, app: A, req: Req, expect: StatusCo
     }
 }
 
+#[allow(clippy::too_many_lines)] // one table of every scenario, easier to read whole
 fn scenarios() -> Vec<Scenario> {
     let ok = StatusCode::OK;
     // Leaked once so the header value is static like the others.
