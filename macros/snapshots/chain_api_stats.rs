@@ -91,19 +91,98 @@ impl Api {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                     {
-                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                             __kiln_info,
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/me"),
                         );
-                        return self
-                            .__kiln_get_me(
-                                __kiln_req,
-                                __kiln_arena,
-                                &__kiln_cx,
-                                __kiln_rec,
-                            )
-                            .await;
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            let __kiln_route_t = __kiln_rec.now();
+                            '__kiln_route: {
+                                '__kiln_inside_log: {
+                                    {
+                                        let __kiln_t = __kiln_rec.now();
+                                        let __kiln_v = ::kiln::__private::send(
+                                                auth(
+                                                    ::kiln::__private::lend(&*__kiln_req),
+                                                    ::kiln::__private::lend(&self.keys),
+                                                ),
+                                            )
+                                            .await;
+                                        __kiln_rec.record(2, __kiln_t);
+                                        let __kiln_claims = match __kiln_v {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                __kiln_rec.short(0, 2);
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                                break '__kiln_inside_log;
+                                            }
+                                        };
+                                        {
+                                            let mut __kiln_session = match ::kiln::__private::send(
+                                                    session(::kiln::__private::lend(&*__kiln_req)),
+                                                )
+                                                .await
+                                            {
+                                                ::core::result::Result::Ok(v) => v,
+                                                ::core::result::Result::Err(__kiln_e) => {
+                                                    __kiln_rec.short(0, 3);
+                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                        __kiln_e,
+                                                    );
+                                                    break '__kiln_inside_log;
+                                                }
+                                            };
+                                            let __kiln_t = __kiln_rec.now();
+                                            let __kiln_v = audit(
+                                                ::kiln::__private::lend(&__kiln_claims),
+                                                ::kiln::__private::lend_mut(&mut __kiln_session),
+                                            );
+                                            __kiln_rec.record(3, __kiln_t);
+                                            __kiln_v;
+                                            {
+                                                let __kiln_method = match ::kiln::__private::FromRequest::from_request(
+                                                        &mut *__kiln_req,
+                                                        __kiln_cx,
+                                                    )
+                                                    .await
+                                                {
+                                                    ::core::result::Result::Ok(v) => v,
+                                                    ::core::result::Result::Err(__kiln_r) => {
+                                                        __kiln_rec.short(0, 4);
+                                                        __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                            __kiln_r,
+                                                        );
+                                                        break '__kiln_inside_log;
+                                                    }
+                                                };
+                                                __kiln_res = {
+                                                    let __kiln_t = __kiln_rec.now();
+                                                    let __kiln_r = {
+                                                        let __kiln_out = me(
+                                                            ::kiln::__private::lend(&__kiln_claims),
+                                                            ::kiln::__private::lend(&__kiln_session),
+                                                            __kiln_method,
+                                                        );
+                                                        ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                    };
+                                                    __kiln_rec.record(4, __kiln_t);
+                                                    __kiln_r
+                                                };
+                                            }
+                                        }
+                                    }
+                                }
+                                let __kiln_t = __kiln_rec.now();
+                                log(::kiln::__private::lend_mut(&mut __kiln_res));
+                                __kiln_rec.record(1, __kiln_t);
+                            }
+                            __kiln_rec.record(0, __kiln_route_t);
+                            __kiln_res
+                        };
                     }
                     "GET, HEAD"
                 }
@@ -111,19 +190,56 @@ impl Api {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                     {
-                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                             __kiln_info,
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/health"),
                         );
-                        return self
-                            .__kiln_get_health(
-                                __kiln_req,
-                                __kiln_arena,
-                                &__kiln_cx,
-                                __kiln_rec,
-                            )
-                            .await;
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            let __kiln_route_t = __kiln_rec.now();
+                            '__kiln_route: {
+                                '__kiln_inside_log: {
+                                    {
+                                        let __kiln_t = __kiln_rec.now();
+                                        let __kiln_v = ::kiln::__private::send(
+                                                auth(
+                                                    ::kiln::__private::lend(&*__kiln_req),
+                                                    ::kiln::__private::lend(&self.keys),
+                                                ),
+                                            )
+                                            .await;
+                                        __kiln_rec.record(7, __kiln_t);
+                                        let __kiln_claims = match __kiln_v {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                __kiln_rec.short(5, 7);
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                                break '__kiln_inside_log;
+                                            }
+                                        };
+                                        {
+                                            __kiln_res = {
+                                                let __kiln_t = __kiln_rec.now();
+                                                let __kiln_r = {
+                                                    let __kiln_out = health();
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
+                                                __kiln_rec.record(8, __kiln_t);
+                                                __kiln_r
+                                            };
+                                        }
+                                    }
+                                }
+                                let __kiln_t = __kiln_rec.now();
+                                log(::kiln::__private::lend_mut(&mut __kiln_res));
+                                __kiln_rec.record(6, __kiln_t);
+                            }
+                            __kiln_rec.record(5, __kiln_route_t);
+                            __kiln_res
+                        };
                     }
                     "GET, HEAD"
                 }
@@ -131,318 +247,113 @@ impl Api {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                     {
-                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                             __kiln_info,
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/metrics"),
                         );
-                        return self
-                            .__kiln_get_metrics(
-                                __kiln_req,
-                                __kiln_arena,
-                                &__kiln_cx,
-                                __kiln_rec,
-                            )
-                            .await;
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            let __kiln_route_t = __kiln_rec.now();
+                            '__kiln_route: {
+                                '__kiln_inside_log: {
+                                    {
+                                        let __kiln_t = __kiln_rec.now();
+                                        let __kiln_v = ::kiln::__private::send(
+                                                auth(
+                                                    ::kiln::__private::lend(&*__kiln_req),
+                                                    ::kiln::__private::lend(&self.keys),
+                                                ),
+                                            )
+                                            .await;
+                                        __kiln_rec.record(11, __kiln_t);
+                                        let __kiln_claims = match __kiln_v {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                __kiln_rec.short(9, 11);
+                                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                                break '__kiln_inside_log;
+                                            }
+                                        };
+                                        {
+                                            __kiln_res = {
+                                                let __kiln_t = __kiln_rec.now();
+                                                let __kiln_r = {
+                                                    let __kiln_out = metrics(&self.__kiln_stats);
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
+                                                __kiln_rec.record(12, __kiln_t);
+                                                __kiln_r
+                                            };
+                                        }
+                                    }
+                                }
+                                let __kiln_t = __kiln_rec.now();
+                                log(::kiln::__private::lend_mut(&mut __kiln_res));
+                                __kiln_rec.record(10, __kiln_t);
+                            }
+                            __kiln_rec.record(9, __kiln_route_t);
+                            __kiln_res
+                        };
                     }
                     "GET, HEAD"
                 }
                 _ => "",
             };
-            let __kiln_cx = ::kiln::__private::RequestCx::new(
+            let __kiln_cx = &::kiln::__private::RequestCx::new(
                 __kiln_info,
                 &::kiln::__private::PathParams::EMPTY,
                 ::core::option::Option::None,
             );
-            self.__kiln_unmatched(
-                    __kiln_req,
-                    __kiln_arena,
-                    &__kiln_cx,
-                    __kiln_rec,
-                    __kiln_allow,
-                )
-                .await
-        }
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_get_me<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-        __kiln_rec: ::kiln::__private::Recorder<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        let __kiln_route_t = __kiln_rec.now();
-        '__kiln_route: {
-            '__kiln_inside_log: {
-                {
-                    let __kiln_t = __kiln_rec.now();
-                    let __kiln_v = ::kiln::__private::send(
-                            auth(
-                                ::kiln::__private::lend(&*__kiln_req),
-                                ::kiln::__private::lend(&self.keys),
-                            ),
-                        )
-                        .await;
-                    __kiln_rec.record(2, __kiln_t);
-                    let __kiln_claims = match __kiln_v {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(__kiln_e) => {
-                            __kiln_rec.short(0, 2);
-                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                __kiln_e,
-                            );
-                            break '__kiln_inside_log;
-                        }
-                    };
-                    {
-                        let mut __kiln_session = match ::kiln::__private::send(
-                                session(::kiln::__private::lend(&*__kiln_req)),
-                            )
-                            .await
+            {
+                let mut __kiln_res: ::kiln::__private::Response;
+                let __kiln_route_t = __kiln_rec.now();
+                '__kiln_route: {
+                    '__kiln_inside_log: {
                         {
-                            ::core::result::Result::Ok(v) => v,
-                            ::core::result::Result::Err(__kiln_e) => {
-                                __kiln_rec.short(0, 3);
-                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                    __kiln_e,
-                                );
-                                break '__kiln_inside_log;
-                            }
-                        };
-                        let __kiln_t = __kiln_rec.now();
-                        let __kiln_v = audit(
-                            ::kiln::__private::lend(&__kiln_claims),
-                            ::kiln::__private::lend_mut(&mut __kiln_session),
-                        );
-                        __kiln_rec.record(3, __kiln_t);
-                        __kiln_v;
-                        {
-                            let __kiln_method = match ::kiln::__private::FromRequest::from_request(
-                                    &mut *__kiln_req,
-                                    __kiln_cx,
+                            let __kiln_t = __kiln_rec.now();
+                            let __kiln_v = ::kiln::__private::send(
+                                    auth(
+                                        ::kiln::__private::lend(&*__kiln_req),
+                                        ::kiln::__private::lend(&self.keys),
+                                    ),
                                 )
-                                .await
-                            {
+                                .await;
+                            __kiln_rec.record(15, __kiln_t);
+                            let __kiln_claims = match __kiln_v {
                                 ::core::result::Result::Ok(v) => v,
-                                ::core::result::Result::Err(__kiln_r) => {
-                                    __kiln_rec.short(0, 4);
+                                ::core::result::Result::Err(__kiln_e) => {
+                                    __kiln_rec.short(13, 15);
                                     __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                        __kiln_r,
+                                        __kiln_e,
                                     );
                                     break '__kiln_inside_log;
                                 }
                             };
-                            __kiln_res = {
-                                let __kiln_t = __kiln_rec.now();
-                                let __kiln_r = {
-                                    let __kiln_out = me(
-                                        ::kiln::__private::lend(&__kiln_claims),
-                                        ::kiln::__private::lend(&__kiln_session),
-                                        __kiln_method,
-                                    );
-                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                            {
+                                __kiln_res = {
+                                    let __kiln_t = __kiln_rec.now();
+                                    let __kiln_r = if __kiln_allow.is_empty() {
+                                        ::kiln::__private::not_found()
+                                    } else {
+                                        ::kiln::__private::method_not_allowed(__kiln_allow)
+                                    };
+                                    __kiln_rec.record(16, __kiln_t);
+                                    __kiln_r
                                 };
-                                __kiln_rec.record(4, __kiln_t);
-                                __kiln_r
-                            };
+                            }
                         }
                     }
-                }
-            }
-            let __kiln_t = __kiln_rec.now();
-            log(::kiln::__private::lend_mut(&mut __kiln_res));
-            __kiln_rec.record(1, __kiln_t);
-        }
-        __kiln_rec.record(0, __kiln_route_t);
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_get_health<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-        __kiln_rec: ::kiln::__private::Recorder<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        let __kiln_route_t = __kiln_rec.now();
-        '__kiln_route: {
-            '__kiln_inside_log: {
-                {
                     let __kiln_t = __kiln_rec.now();
-                    let __kiln_v = ::kiln::__private::send(
-                            auth(
-                                ::kiln::__private::lend(&*__kiln_req),
-                                ::kiln::__private::lend(&self.keys),
-                            ),
-                        )
-                        .await;
-                    __kiln_rec.record(7, __kiln_t);
-                    let __kiln_claims = match __kiln_v {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(__kiln_e) => {
-                            __kiln_rec.short(5, 7);
-                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                __kiln_e,
-                            );
-                            break '__kiln_inside_log;
-                        }
-                    };
-                    {
-                        __kiln_res = {
-                            let __kiln_t = __kiln_rec.now();
-                            let __kiln_r = {
-                                let __kiln_out = health();
-                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                            };
-                            __kiln_rec.record(8, __kiln_t);
-                            __kiln_r
-                        };
-                    }
+                    log(::kiln::__private::lend_mut(&mut __kiln_res));
+                    __kiln_rec.record(14, __kiln_t);
                 }
+                __kiln_rec.record(13, __kiln_route_t);
+                __kiln_res
             }
-            let __kiln_t = __kiln_rec.now();
-            log(::kiln::__private::lend_mut(&mut __kiln_res));
-            __kiln_rec.record(6, __kiln_t);
         }
-        __kiln_rec.record(5, __kiln_route_t);
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_get_metrics<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-        __kiln_rec: ::kiln::__private::Recorder<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        let __kiln_route_t = __kiln_rec.now();
-        '__kiln_route: {
-            '__kiln_inside_log: {
-                {
-                    let __kiln_t = __kiln_rec.now();
-                    let __kiln_v = ::kiln::__private::send(
-                            auth(
-                                ::kiln::__private::lend(&*__kiln_req),
-                                ::kiln::__private::lend(&self.keys),
-                            ),
-                        )
-                        .await;
-                    __kiln_rec.record(11, __kiln_t);
-                    let __kiln_claims = match __kiln_v {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(__kiln_e) => {
-                            __kiln_rec.short(9, 11);
-                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                __kiln_e,
-                            );
-                            break '__kiln_inside_log;
-                        }
-                    };
-                    {
-                        __kiln_res = {
-                            let __kiln_t = __kiln_rec.now();
-                            let __kiln_r = {
-                                let __kiln_out = metrics(&self.__kiln_stats);
-                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                            };
-                            __kiln_rec.record(12, __kiln_t);
-                            __kiln_r
-                        };
-                    }
-                }
-            }
-            let __kiln_t = __kiln_rec.now();
-            log(::kiln::__private::lend_mut(&mut __kiln_res));
-            __kiln_rec.record(10, __kiln_t);
-        }
-        __kiln_rec.record(9, __kiln_route_t);
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_unmatched<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-        __kiln_rec: ::kiln::__private::Recorder<'__kiln_a>,
-        __kiln_allow: &'static str,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        let __kiln_route_t = __kiln_rec.now();
-        '__kiln_route: {
-            '__kiln_inside_log: {
-                {
-                    let __kiln_t = __kiln_rec.now();
-                    let __kiln_v = ::kiln::__private::send(
-                            auth(
-                                ::kiln::__private::lend(&*__kiln_req),
-                                ::kiln::__private::lend(&self.keys),
-                            ),
-                        )
-                        .await;
-                    __kiln_rec.record(15, __kiln_t);
-                    let __kiln_claims = match __kiln_v {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(__kiln_e) => {
-                            __kiln_rec.short(13, 15);
-                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                __kiln_e,
-                            );
-                            break '__kiln_inside_log;
-                        }
-                    };
-                    {
-                        __kiln_res = {
-                            let __kiln_t = __kiln_rec.now();
-                            let __kiln_r = if __kiln_allow.is_empty() {
-                                ::kiln::__private::not_found()
-                            } else {
-                                ::kiln::__private::method_not_allowed(__kiln_allow)
-                            };
-                            __kiln_rec.record(16, __kiln_t);
-                            __kiln_r
-                        };
-                    }
-                }
-            }
-            let __kiln_t = __kiln_rec.now();
-            log(::kiln::__private::lend_mut(&mut __kiln_res));
-            __kiln_rec.record(14, __kiln_t);
-        }
-        __kiln_rec.record(13, __kiln_route_t);
-        __kiln_res
     }
 }
 impl Api {

@@ -67,92 +67,62 @@ impl App {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                     {
-                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                             __kiln_info,
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/"),
                         );
-                        return self
-                            .__kiln_get(__kiln_req, __kiln_arena, &__kiln_cx)
-                            .await;
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            {
+                                let __kiln_timer = Timer::pre();
+                                '__kiln_inside_timer: {
+                                    {
+                                        __kiln_res = {
+                                            let __kiln_out = hello(
+                                                ::kiln::__private::lend(&__kiln_timer),
+                                            );
+                                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                        };
+                                    }
+                                }
+                                Timer::post(
+                                    ::kiln::__private::lend(&__kiln_timer),
+                                    ::kiln::__private::lend_mut(&mut __kiln_res),
+                                );
+                            }
+                            __kiln_res
+                        };
                     }
                     "GET, HEAD"
                 }
                 _ => "",
             };
-            let __kiln_cx = ::kiln::__private::RequestCx::new(
+            let __kiln_cx = &::kiln::__private::RequestCx::new(
                 __kiln_info,
                 &::kiln::__private::PathParams::EMPTY,
                 ::core::option::Option::None,
             );
-            self.__kiln_unmatched(__kiln_req, __kiln_arena, &__kiln_cx, __kiln_allow)
-                .await
-        }
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_get<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        {
-            let __kiln_timer = Timer::pre();
-            '__kiln_inside_timer: {
+            {
+                let mut __kiln_res: ::kiln::__private::Response;
                 {
-                    __kiln_res = {
-                        let __kiln_out = hello(::kiln::__private::lend(&__kiln_timer));
-                        ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                    };
+                    let __kiln_timer = Timer::pre();
+                    '__kiln_inside_timer: {
+                        {
+                            __kiln_res = if __kiln_allow.is_empty() {
+                                ::kiln::__private::not_found()
+                            } else {
+                                ::kiln::__private::method_not_allowed(__kiln_allow)
+                            };
+                        }
+                    }
+                    Timer::post(
+                        ::kiln::__private::lend(&__kiln_timer),
+                        ::kiln::__private::lend_mut(&mut __kiln_res),
+                    );
                 }
+                __kiln_res
             }
-            Timer::post(
-                ::kiln::__private::lend(&__kiln_timer),
-                ::kiln::__private::lend_mut(&mut __kiln_res),
-            );
         }
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_unmatched<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-        __kiln_allow: &'static str,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        {
-            let __kiln_timer = Timer::pre();
-            '__kiln_inside_timer: {
-                {
-                    __kiln_res = if __kiln_allow.is_empty() {
-                        ::kiln::__private::not_found()
-                    } else {
-                        ::kiln::__private::method_not_allowed(__kiln_allow)
-                    };
-                }
-            }
-            Timer::post(
-                ::kiln::__private::lend(&__kiln_timer),
-                ::kiln::__private::lend_mut(&mut __kiln_res),
-            );
-        }
-        __kiln_res
     }
 }

@@ -84,31 +84,143 @@ impl App {
             let __kiln_allow: &'static str = match __kiln_req.uri().path() {
                 "/admin/items" => {
                     if *__kiln_req.method() == ::kiln::__private::Method::POST {
-                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                             __kiln_info,
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/admin/items"),
                         );
-                        return self
-                            .__kiln_post_admin_items(
-                                __kiln_req,
-                                __kiln_arena,
-                                &__kiln_cx,
-                            )
-                            .await;
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            {
+                                let __kiln_admin = match admin(
+                                    ::kiln::__private::lend(&*__kiln_req),
+                                ) {
+                                    ::core::result::Result::Ok(v) => v,
+                                    ::core::result::Result::Err(__kiln_e) => {
+                                        return ::kiln::__private::IntoResponse::into_response(
+                                            __kiln_e,
+                                        );
+                                    }
+                                };
+                                {
+                                    '__kiln_inside_no_store: {
+                                        {
+                                            let __kiln_json_new = match ::kiln::__private::FromRequest::from_request(
+                                                    &mut *__kiln_req,
+                                                    __kiln_cx,
+                                                )
+                                                .await
+                                            {
+                                                ::core::result::Result::Ok(v) => v,
+                                                ::core::result::Result::Err(__kiln_r) => {
+                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                        __kiln_r,
+                                                    );
+                                                    break '__kiln_inside_no_store;
+                                                }
+                                            };
+                                            let mut __kiln_tx = match ::kiln::__private::send(
+                                                    tx(::kiln::__private::lend(&self.db)),
+                                                )
+                                                .await
+                                            {
+                                                ::core::result::Result::Ok(v) => v,
+                                                ::core::result::Result::Err(__kiln_e) => {
+                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                        __kiln_e,
+                                                    );
+                                                    break '__kiln_inside_no_store;
+                                                }
+                                            };
+                                            __kiln_res = {
+                                                let __kiln_out = ::kiln::__private::send(
+                                                        create(
+                                                            ::kiln::__private::lend(&__kiln_admin),
+                                                            ::kiln::__private::lend_mut(&mut __kiln_tx),
+                                                            __kiln_json_new,
+                                                        ),
+                                                    )
+                                                    .await;
+                                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                            };
+                                        }
+                                    }
+                                    no_store(::kiln::__private::lend_mut(&mut __kiln_res));
+                                }
+                            }
+                            __kiln_res
+                        };
                     }
                     "POST"
                 }
                 "/items" => {
                     if *__kiln_req.method() == ::kiln::__private::Method::PUT {
-                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                             __kiln_info,
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/items"),
                         );
-                        return self
-                            .__kiln_put_items(__kiln_req, __kiln_arena, &__kiln_cx)
-                            .await;
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            {
+                                let __kiln_admin = match admin(
+                                    ::kiln::__private::lend(&*__kiln_req),
+                                ) {
+                                    ::core::result::Result::Ok(v) => v,
+                                    ::core::result::Result::Err(__kiln_e) => {
+                                        return ::kiln::__private::IntoResponse::into_response(
+                                            __kiln_e,
+                                        );
+                                    }
+                                };
+                                {
+                                    '__kiln_inside_no_store: {
+                                        {
+                                            let __kiln_json_new = match ::kiln::__private::FromRequest::from_request(
+                                                    &mut *__kiln_req,
+                                                    __kiln_cx,
+                                                )
+                                                .await
+                                            {
+                                                ::core::result::Result::Ok(v) => v,
+                                                ::core::result::Result::Err(__kiln_r) => {
+                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                        __kiln_r,
+                                                    );
+                                                    break '__kiln_inside_no_store;
+                                                }
+                                            };
+                                            let mut __kiln_tx = match ::kiln::__private::send(
+                                                    tx(::kiln::__private::lend(&self.db)),
+                                                )
+                                                .await
+                                            {
+                                                ::core::result::Result::Ok(v) => v,
+                                                ::core::result::Result::Err(__kiln_e) => {
+                                                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                        __kiln_e,
+                                                    );
+                                                    break '__kiln_inside_no_store;
+                                                }
+                                            };
+                                            __kiln_res = {
+                                                let __kiln_out = ::kiln::__private::send(
+                                                        create(
+                                                            ::kiln::__private::lend(&__kiln_admin),
+                                                            ::kiln::__private::lend_mut(&mut __kiln_tx),
+                                                            __kiln_json_new,
+                                                        ),
+                                                    )
+                                                    .await;
+                                                ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                            };
+                                        }
+                                    }
+                                    no_store(::kiln::__private::lend_mut(&mut __kiln_res));
+                                }
+                            }
+                            __kiln_res
+                        };
                     }
                     "PUT"
                 }
@@ -120,14 +232,37 @@ impl App {
                                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                                     {
-                                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                                             __kiln_info,
                                             &__kiln_params,
                                             ::core::option::Option::Some("/users/{id}"),
                                         );
-                                        return self
-                                            .__kiln_get_users_id(__kiln_req, __kiln_arena, &__kiln_cx)
-                                            .await;
+                                        return {
+                                            let __kiln_res: ::kiln::__private::Response;
+                                            {
+                                                let __kiln_path_u32 = match ::kiln::__private::FromRequest::from_request(
+                                                        &mut *__kiln_req,
+                                                        __kiln_cx,
+                                                    )
+                                                    .await
+                                                {
+                                                    ::core::result::Result::Ok(v) => v,
+                                                    ::core::result::Result::Err(__kiln_r) => {
+                                                        return ::kiln::__private::IntoResponse::into_response(
+                                                            __kiln_r,
+                                                        );
+                                                    }
+                                                };
+                                                __kiln_res = {
+                                                    let __kiln_out = user(
+                                                        __kiln_path_u32,
+                                                        stamp(::kiln::__private::lend(&*__kiln_req)),
+                                                    );
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
+                                            }
+                                            __kiln_res
+                                        };
                                     }
                                     "GET, HEAD"
                                 }
@@ -135,14 +270,34 @@ impl App {
                                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                                     {
-                                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                                             __kiln_info,
                                             &__kiln_params,
                                             ::core::option::Option::Some("/files/{*rest}"),
                                         );
-                                        return self
-                                            .__kiln_get_files_rest(__kiln_req, __kiln_arena, &__kiln_cx)
-                                            .await;
+                                        return {
+                                            let __kiln_res: ::kiln::__private::Response;
+                                            {
+                                                let __kiln_path_string = match ::kiln::__private::FromRequest::from_request(
+                                                        &mut *__kiln_req,
+                                                        __kiln_cx,
+                                                    )
+                                                    .await
+                                                {
+                                                    ::core::result::Result::Ok(v) => v,
+                                                    ::core::result::Result::Err(__kiln_r) => {
+                                                        return ::kiln::__private::IntoResponse::into_response(
+                                                            __kiln_r,
+                                                        );
+                                                    }
+                                                };
+                                                __kiln_res = {
+                                                    let __kiln_out = file(__kiln_path_string);
+                                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                };
+                                            }
+                                            __kiln_res
+                                        };
                                     }
                                     "GET, HEAD"
                                 }
@@ -153,249 +308,22 @@ impl App {
                     }
                 }
             };
-            let __kiln_cx = ::kiln::__private::RequestCx::new(
+            let __kiln_cx = &::kiln::__private::RequestCx::new(
                 __kiln_info,
                 &::kiln::__private::PathParams::EMPTY,
                 ::core::option::Option::None,
             );
-            self.__kiln_unmatched(__kiln_req, __kiln_arena, &__kiln_cx, __kiln_allow)
-                .await
-        }
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_get_users_id<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let __kiln_res: ::kiln::__private::Response;
-        {
-            let __kiln_path_u32 = match ::kiln::__private::FromRequest::from_request(
-                    &mut *__kiln_req,
-                    __kiln_cx,
-                )
-                .await
             {
-                ::core::result::Result::Ok(v) => v,
-                ::core::result::Result::Err(__kiln_r) => {
-                    return ::kiln::__private::IntoResponse::into_response(__kiln_r);
+                let __kiln_res: ::kiln::__private::Response;
+                {
+                    __kiln_res = if __kiln_allow.is_empty() {
+                        ::kiln::__private::not_found()
+                    } else {
+                        ::kiln::__private::method_not_allowed(__kiln_allow)
+                    };
                 }
-            };
-            __kiln_res = {
-                let __kiln_out = user(
-                    __kiln_path_u32,
-                    stamp(::kiln::__private::lend(&*__kiln_req)),
-                );
-                ::kiln::__private::IntoResponse::into_response(__kiln_out)
-            };
-        }
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_get_files_rest<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let __kiln_res: ::kiln::__private::Response;
-        {
-            let __kiln_path_string = match ::kiln::__private::FromRequest::from_request(
-                    &mut *__kiln_req,
-                    __kiln_cx,
-                )
-                .await
-            {
-                ::core::result::Result::Ok(v) => v,
-                ::core::result::Result::Err(__kiln_r) => {
-                    return ::kiln::__private::IntoResponse::into_response(__kiln_r);
-                }
-            };
-            __kiln_res = {
-                let __kiln_out = file(__kiln_path_string);
-                ::kiln::__private::IntoResponse::into_response(__kiln_out)
-            };
-        }
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_post_admin_items<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        {
-            let __kiln_admin = match admin(::kiln::__private::lend(&*__kiln_req)) {
-                ::core::result::Result::Ok(v) => v,
-                ::core::result::Result::Err(__kiln_e) => {
-                    return ::kiln::__private::IntoResponse::into_response(__kiln_e);
-                }
-            };
-            {
-                '__kiln_inside_no_store: {
-                    {
-                        let __kiln_json_new = match ::kiln::__private::FromRequest::from_request(
-                                &mut *__kiln_req,
-                                __kiln_cx,
-                            )
-                            .await
-                        {
-                            ::core::result::Result::Ok(v) => v,
-                            ::core::result::Result::Err(__kiln_r) => {
-                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                    __kiln_r,
-                                );
-                                break '__kiln_inside_no_store;
-                            }
-                        };
-                        let mut __kiln_tx = match ::kiln::__private::send(
-                                tx(::kiln::__private::lend(&self.db)),
-                            )
-                            .await
-                        {
-                            ::core::result::Result::Ok(v) => v,
-                            ::core::result::Result::Err(__kiln_e) => {
-                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                    __kiln_e,
-                                );
-                                break '__kiln_inside_no_store;
-                            }
-                        };
-                        __kiln_res = {
-                            let __kiln_out = ::kiln::__private::send(
-                                    create(
-                                        ::kiln::__private::lend(&__kiln_admin),
-                                        ::kiln::__private::lend_mut(&mut __kiln_tx),
-                                        __kiln_json_new,
-                                    ),
-                                )
-                                .await;
-                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                        };
-                    }
-                }
-                no_store(::kiln::__private::lend_mut(&mut __kiln_res));
+                __kiln_res
             }
         }
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_put_items<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        {
-            let __kiln_admin = match admin(::kiln::__private::lend(&*__kiln_req)) {
-                ::core::result::Result::Ok(v) => v,
-                ::core::result::Result::Err(__kiln_e) => {
-                    return ::kiln::__private::IntoResponse::into_response(__kiln_e);
-                }
-            };
-            {
-                '__kiln_inside_no_store: {
-                    {
-                        let __kiln_json_new = match ::kiln::__private::FromRequest::from_request(
-                                &mut *__kiln_req,
-                                __kiln_cx,
-                            )
-                            .await
-                        {
-                            ::core::result::Result::Ok(v) => v,
-                            ::core::result::Result::Err(__kiln_r) => {
-                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                    __kiln_r,
-                                );
-                                break '__kiln_inside_no_store;
-                            }
-                        };
-                        let mut __kiln_tx = match ::kiln::__private::send(
-                                tx(::kiln::__private::lend(&self.db)),
-                            )
-                            .await
-                        {
-                            ::core::result::Result::Ok(v) => v,
-                            ::core::result::Result::Err(__kiln_e) => {
-                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                    __kiln_e,
-                                );
-                                break '__kiln_inside_no_store;
-                            }
-                        };
-                        __kiln_res = {
-                            let __kiln_out = ::kiln::__private::send(
-                                    create(
-                                        ::kiln::__private::lend(&__kiln_admin),
-                                        ::kiln::__private::lend_mut(&mut __kiln_tx),
-                                        __kiln_json_new,
-                                    ),
-                                )
-                                .await;
-                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                        };
-                    }
-                }
-                no_store(::kiln::__private::lend_mut(&mut __kiln_res));
-            }
-        }
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_unmatched<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-        __kiln_allow: &'static str,
-    ) -> ::kiln::__private::Response {
-        let __kiln_res: ::kiln::__private::Response;
-        {
-            __kiln_res = if __kiln_allow.is_empty() {
-                ::kiln::__private::not_found()
-            } else {
-                ::kiln::__private::method_not_allowed(__kiln_allow)
-            };
-        }
-        __kiln_res
     }
 }

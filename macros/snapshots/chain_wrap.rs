@@ -80,136 +80,104 @@ impl App {
                     if *__kiln_req.method() == ::kiln::__private::Method::GET
                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                     {
-                        let __kiln_cx = ::kiln::__private::RequestCx::new(
+                        let __kiln_cx = &::kiln::__private::RequestCx::new(
                             __kiln_info,
                             &::kiln::__private::PathParams::EMPTY,
                             ::core::option::Option::Some("/slow"),
                         );
-                        return self
-                            .__kiln_get_slow(__kiln_req, __kiln_arena, &__kiln_cx)
-                            .await;
+                        return {
+                            let mut __kiln_res: ::kiln::__private::Response;
+                            {
+                                '__kiln_inside_security: {
+                                    {
+                                        let __kiln_next = async {
+                                            let __kiln_res: ::kiln::__private::Response;
+                                            {
+                                                match gate(::kiln::__private::lend(&*__kiln_req)) {
+                                                    ::core::result::Result::Ok(v) => v,
+                                                    ::core::result::Result::Err(__kiln_e) => {
+                                                        return ::kiln::__private::IntoResponse::into_response(
+                                                            __kiln_e,
+                                                        );
+                                                    }
+                                                };
+                                                {
+                                                    __kiln_res = {
+                                                        let __kiln_out = ::kiln::__private::send(slow()).await;
+                                                        ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                    };
+                                                }
+                                            }
+                                            __kiln_res
+                                        };
+                                        let __kiln_next = ::core::pin::pin!(__kiln_next);
+                                        __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                            ::kiln::__private::send(
+                                                    Timeout::wrap(
+                                                        ::kiln::__private::lend(&self.timeout),
+                                                        ::kiln::__private::Next::new(__kiln_next),
+                                                    ),
+                                                )
+                                                .await,
+                                        );
+                                    }
+                                }
+                                security(::kiln::__private::lend_mut(&mut __kiln_res));
+                            }
+                            __kiln_res
+                        };
                     }
                     "GET, HEAD"
                 }
                 _ => "",
             };
-            let __kiln_cx = ::kiln::__private::RequestCx::new(
+            let __kiln_cx = &::kiln::__private::RequestCx::new(
                 __kiln_info,
                 &::kiln::__private::PathParams::EMPTY,
                 ::core::option::Option::None,
             );
-            self.__kiln_unmatched(__kiln_req, __kiln_arena, &__kiln_cx, __kiln_allow)
-                .await
-        }
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_get_slow<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        {
-            '__kiln_inside_security: {
+            {
+                let mut __kiln_res: ::kiln::__private::Response;
                 {
-                    let __kiln_next = async {
-                        let __kiln_res: ::kiln::__private::Response;
+                    '__kiln_inside_security: {
                         {
-                            match gate(::kiln::__private::lend(&*__kiln_req)) {
-                                ::core::result::Result::Ok(v) => v,
-                                ::core::result::Result::Err(__kiln_e) => {
-                                    return ::kiln::__private::IntoResponse::into_response(
-                                        __kiln_e,
-                                    );
+                            let __kiln_next = async {
+                                let __kiln_res: ::kiln::__private::Response;
+                                {
+                                    match gate(::kiln::__private::lend(&*__kiln_req)) {
+                                        ::core::result::Result::Ok(v) => v,
+                                        ::core::result::Result::Err(__kiln_e) => {
+                                            return ::kiln::__private::IntoResponse::into_response(
+                                                __kiln_e,
+                                            );
+                                        }
+                                    };
+                                    {
+                                        __kiln_res = if __kiln_allow.is_empty() {
+                                            ::kiln::__private::not_found()
+                                        } else {
+                                            ::kiln::__private::method_not_allowed(__kiln_allow)
+                                        };
+                                    }
                                 }
+                                __kiln_res
                             };
-                            {
-                                __kiln_res = {
-                                    let __kiln_out = ::kiln::__private::send(slow()).await;
-                                    ::kiln::__private::IntoResponse::into_response(__kiln_out)
-                                };
-                            }
+                            let __kiln_next = ::core::pin::pin!(__kiln_next);
+                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                ::kiln::__private::send(
+                                        Timeout::wrap(
+                                            ::kiln::__private::lend(&self.timeout),
+                                            ::kiln::__private::Next::new(__kiln_next),
+                                        ),
+                                    )
+                                    .await,
+                            );
                         }
-                        __kiln_res
-                    };
-                    let __kiln_next = ::core::pin::pin!(__kiln_next);
-                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                        ::kiln::__private::send(
-                                Timeout::wrap(
-                                    ::kiln::__private::lend(&self.timeout),
-                                    ::kiln::__private::Next::new(__kiln_next),
-                                ),
-                            )
-                            .await,
-                    );
+                    }
+                    security(::kiln::__private::lend_mut(&mut __kiln_res));
                 }
+                __kiln_res
             }
-            security(::kiln::__private::lend_mut(&mut __kiln_res));
         }
-        __kiln_res
-    }
-    #[inline]
-    #[allow(
-        unused_labels,
-        unused_variables,
-        unreachable_code,
-        clippy::let_unit_value,
-        clippy::unused_async
-    )]
-    async fn __kiln_unmatched<'__kiln_a>(
-        &'__kiln_a self,
-        __kiln_req: &'__kiln_a mut ::kiln::__private::Request,
-        __kiln_arena: &'__kiln_a mut ::kiln::__private::Bump,
-        __kiln_cx: &'__kiln_a ::kiln::__private::RequestCx<'__kiln_a>,
-        __kiln_allow: &'static str,
-    ) -> ::kiln::__private::Response {
-        let mut __kiln_res: ::kiln::__private::Response;
-        {
-            '__kiln_inside_security: {
-                {
-                    let __kiln_next = async {
-                        let __kiln_res: ::kiln::__private::Response;
-                        {
-                            match gate(::kiln::__private::lend(&*__kiln_req)) {
-                                ::core::result::Result::Ok(v) => v,
-                                ::core::result::Result::Err(__kiln_e) => {
-                                    return ::kiln::__private::IntoResponse::into_response(
-                                        __kiln_e,
-                                    );
-                                }
-                            };
-                            {
-                                __kiln_res = if __kiln_allow.is_empty() {
-                                    ::kiln::__private::not_found()
-                                } else {
-                                    ::kiln::__private::method_not_allowed(__kiln_allow)
-                                };
-                            }
-                        }
-                        __kiln_res
-                    };
-                    let __kiln_next = ::core::pin::pin!(__kiln_next);
-                    __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                        ::kiln::__private::send(
-                                Timeout::wrap(
-                                    ::kiln::__private::lend(&self.timeout),
-                                    ::kiln::__private::Next::new(__kiln_next),
-                                ),
-                            )
-                            .await,
-                    );
-                }
-            }
-            security(::kiln::__private::lend_mut(&mut __kiln_res));
-        }
-        __kiln_res
     }
 }

@@ -1,10 +1,12 @@
 //! Routing as generated code: literal paths are arms of a `match` on the
 //! path and never touch path parameters; patterns go through the router,
 //! whose parameters live only inside their arm. Each route's pipeline is
-//! inlined into its arm, so a request is one future.
+//! inlined into its arm, so a request is one future. (One `async fn` per
+//! route was measured and is slower both to compile and per request: see
+//! BENCHMARKS.md, compile time.)
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::pipeline;
 use crate::chain::model::{Model, PathEntry};
@@ -47,14 +49,13 @@ pub(super) fn dispatch(model: &Model) -> TokenStream {
         let pattern = &e.pattern;
         let tests = e.routes.iter().map(|&r| {
             let m = &def.routes[r].method;
-            let route = route_fn(model, r);
-            let rec = model.def.stats.then(|| quote!(, __kiln_rec));
+            let body = pipeline::body(model, &model.routes[r]);
             let head = (implicit_head && m == "GET")
                 .then(|| quote!(|| *__kiln_req.method() == #krate::__private::Method::HEAD));
             quote!(if *__kiln_req.method() == #krate::__private::Method::#m #head {
-                let __kiln_cx = #krate::__private::RequestCx::new(
+                let __kiln_cx = &#krate::__private::RequestCx::new(
                     __kiln_info, #params, ::core::option::Option::Some(#pattern));
-                return self.#route(__kiln_req, __kiln_arena, &__kiln_cx #rec).await;
+                return #body;
             })
         });
         quote!({ #(#tests)* #allow })
@@ -86,79 +87,14 @@ pub(super) fn dispatch(model: &Model) -> TokenStream {
     } else {
         quote!(_ => "")
     };
-    let rec = model.def.stats.then(|| quote!(, __kiln_rec));
+    let fallback = pipeline::body(model, &model.unmatched);
     quote! {
         let __kiln_allow: &'static str = match __kiln_req.uri().path() {
             #(#literal)*
             #other
         };
-        let __kiln_cx = #krate::__private::RequestCx::new(
+        let __kiln_cx = &#krate::__private::RequestCx::new(
             __kiln_info, #empty, ::core::option::Option::None);
-        self.__kiln_unmatched(__kiln_req, __kiln_arena, &__kiln_cx #rec, __kiln_allow).await
+        #fallback
     }
-}
-
-/// The name of route `r`'s pipeline function: `__kiln_get_users_id`.
-fn route_fn(model: &Model, r: usize) -> syn::Ident {
-    let name = |i: usize| {
-        let route = &model.def.routes[i];
-        let words: String = format!("{} {}", route.method, route.pattern)
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    ' '
-                }
-            })
-            .collect();
-        words.split_whitespace().collect::<Vec<_>>().join("_")
-    };
-    let mine = name(r);
-    let clash = (0..model.def.routes.len()).any(|i| i != r && name(i) == mine);
-    if clash {
-        format_ident!("__kiln_{}_{}", mine, r)
-    } else {
-        format_ident!("__kiln_{}", mine)
-    }
-}
-
-/// One `async fn` per route (and one for unmatched requests), each its own
-/// pipeline: the compiler optimizes many small functions much faster than
-/// one `handle` holding every route (see BENCHMARKS.md, compile time).
-/// They borrow the request, so calling one moves nothing but references.
-pub(super) fn route_fns(model: &Model) -> TokenStream {
-    let krate = &model.krate;
-    let rec_param = model
-        .def
-        .stats
-        .then(|| quote!(, __kiln_rec: #krate::__private::Recorder<'__kiln_a>));
-    let sig = |name: &syn::Ident, extra: TokenStream| {
-        quote! {
-            #[inline]
-            #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value, clippy::unused_async)]
-            async fn #name<'__kiln_a>(
-                &'__kiln_a self,
-                __kiln_req: &'__kiln_a mut #krate::__private::Request,
-                __kiln_arena: &'__kiln_a mut #krate::__private::Bump,
-                __kiln_cx: &'__kiln_a #krate::__private::RequestCx<'__kiln_a>
-                #rec_param
-                #extra
-            ) -> #krate::__private::Response
-        }
-    };
-    let routes = (0..model.routes.len()).map(|r| {
-        let sig = sig(&route_fn(model, r), TokenStream::new());
-        let body = pipeline::body(model, &model.routes[r]);
-        quote!(#sig #body)
-    });
-    let unmatched = {
-        let sig = sig(
-            &format_ident!("__kiln_unmatched"),
-            quote!(, __kiln_allow: &'static str),
-        );
-        let body = pipeline::body(model, &model.unmatched);
-        quote!(#sig #body)
-    };
-    quote!(#(#routes)* #unmatched)
 }

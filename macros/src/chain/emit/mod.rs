@@ -136,12 +136,10 @@ pub(crate) fn app(model: &Model) -> TokenStream {
     let router = super::resolve::routes::needs_router(&model.table);
     let new_fn = new_fn(model, router);
     let handle = handle(model);
-    let pipelines = dispatch::route_fns(model);
     quote! {
         impl #name {
             #new_fn
             #handle
-            #pipelines
         }
     }
 }
