@@ -150,12 +150,13 @@ impl Describer<'_, '_> {
         let name = &d.name;
         let path = path_str(m.item.path);
         let (priority, declared) = (m.priority, d.priority);
-        let (phase, calls): (_, Vec<&Call>) = match &m.hooks {
-            Hooks::Pre(hook) => (quote!(Pre), vec![hook]),
-            Hooks::Post(hook) => (quote!(Post), vec![hook]),
-            Hooks::Both(pre, post) => (quote!(PrePost), vec![pre, post]),
-            Hooks::Wrap(hook) => (quote!(Wrap), vec![hook]),
+        let phase = match &m.hooks {
+            Hooks::Pre(_) => quote!(Pre),
+            Hooks::Post(_) => quote!(Post),
+            Hooks::Both(..) => quote!(PrePost),
+            Hooks::Wrap(_) => quote!(Wrap),
         };
+        let calls = m.hooks.calls();
         let scope = if m.local {
             quote!(Route)
         } else {
@@ -235,29 +236,5 @@ impl Describer<'_, '_> {
                 quote!(Middleware(#n))
             }
         }
-    }
-}
-
-impl<'a> Model<'a> {
-    /// Every pipeline, routes first, with its route index (`None`: unmatched).
-    pub(crate) fn pipelines(&self) -> impl Iterator<Item = (&Pipeline<'a>, Option<usize>)> {
-        self.routes
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p, Some(i)))
-            .chain(std::iter::once((&self.unmatched, None)))
-    }
-}
-
-impl<'a> Pipeline<'a> {
-    /// Every top-level call: hooks, request-scoped providers, the handler.
-    pub(crate) fn calls(&self) -> impl Iterator<Item = &Call<'a>> {
-        let hooks = self.members.iter().flat_map(|m| match &m.hooks {
-            Hooks::Pre(c) | Hooks::Post(c) | Hooks::Wrap(c) => vec![c],
-            Hooks::Both(a, b) => vec![a, b],
-        });
-        hooks
-            .chain(self.built.iter().flatten().map(|b| &b.call))
-            .chain(&self.handler)
     }
 }

@@ -89,6 +89,14 @@ impl<'a> Hooks<'a> {
         }
     }
 
+    /// Every hook's call, `pre` before `post`.
+    pub(crate) fn calls(&self) -> Vec<&Call<'a>> {
+        match self {
+            Hooks::Pre(c) | Hooks::Post(c) | Hooks::Wrap(c) => vec![c],
+            Hooks::Both(pre, post) => vec![pre, post],
+        }
+    }
+
     pub(crate) fn post(&self) -> Option<&Call<'a>> {
         match self {
             Hooks::Post(c) | Hooks::Both(_, c) => Some(c),
@@ -147,4 +155,25 @@ pub(crate) struct PathEntry {
     /// Parameter names in pattern order; empty for a literal path.
     pub params: Vec<String>,
     pub routes: Vec<usize>,
+}
+
+impl<'a> Model<'a> {
+    /// Every pipeline, routes first, with its route index (`None`: unmatched).
+    pub(crate) fn pipelines(&self) -> impl Iterator<Item = (&Pipeline<'a>, Option<usize>)> {
+        self.routes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p, Some(i)))
+            .chain(std::iter::once((&self.unmatched, None)))
+    }
+}
+
+impl<'a> Pipeline<'a> {
+    /// Every top-level call: hooks, request-scoped providers, the handler.
+    pub(crate) fn calls(&self) -> impl Iterator<Item = &Call<'a>> {
+        let hooks = self.members.iter().flat_map(|m| m.hooks.calls());
+        hooks
+            .chain(self.built.iter().flatten().map(|b| &b.call))
+            .chain(&self.handler)
+    }
 }

@@ -9,7 +9,7 @@
 
 use quote::{ToTokens, quote};
 
-use super::model::{Hooks, Model, Source};
+use super::model::{Model, Source};
 use super::parse::{self, ChainDef};
 use super::resolve;
 use crate::attr::describe_for_test;
@@ -229,11 +229,7 @@ fn sources(model: &Model) -> Vec<String> {
             out.extend(h.recv.iter().chain(&h.args).map(|a| name(&a.source, p)));
         }
         for m in &p.members {
-            let calls = match &m.hooks {
-                Hooks::Pre(c) | Hooks::Post(c) | Hooks::Wrap(c) => vec![c],
-                Hooks::Both(a, b) => vec![a, b],
-            };
-            for c in calls {
+            for c in m.hooks.calls() {
                 for a in c.recv.iter().chain(&c.args) {
                     out.push(name(&a.source, p));
                 }

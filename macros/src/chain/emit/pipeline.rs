@@ -147,15 +147,7 @@ impl Emitter<'_, '_> {
                     || matches!(&a.source, Source::Transient(t) if walk(t, matches))
             })
         }
-        let hooks = self.p.members.iter().flat_map(|m| match &m.hooks {
-            Hooks::Pre(c) | Hooks::Post(c) | Hooks::Wrap(c) => vec![c],
-            Hooks::Both(a, b) => vec![a, b],
-        });
-        let built = self.p.built.iter().flatten().map(|b| &b.call);
-        hooks
-            .chain(built)
-            .chain(&self.p.handler)
-            .any(|c| walk(c, &matches))
+        self.p.calls().any(|c| walk(c, &matches))
     }
 
     fn output_local(&self, i: usize) -> syn::Ident {
