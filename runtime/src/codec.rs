@@ -7,6 +7,12 @@
 //! `poll_frame` skips two adapters (and their buffers) per response. The
 //! build-time embedder uses the same codecs, so both produce the same bytes.
 
+// `fs-build` only encodes; `compression` does not encode all at once.
+#![cfg_attr(
+    not(all(feature = "compression", feature = "fs-build")),
+    allow(dead_code)
+)]
+
 use std::io;
 
 use async_compression::Level;
@@ -47,7 +53,6 @@ pub(crate) fn decoder(coding: ContentCoding) -> Decoder {
 }
 
 /// Encodes all of `input` at once (the build-time embedder, tests).
-#[cfg_attr(not(feature = "fs-build"), allow(dead_code))]
 pub(crate) fn encode_all(coding: ContentCoding, level: i32, input: &[u8]) -> io::Result<Vec<u8>> {
     let mut enc = encoder(coding, level);
     let mut out = Vec::with_capacity(input.len() / 2 + 64);
@@ -100,7 +105,11 @@ mod tests {
         let text = "kiln compresses this line. ".repeat(1000);
         for coding in ContentCoding::ALL {
             let packed = encode_all(coding, 5, text.as_bytes()).unwrap();
-            assert!(packed.len() < text.len() / 10, "{coding:?}: {}", packed.len());
+            assert!(
+                packed.len() < text.len() / 10,
+                "{coding:?}: {}",
+                packed.len()
+            );
             let back = decode_all(coding, &packed, usize::MAX).unwrap();
             assert_eq!(back, text.as_bytes(), "{coding:?}");
         }

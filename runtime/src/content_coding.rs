@@ -2,6 +2,9 @@
 //! (RFC 9110 §12.5.3), shared by `kiln::fs` (precompressed variants) and the
 //! `Compression` built-in.
 
+// Each of the features `fs`, `fs-build` and `compression` uses a part.
+#![cfg_attr(not(all(feature = "fs", feature = "compression")), allow(dead_code))]
+
 use http::HeaderMap;
 use http::header::ACCEPT_ENCODING;
 
@@ -172,7 +175,10 @@ impl Accepted {
 /// Whether a media type is compressed already (images other than SVG, audio,
 /// video, WOFF fonts, archives, PDF): compressing it again costs CPU and
 /// saves nothing.
-#[cfg_attr(not(any(feature = "compression", feature = "fs-build")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "compression", feature = "fs-build")),
+    allow(dead_code)
+)]
 pub(crate) fn is_incompressible(content_type: &str) -> bool {
     let media = content_type.split(';').next().unwrap_or("").trim();
     let is = |m: &str| media.eq_ignore_ascii_case(m);
@@ -303,7 +309,11 @@ mod tests {
         let a = acc("gzip;q=0.5, identity");
         assert_eq!(a.best(&ContentCoding::ALL), None);
         let a = acc("gzip;q=0.5");
-        assert_eq!(a.best(&ContentCoding::ALL), Some(Gzip), "implicit identity never wins");
+        assert_eq!(
+            a.best(&ContentCoding::ALL),
+            Some(Gzip),
+            "implicit identity never wins"
+        );
         let a = acc("gzip;q=0.5, identity;q=0.5");
         assert_eq!(a.best(&ContentCoding::ALL), Some(Gzip));
     }
@@ -321,10 +331,23 @@ mod tests {
 
     #[test]
     fn compressed_types_are_known() {
-        for ct in ["image/png", "IMAGE/JPEG", "video/mp4", "font/woff2", "application/zip; x=1"] {
+        for ct in [
+            "image/png",
+            "IMAGE/JPEG",
+            "video/mp4",
+            "font/woff2",
+            "application/zip; x=1",
+        ] {
             assert!(is_incompressible(ct), "{ct}");
         }
-        for ct in ["image/svg+xml", "text/html; charset=utf-8", "application/json", "image/x-icon", "application/wasm", ""] {
+        for ct in [
+            "image/svg+xml",
+            "text/html; charset=utf-8",
+            "application/json",
+            "image/x-icon",
+            "application/wasm",
+            "",
+        ] {
             assert!(!is_incompressible(ct), "{ct}");
         }
     }
@@ -334,6 +357,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append(ACCEPT_ENCODING, "gzip;q=0.1".parse().unwrap());
         h.append(ACCEPT_ENCODING, "zstd".parse().unwrap());
-        assert_eq!(Accepted::from_headers(&h).best(&ContentCoding::ALL), Some(Zstd));
+        assert_eq!(
+            Accepted::from_headers(&h).best(&ContentCoding::ALL),
+            Some(Zstd)
+        );
     }
 }

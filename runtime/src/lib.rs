@@ -44,9 +44,9 @@ mod body;
 pub mod builtin;
 #[cfg(any(feature = "compression", feature = "fs-build"))]
 mod codec;
+mod conn;
 #[cfg(any(feature = "fs", feature = "fs-build", feature = "compression"))]
 mod content_coding;
-mod conn;
 pub mod describe;
 mod extract;
 #[cfg(any(feature = "fs", feature = "fs-build"))]

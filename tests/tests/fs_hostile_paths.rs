@@ -97,18 +97,34 @@ async fn nothing_outside_the_root_is_served() {
     }
     // Absolute-form targets are routed by their path the same way.
     let got = raw(server.addr, &request("http://t/static/../secret.txt", "")).await;
-    assert!(!got.contains(SECRET) && !status_line(&got).contains(" 200 "), "{got}");
+    assert!(
+        !got.contains(SECRET) && !status_line(&got).contains(" 200 "),
+        "{got}"
+    );
 
     // The variant that leads out is skipped; the original is served.
-    let got = raw(server.addr, &request("/static/page.html", "accept-encoding: gzip\r\n")).await;
+    let got = raw(
+        server.addr,
+        &request("/static/page.html", "accept-encoding: gzip\r\n"),
+    )
+    .await;
     assert!(status_line(&got).contains(" 200 "), "{got}");
-    assert!(got.contains("<p>page</p>") && !got.contains(SECRET), "{got}");
+    assert!(
+        got.contains("<p>page</p>") && !got.contains(SECRET),
+        "{got}"
+    );
 
     // A link that stays inside the root is fine, and the server still serves.
     let got = raw(server.addr, &request("/static/sub/link-in", "")).await;
-    assert!(status_line(&got).contains(" 200 ") && got.ends_with("fine"), "{got}");
+    assert!(
+        status_line(&got).contains(" 200 ") && got.ends_with("fine"),
+        "{got}"
+    );
     let got = raw(server.addr, &request("/static/ok.txt", "")).await;
-    assert!(status_line(&got).contains(" 200 ") && got.ends_with("fine"), "{got}");
+    assert!(
+        status_line(&got).contains(" 200 ") && got.ends_with("fine"),
+        "{got}"
+    );
     server.stop().await;
 }
 
@@ -125,5 +141,8 @@ async fn links_out_are_served_only_when_trusted() {
     // Lexical traversal stays impossible even then.
     let res = client.get("/static/%2e%2e/secret.txt").send().await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(res.text(), "path segments `.`, `..` and empty segments are not allowed");
+    assert_eq!(
+        res.text(),
+        "path segments `.`, `..` and empty segments are not allowed"
+    );
 }

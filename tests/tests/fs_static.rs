@@ -25,7 +25,11 @@ chain! {
 
 /// 200 KiB of text: more than the 64 KiB read at once, so it streams.
 fn big() -> String {
-    (0..20_000).map(|i| format!("line {i:05}\n")).collect()
+    use std::fmt::Write;
+    (0..20_000).fold(String::new(), |mut s, i| {
+        let _ = writeln!(s, "line {i:05}");
+        s
+    })
 }
 
 fn tree() -> tempfile::TempDir {
@@ -54,7 +58,10 @@ fn app(root: &Path, precompressed: bool) -> Site {
     if precompressed {
         b = b.precompressed(&[ContentCoding::Brotli, ContentCoding::Gzip]);
     }
-    Site::new(b.build().unwrap(), StaticFile::new(root.join("favicon.ico")).unwrap())
+    Site::new(
+        b.build().unwrap(),
+        StaticFile::new(root.join("favicon.ico")).unwrap(),
+    )
 }
 
 async fn get_with(client: &TestClient<Site>, path: &str, headers: &[(&str, &str)]) -> TestResponse {
@@ -77,7 +84,10 @@ async fn serves_files_with_type_length_and_validators() {
     assert_eq!(res.header("accept-ranges"), Some("bytes"));
     assert_eq!(res.header("cache-control"), Some("public, max-age=60"));
     let etag = res.header("etag").unwrap();
-    assert!(etag.starts_with('"') && etag.ends_with('"'), "strong: {etag}");
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong: {etag}"
+    );
     assert!(res.header("last-modified").unwrap().ends_with(" GMT"));
     assert_eq!(res.header("vary"), None, "no variants, no Vary");
 
@@ -95,7 +105,12 @@ async fn etags_change_when_the_file_changes() {
     std::fs::write(dir.path().join("app.css"), "body { margin: 1px }").unwrap();
     let after = client.get("/assets/app.css").send().await;
     assert_ne!(before.header("etag"), after.header("etag"));
-    let res = get_with(&client, "/assets/app.css", &[("if-none-match", before.header("etag").unwrap())]).await;
+    let res = get_with(
+        &client,
+        "/assets/app.css",
+        &[("if-none-match", before.header("etag").unwrap())],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK, "a stale tag does not match");
 }
 
@@ -115,19 +130,42 @@ async fn conditional_requests() {
 
     let weak = format!("W/{etag}");
     let res = get_with(&client, "/assets/app.css", &[("if-none-match", &weak)]).await;
-    assert_eq!(res.status(), StatusCode::NOT_MODIFIED, "If-None-Match compares weakly");
-    assert_eq!(res.header("etag"), Some(weak.as_str()), "and repeats the weak tag");
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_MODIFIED,
+        "If-None-Match compares weakly"
+    );
+    assert_eq!(
+        res.header("etag"),
+        Some(weak.as_str()),
+        "and repeats the weak tag"
+    );
 
-    let res = get_with(&client, "/assets/app.css", &[("if-modified-since", &modified)]).await;
+    let res = get_with(
+        &client,
+        "/assets/app.css",
+        &[("if-modified-since", &modified)],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
-    let res = get_with(&client, "/assets/app.css", &[("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT")]).await;
+    let res = get_with(
+        &client,
+        "/assets/app.css",
+        &[("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     let res = get_with(&client, "/assets/app.css", &[("if-match", "\"nope\"")]).await;
     assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
     let res = get_with(&client, "/assets/app.css", &[("if-match", &etag)]).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = get_with(&client, "/assets/app.css", &[("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT")]).await;
+    let res = get_with(
+        &client,
+        "/assets/app.css",
+        &[("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
 }
 
@@ -135,7 +173,13 @@ async fn conditional_requests() {
 async fn ranges() {
     let dir = tree();
     let client = TestClient::new(app(dir.path(), false));
-    let etag = client.get("/assets/big.txt").send().await.header("etag").unwrap().to_owned();
+    let etag = client
+        .get("/assets/big.txt")
+        .send()
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
     let whole = big();
 
     let res = get_with(&client, "/assets/big.txt", &[("range", "bytes=0-10")]).await;
@@ -143,7 +187,10 @@ async fn ranges() {
     assert_eq!(res.text(), &whole[..=10]);
     assert_eq!(res.header("content-length"), Some("11"));
     let total = whole.len();
-    assert_eq!(res.header("content-range"), Some(format!("bytes 0-10/{total}").as_str()));
+    assert_eq!(
+        res.header("content-range"),
+        Some(format!("bytes 0-10/{total}").as_str())
+    );
 
     // A range past the inline limit streams from the middle of the file.
     let res = get_with(&client, "/assets/big.txt", &[("range", "bytes=70000-")]).await;
@@ -153,18 +200,44 @@ async fn ranges() {
     let res = get_with(&client, "/assets/big.txt", &[("range", "bytes=-5")]).await;
     assert_eq!(res.text(), &whole[total - 5..]);
 
-    let res = get_with(&client, "/assets/big.txt", &[("range", &format!("bytes={total}-"))]).await;
+    let res = get_with(
+        &client,
+        "/assets/big.txt",
+        &[("range", &format!("bytes={total}-"))],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
-    assert_eq!(res.header("content-range"), Some(format!("bytes */{total}").as_str()));
+    assert_eq!(
+        res.header("content-range"),
+        Some(format!("bytes */{total}").as_str())
+    );
 
     let res = get_with(&client, "/assets/big.txt", &[("range", "bytes=0-1,5-6")]).await;
-    assert_eq!(res.status(), StatusCode::OK, "several ranges get the whole file");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "several ranges get the whole file"
+    );
     assert_eq!(res.body.len(), total);
 
-    let res = get_with(&client, "/assets/big.txt", &[("range", "bytes=0-1"), ("if-range", &etag)]).await;
+    let res = get_with(
+        &client,
+        "/assets/big.txt",
+        &[("range", "bytes=0-1"), ("if-range", &etag)],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
-    let res = get_with(&client, "/assets/big.txt", &[("range", "bytes=0-1"), ("if-range", "\"stale\"")]).await;
-    assert_eq!(res.status(), StatusCode::OK, "a stale If-Range gets the whole file");
+    let res = get_with(
+        &client,
+        "/assets/big.txt",
+        &[("range", "bytes=0-1"), ("if-range", "\"stale\"")],
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "a stale If-Range gets the whole file"
+    );
     let res = get_with(&client, "/assets/big.txt", &[("range", "lines=0-1")]).await;
     assert_eq!(res.status(), StatusCode::OK, "unknown units are ignored");
 }
@@ -173,32 +246,68 @@ async fn ranges() {
 async fn precompressed_variants_by_accept_encoding() {
     let dir = tree();
     let client = TestClient::new(app(dir.path(), true));
-    let res = get_with(&client, "/assets/app.js", &[("accept-encoding", "gzip, br")]).await;
+    let res = get_with(
+        &client,
+        "/assets/app.js",
+        &[("accept-encoding", "gzip, br")],
+    )
+    .await;
     assert_eq!(res.text(), "BROTLI-BYTES");
     assert_eq!(res.header("content-encoding"), Some("br"));
-    assert_eq!(res.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
     assert_eq!(res.header("vary"), Some("accept-encoding"));
     let br_tag = res.header("etag").unwrap().to_owned();
 
-    let res = get_with(&client, "/assets/app.js", &[("accept-encoding", "gzip, br;q=0.5")]).await;
-    assert_eq!((res.header("content-encoding"), res.text().as_str()), (Some("gzip"), "GZIP-BYTES"));
-    assert_ne!(res.header("etag"), Some(br_tag.as_str()), "each variant has its own tag");
+    let res = get_with(
+        &client,
+        "/assets/app.js",
+        &[("accept-encoding", "gzip, br;q=0.5")],
+    )
+    .await;
+    assert_eq!(
+        (res.header("content-encoding"), res.text().as_str()),
+        (Some("gzip"), "GZIP-BYTES")
+    );
+    assert_ne!(
+        res.header("etag"),
+        Some(br_tag.as_str()),
+        "each variant has its own tag"
+    );
 
     let res = get_with(&client, "/assets/app.js", &[("accept-encoding", "zstd")]).await;
-    assert_eq!((res.header("content-encoding"), res.text().as_str()), (None, "console.log('plain')"));
+    assert_eq!(
+        (res.header("content-encoding"), res.text().as_str()),
+        (None, "console.log('plain')")
+    );
     assert_eq!(res.header("vary"), Some("accept-encoding"));
     let res = client.get("/assets/app.js").send().await;
     assert_eq!(res.header("content-encoding"), None);
 
     // No sibling: the original.
     let res = get_with(&client, "/assets/app.css", &[("accept-encoding", "br")]).await;
-    assert_eq!((res.header("content-encoding"), res.text().as_str()), (None, "body { margin: 0 }"));
+    assert_eq!(
+        (res.header("content-encoding"), res.text().as_str()),
+        (None, "body { margin: 0 }")
+    );
 
     // A variant revalidates against its own tag.
-    let res = get_with(&client, "/assets/app.js", &[("accept-encoding", "br"), ("if-none-match", &br_tag)]).await;
+    let res = get_with(
+        &client,
+        "/assets/app.js",
+        &[("accept-encoding", "br"), ("if-none-match", &br_tag)],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(res.header("vary"), Some("accept-encoding"));
-    let res = get_with(&client, "/assets/app.js", &[("accept-encoding", "gzip"), ("if-none-match", &br_tag)]).await;
+    let res = get_with(
+        &client,
+        "/assets/app.js",
+        &[("accept-encoding", "gzip"), ("if-none-match", &br_tag)],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -207,14 +316,29 @@ async fn directories_hidden_files_and_missing_ones() {
     let dir = tree();
     let client = TestClient::new(app(dir.path(), false));
     assert_eq!(client.get("/assets/").send().await.text(), "<h1>home</h1>");
-    assert_eq!(client.get("/assets/docs/").send().await.text(), "<h1>docs</h1>");
+    assert_eq!(
+        client.get("/assets/docs/").send().await.text(),
+        "<h1>docs</h1>"
+    );
     let res = client.get("/assets/docs?x=1").send().await;
     assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
     assert_eq!(res.header("location"), Some("/assets/docs/?x=1"));
-    assert_eq!(client.get("/assets/app.css/").send().await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(client.get("/assets/missing.css").send().await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(client.get("/assets/.env").send().await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(client.get("/assets/%2eenv").send().await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        client.get("/assets/app.css/").send().await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        client.get("/assets/missing.css").send().await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        client.get("/assets/.env").send().await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        client.get("/assets/%2eenv").send().await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -223,7 +347,10 @@ async fn head_has_the_headers_without_the_body() {
     let client = TestClient::new(app(dir.path(), false));
     let res = client.request(Method::HEAD, "/assets/big.txt").send().await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.header("content-length"), Some(big().len().to_string().as_str()));
+    assert_eq!(
+        res.header("content-length"),
+        Some(big().len().to_string().as_str())
+    );
     assert!(res.body.is_empty());
 }
 
@@ -234,9 +361,15 @@ fn configuration_is_checked() {
     assert!(e.message().contains("give an existing directory"), "{e}");
     let e = StaticDir::new(dir.path().join("app.css")).unwrap_err();
     assert!(e.message().contains("not a directory"), "{e}");
-    let e = StaticDir::builder(dir.path()).index(Some("../x")).build().unwrap_err();
+    let e = StaticDir::builder(dir.path())
+        .index(Some("../x"))
+        .build()
+        .unwrap_err();
     assert!(e.message().contains("plain file name"), "{e}");
-    let e = StaticDir::builder(dir.path()).cache_control("a\nb").build().unwrap_err();
+    let e = StaticDir::builder(dir.path())
+        .cache_control("a\nb")
+        .build()
+        .unwrap_err();
     assert!(e.message().contains("Cache-Control"), "{e}");
     assert!(StaticFile::new(dir.path().join("docs")).is_err());
 }
@@ -253,14 +386,20 @@ async fn big_file_over_a_socket() {
     let mut conn = H1::connect(server.addr).await;
     let req = kiln::http::Request::head("/assets/blob.bin")
         .header("host", "test")
-        .body(Default::default())
+        .body(http_body_util::Full::default())
         .unwrap();
     let res = conn.send(req).await;
-    assert_eq!(res.headers["content-length"], data.len().to_string().as_str());
+    assert_eq!(
+        res.headers["content-length"],
+        data.len().to_string().as_str()
+    );
     assert!(res.body.is_empty());
     let res = conn.send(get("/assets/blob.bin")).await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.headers["content-length"], data.len().to_string().as_str());
+    assert_eq!(
+        res.headers["content-length"],
+        data.len().to_string().as_str()
+    );
     assert_eq!(res.bytes.as_ref(), data.as_slice());
     server.stop().await;
 }

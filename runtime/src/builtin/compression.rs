@@ -136,7 +136,7 @@ impl Compression {
         })
     }
 
-    fn decompress(&self, req: &mut Request, limit: u64) -> Result<(), CompressionRejection> {
+    fn decompress(req: &mut Request, limit: u64) -> Result<(), CompressionRejection> {
         let Some(value) = req.headers().get(CONTENT_ENCODING) else {
             return Ok(());
         };
@@ -144,11 +144,10 @@ impl Compression {
         if value.eq_ignore_ascii_case("identity") {
             return Ok(());
         }
-        let coding = ContentCoding::from_token(value).ok_or(
-            CompressionRejection::UnsupportedEncoding {
+        let coding =
+            ContentCoding::from_token(value).ok_or(CompressionRejection::UnsupportedEncoding {
                 offered: HeaderValue::from_static(DECODED),
-            },
-        )?;
+            })?;
         let headers = req.headers_mut();
         headers.remove(CONTENT_ENCODING);
         headers.remove(CONTENT_LENGTH);
@@ -242,7 +241,7 @@ impl Compression {
     #[inline]
     pub fn pre(&self, req: &mut Request) -> Result<Negotiated, CompressionRejection> {
         if let Some(limit) = self.decompress_limit {
-            self.decompress(req, limit)?;
+            Self::decompress(req, limit)?;
         }
         let accepted = Accepted::from_headers(req.headers());
         let coding = accepted.best(&self.codings);
@@ -305,7 +304,10 @@ impl Compression {
             // No body is sent; an unknown length keeps `Content-Length` off.
             Body::wrap(Encoded::new(Body::empty(), codec::encoder(coding, 1)))
         } else {
-            Body::wrap(Encoded::new(body, codec::encoder(coding, self.level(coding))))
+            Body::wrap(Encoded::new(
+                body,
+                codec::encoder(coding, self.level(coding)),
+            ))
         };
     }
 }
@@ -452,8 +454,10 @@ impl CompressionBuilder {
             .map(|c| c.token())
             .collect::<Vec<_>>()
             .join(", ");
+        let offered = HeaderValue::from_str(&offered)
+            .map_err(|_| err("coding tokens are not valid header text".into()))?;
         Ok(Compression {
-            offered: HeaderValue::from_str(&offered).expect("tokens are valid header text"),
+            offered,
             codings: self.codings,
             levels: self.levels,
             min_size: self.min_size,
@@ -481,7 +485,12 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(e.message().contains("twice"), "{e}");
-        assert!(Compression::builder().decompress_requests(0).build().is_err());
+        assert!(
+            Compression::builder()
+                .decompress_requests(0)
+                .build()
+                .is_err()
+        );
         assert!(Compression::builder().skip_type("model").build().is_err());
         assert!(Compression::builder().skip_type("model/*").build().is_ok());
     }

@@ -11,10 +11,8 @@
 //! ```
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     kiln::fs::build::Embed::dir("static").generate("STATIC").unwrap();
-//! }
+//! // build.rs, in `fn main()`:
+//! kiln::fs::build::Embed::dir("static").generate("STATIC").unwrap();
 //! ```
 //!
 //! ```ignore
@@ -208,7 +206,7 @@ fn walk(dir: &Path, prefix: &str, hidden: bool, out: &mut Vec<String>) -> io::Re
         let name = entry.file_name().into_string().map_err(|n| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("file name {n:?} is not UTF-8"),
+                format!("file name `{}` is not UTF-8", n.to_string_lossy()),
             )
         })?;
         if name.starts_with('.') && !hidden {

@@ -62,10 +62,10 @@ impl Conditions {
             if !matches_any(v, etag, true) {
                 return Decision::PreconditionFailed;
             }
-        } else if let (Some(v), Some(m)) = (&self.if_unmodified_since, modified) {
-            if http_date(v).is_some_and(|since| m > since) {
-                return Decision::PreconditionFailed;
-            }
+        } else if let (Some(v), Some(m)) = (&self.if_unmodified_since, modified)
+            && http_date(v).is_some_and(|since| m > since)
+        {
+            return Decision::PreconditionFailed;
         }
         if let Some(v) = &self.if_none_match {
             if matches_any(v, etag, false) {
@@ -79,18 +79,17 @@ impl Conditions {
             }
         } else if let (true, Some(v), Some(m)) =
             (self.get || self.head, &self.if_modified_since, modified)
+            && http_date(v).is_some_and(|since| m <= since)
         {
-            if http_date(v).is_some_and(|since| m <= since) {
-                return Decision::NotModified { weak_match: false };
-            }
+            return Decision::NotModified { weak_match: false };
         }
         let Some(range) = self.range.as_ref().filter(|_| self.get) else {
             return Decision::Full;
         };
-        if let Some(v) = &self.if_range {
-            if !if_range_holds(v, etag, modified) {
-                return Decision::Full;
-            }
+        if let Some(v) = &self.if_range
+            && !if_range_holds(v, etag, modified)
+        {
+            return Decision::Full;
         }
         match parse_range(range.as_bytes(), len) {
             RangeSpec::Ignore => Decision::Full,
@@ -157,8 +156,7 @@ fn matches_any(list: &HeaderValue, etag: &str, strong: bool) -> bool {
         return true;
     }
     let (our_weak, our_tag) = ours(etag);
-    tags(list)
-        .any(|(weak, tag)| tag == our_tag && (!strong || (!weak && !our_weak)))
+    tags(list).any(|(weak, tag)| tag == our_tag && (!strong || (!weak && !our_weak)))
 }
 
 /// Whether the tag in `list` that matched `etag` was the `W/` form while ours is strong.
@@ -250,10 +248,10 @@ mod tests {
     const TAG: &str = "\"abc\"";
 
     fn cond(headers: &[(&str, &str)]) -> Conditions {
-        cond_method(Method::GET, headers)
+        cond_method(&Method::GET, headers)
     }
 
-    fn cond_method(method: Method, headers: &[(&str, &str)]) -> Conditions {
+    fn cond_method(method: &Method, headers: &[(&str, &str)]) -> Conditions {
         let mut h = HeaderMap::new();
         for (k, v) in headers {
             h.append(
@@ -261,11 +259,11 @@ mod tests {
                 v.parse().unwrap(),
             );
         }
-        Conditions::new(&method, &h)
+        Conditions::new(method, &h)
     }
 
-    fn at(secs: u64) -> Option<SystemTime> {
-        Some(UNIX_EPOCH + Duration::from_secs(secs))
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
     }
 
     fn date(secs: u64) -> String {
@@ -304,7 +302,7 @@ mod tests {
             Decision::NotModified { weak_match: true }
         );
         assert_eq!(d(&[("if-none-match", "\"abd\"")]), Decision::Full);
-        let post = cond_method(Method::POST, &[("if-none-match", "*")]);
+        let post = cond_method(&Method::POST, &[("if-none-match", "*")]);
         assert_eq!(post.evaluate(10, TAG, None), Decision::PreconditionFailed);
     }
 
@@ -313,7 +311,10 @@ mod tests {
         let d = |h: &[(&str, &str)]| cond(h).evaluate(10, TAG, None);
         assert_eq!(d(&[("if-match", "\"abc\"")]), Decision::Full);
         assert_eq!(d(&[("if-match", "*")]), Decision::Full);
-        assert_eq!(d(&[("if-match", "W/\"abc\"")]), Decision::PreconditionFailed);
+        assert_eq!(
+            d(&[("if-match", "W/\"abc\"")]),
+            Decision::PreconditionFailed
+        );
         assert_eq!(d(&[("if-match", "\"zzz\"")]), Decision::PreconditionFailed);
         assert_eq!(
             cond(&[("if-match", "\"abc\"")]).evaluate(10, "W/\"abc\"", None),
@@ -331,7 +332,10 @@ mod tests {
         assert_eq!(d(&[("if-modified-since", "garbage")]), Decision::Full);
         // If-None-Match wins over If-Modified-Since.
         assert_eq!(
-            d(&[("if-none-match", "\"other\""), ("if-modified-since", &date(2000))]),
+            d(&[
+                ("if-none-match", "\"other\""),
+                ("if-modified-since", &date(2000))
+            ]),
             Decision::Full
         );
         assert_eq!(
@@ -343,7 +347,7 @@ mod tests {
 
     #[test]
     fn if_range_gates_the_range() {
-        let d = |h: &[(&str, &str)]| cond(h).evaluate(100, TAG, at(1000));
+        let d = |h: &[(&str, &str)]| cond(h).evaluate(100, TAG, Some(at(1000)));
         let part = Decision::Partial { start: 0, end: 9 };
         assert_eq!(d(&[("range", "bytes=0-9")]), part);
         assert_eq!(d(&[("range", "bytes=0-9"), ("if-range", "\"abc\"")]), part);
@@ -355,14 +359,17 @@ mod tests {
             d(&[("range", "bytes=0-9"), ("if-range", "\"old\"")]),
             Decision::Full
         );
-        assert_eq!(d(&[("range", "bytes=0-9"), ("if-range", &date(1000))]), part);
+        assert_eq!(
+            d(&[("range", "bytes=0-9"), ("if-range", &date(1000))]),
+            part
+        );
         assert_eq!(
             d(&[("range", "bytes=0-9"), ("if-range", &date(999))]),
             Decision::Full
         );
         assert_eq!(d(&[("range", "bytes=500-")]), Decision::Unsatisfiable);
         // Only GET has ranges.
-        let head = cond_method(Method::HEAD, &[("range", "bytes=0-9")]);
+        let head = cond_method(&Method::HEAD, &[("range", "bytes=0-9")]);
         assert_eq!(head.evaluate(100, TAG, None), Decision::Full);
     }
 }

@@ -182,15 +182,19 @@ impl Settings {
             vary: !self.precompressed.is_empty(),
         };
         let mut failed = None;
-        let res = respond(decision, &info, &common, cond.is_head(), |start, len| {
-            match self.body(file, start, len) {
+        let res = respond(
+            decision,
+            &info,
+            &common,
+            cond.is_head(),
+            |start, len| match self.body(file, start, len) {
                 Ok(body) => body,
                 Err(e) => {
                     failed = Some(e);
                     Body::empty()
                 }
-            }
-        });
+            },
+        );
         if let Some(e) = failed {
             tracing::warn!(target: "kiln::fs", path = %path.display(), error = %e, "reading a file failed");
             return Outcome::Done(StatusCode::INTERNAL_SERVER_ERROR.into_response());
@@ -335,13 +339,12 @@ impl StaticDirBuilder {
         if !root.is_dir() {
             return Err(err(format!("root `{}` is not a directory", root.display())));
         }
-        if let Some(index) = &self.index {
-            if resolve::relative(index).map_or(true, |r| r.path.contains('/') || r.path.is_empty())
-            {
-                return Err(err(format!(
-                    "index `{index}` must be a plain file name such as `index.html`"
-                )));
-            }
+        if let Some(index) = &self.index
+            && resolve::relative(index).map_or(true, |r| r.path.contains('/') || r.path.is_empty())
+        {
+            return Err(err(format!(
+                "index `{index}` must be a plain file name such as `index.html`"
+            )));
         }
         let cache_control = self
             .cache_control
@@ -351,7 +354,9 @@ impl StaticDirBuilder {
             })
             .transpose()?;
         if self.chunk == 0 {
-            return Err(err("a chunk size of 0 reads nothing; give at least 1".into()));
+            return Err(err(
+                "a chunk size of 0 reads nothing; give at least 1".into()
+            ));
         }
         let mut precompressed = self.precompressed;
         precompressed.dedup();

@@ -56,7 +56,8 @@ impl http_body::Body for FileBody {
                 State::Done => return Poll::Ready(None),
                 State::Idle(_) if this.remaining == 0 => return Poll::Ready(None),
                 State::Idle(file) => {
-                    let n = usize::try_from(this.remaining).map_or(this.chunk, |r| r.min(this.chunk));
+                    let n =
+                        usize::try_from(this.remaining).map_or(this.chunk, |r| r.min(this.chunk));
                     this.state = State::Reading(tokio::task::spawn_blocking(move || {
                         let mut file = file;
                         let result = read_chunk(&mut file, n);

@@ -48,6 +48,9 @@ mod tests {
         assert_eq!(content_type("font.woff2"), "font/woff2");
         assert_eq!(content_type("data.bin"), "application/octet-stream");
         assert_eq!(content_type("README"), "application/octet-stream");
-        assert_eq!(content_type("x.averyveryverylongextension"), "application/octet-stream");
+        assert_eq!(
+            content_type("x.averyveryverylongextension"),
+            "application/octet-stream"
+        );
     }
 }

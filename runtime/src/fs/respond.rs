@@ -72,7 +72,11 @@ pub(crate) fn respond(
             return res;
         }
     };
-    let body = if head { Body::empty() } else { body(start, len) };
+    let body = if head {
+        Body::empty()
+    } else {
+        body(start, len)
+    };
     let mut res = Response::new(body);
     *res.status_mut() = status;
     let h = res.headers_mut();

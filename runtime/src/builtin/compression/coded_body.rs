@@ -119,10 +119,10 @@ impl http_body::Body for Encoded {
                     Poll::Ready(Some(Ok(f))) => {
                         // Trailers are dropped: few clients read them and a
                         // compressed stream cannot carry them in order anyway.
-                        if let Ok(data) = f.into_data() {
-                            if !data.is_empty() {
-                                this.input = Some(Input { data, pos: 0 });
-                            }
+                        if let Ok(data) = f.into_data()
+                            && !data.is_empty()
+                        {
+                            this.input = Some(Input { data, pos: 0 });
                         }
                     }
                     Poll::Ready(Some(Err(e))) => {
@@ -289,10 +289,10 @@ impl http_body::Body for Decoded {
                 }
                 Phase::Streaming => match Pin::new(&mut this.inner).poll_frame(cx) {
                     Poll::Ready(Some(Ok(f))) => {
-                        if let Ok(data) = f.into_data() {
-                            if !data.is_empty() {
-                                this.input = Some(Input { data, pos: 0 });
-                            }
+                        if let Ok(data) = f.into_data()
+                            && !data.is_empty()
+                        {
+                            this.input = Some(Input { data, pos: 0 });
                         }
                     }
                     Poll::Ready(Some(Err(e))) => {
@@ -304,9 +304,9 @@ impl http_body::Body for Decoded {
                         let done = this.decoder.finish(&mut w);
                         this.phase = Phase::Done;
                         return match done {
-                            Ok(_) => Poll::Ready(Some(Err(
-                                "compressed request body ends early".into()
-                            ))),
+                            Ok(_) => {
+                                Poll::Ready(Some(Err("compressed request body ends early".into())))
+                            }
                             Err(e) => Poll::Ready(Some(Err(e.into()))),
                         };
                     }
