@@ -1,5 +1,6 @@
 //! Built-in middleware: CORS, JWT auth, rate limiting, access log, security
-//! headers, request id, server timing, body limit, timeout and catch panic.
+//! headers, request id, server timing, body limit, timeout, catch panic and
+//! compression (feature `compression`).
 //!
 //! Each is a library middleware: a config struct, built with a builder that
 //! validates it (a [`ConfigError`] names the middleware and the fix), registered
