@@ -41,7 +41,10 @@ pub fn dir() -> io::Result<PathBuf> {
             // parallel never sees a half-written file.
             let tmp = dir.join(format!(".{name}.{}", std::process::id()));
             std::fs::write(&tmp, contents(size))?;
-            File::options().write(true).open(&tmp)?.set_modified(mtime)?;
+            File::options()
+                .write(true)
+                .open(&tmp)?
+                .set_modified(mtime)?;
             std::fs::rename(&tmp, &path)?;
         }
     }

@@ -469,7 +469,13 @@ impl Run<'_> {
         let connections = self.opts.alloc_connections();
         let a0 = alloc::query(server.alloc_port, alloc::Command::Start)
             .map_err(|e| format!("allocation counter: {e}"))?;
-        let out = self.wrk(server.port, script, endpoint, connections, self.opts.alloc_s)?;
+        let out = self.wrk(
+            server.port,
+            script,
+            endpoint,
+            connections,
+            self.opts.alloc_s,
+        )?;
         let a1 = alloc::query(server.alloc_port, alloc::Command::Stop)
             .map_err(|e| format!("allocation counter: {e}"))?;
         let allocations = a1.saturating_sub(a0);
@@ -579,8 +585,7 @@ pub fn save(results: &Results, path: &Path) -> io::Result<()> {
 /// as skipped instead).
 pub fn run(opts: &Options) -> Result<Results, String> {
     wrk::ensure_installed()?;
-    if opts.frameworks.iter().any(|f| f == "nginx") && opts.scenarios.contains(&Scenario::Files)
-    {
+    if opts.frameworks.iter().any(|f| f == "nginx") && opts.scenarios.contains(&Scenario::Files) {
         // A missing nginx is a skip (recorded by its server), not a failure.
         if let Err(e) = super::peers::nginx::ensure_installed() {
             eprintln!("bench: {e}");

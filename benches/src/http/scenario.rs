@@ -201,8 +201,14 @@ fn files() -> Case {
             body: None,
             headers: vec![
                 ("content-length".into(), HeaderRule::Exact(size.to_string())),
-                ("content-type".into(), HeaderRule::Exact(files::OCTETS.into())),
-                ("last-modified".into(), HeaderRule::Exact(files::MTIME_HTTP.into())),
+                (
+                    "content-type".into(),
+                    HeaderRule::Exact(files::OCTETS.into()),
+                ),
+                (
+                    "last-modified".into(),
+                    HeaderRule::Exact(files::MTIME_HTTP.into()),
+                ),
             ],
         };
         endpoints.push(get(&format!("file-{short}"), &path, &[], full));
@@ -229,7 +235,10 @@ fn compression() -> Case {
         headers: vec![
             ("content-encoding".into(), HeaderRule::Exact(coding.into())),
             ("content-type".into(), HeaderRule::Exact(JSON.into())),
-            ("vary".into(), HeaderRule::HasToken("accept-encoding".into())),
+            (
+                "vary".into(),
+                HeaderRule::HasToken("accept-encoding".into()),
+            ),
         ],
     };
     let mut plain = json_text(&files::BIG_JSON);
@@ -241,8 +250,18 @@ fn compression() -> Case {
         variant: None,
         server_args: Vec::new(),
         endpoints: vec![
-            get("json-gzip", "/json-100k", &[("accept-encoding", "gzip")], encoded("gzip")),
-            get("json-br", "/json-100k", &[("accept-encoding", "br")], encoded("br")),
+            get(
+                "json-gzip",
+                "/json-100k",
+                &[("accept-encoding", "gzip")],
+                encoded("gzip"),
+            ),
+            get(
+                "json-br",
+                "/json-100k",
+                &[("accept-encoding", "br")],
+                encoded("br"),
+            ),
         ],
         checks: vec![get("json-identity", "/json-100k", &[], plain)],
     }

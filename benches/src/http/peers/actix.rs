@@ -16,11 +16,11 @@ use actix_web::middleware::{DefaultHeaders, Logger, Next, from_fn};
 use actix_web::{App, Error, FromRequest, HttpRequest, HttpResponse, HttpServer, web};
 use uuid::Uuid;
 
+use super::super::files;
 use super::super::fixtures::{
     self, AuthError, Claims, Config, Counter, DEPTH_HEADERS, DEPTH_KEY, HELLO, Lookup, ORIGIN,
     REQUEST_ID, Repo, SECURITY_HEADERS, SESSION_HEADER, Search, Session, TEXT, User,
 };
-use super::super::files;
 use super::super::scenario::{DEPTHS, Scenario};
 use super::super::server::{ServeError, ServerArgs, init_access_log};
 

@@ -27,11 +27,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use super::super::files;
 use super::super::fixtures::{
     self, AuthError, Claims, Config, Counter, DEPTH_HEADERS, DEPTH_KEY, HELLO, Lookup, ORIGIN,
     REQUEST_ID, Repo, SECURITY_HEADERS, SESSION_HEADER, Search, Session, User,
 };
-use super::super::files;
 use super::super::scenario::{DEPTHS, Scenario};
 use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_runtime};
 

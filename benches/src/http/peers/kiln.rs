@@ -5,11 +5,11 @@
 
 use kiln::prelude::*;
 
+use super::super::files;
 use super::super::fixtures::{
     self, Config, Counter, DEPTH_HEADERS, DEPTH_KEY, HELLO, Lookup, Message, Repo, SESSION_HEADER,
     Search, Session, User,
 };
-use super::super::files;
 use super::super::scenario::{DEPTHS, Scenario};
 use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_runtime};
 

@@ -42,7 +42,9 @@ pub fn ensure_installed() -> Result<(), String> {
         let _ = install();
     }
     binary().map(|_| ()).ok_or_else(|| {
-        format!("nginx is not installed and `apt-get install -y nginx` did not install it ({first:?})")
+        format!(
+            "nginx is not installed and `apt-get install -y nginx` did not install it ({first:?})"
+        )
     })
 }
 
