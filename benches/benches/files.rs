@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion) {
             let (status, etag, len) = send(side, &path, None);
             assert_eq!((status, len), (StatusCode::OK, size), "{path}");
             g.bench_function(format!("{side}/{name}"), |b| {
-                b.iter(|| send(side, &path, None))
+                b.iter(|| send(side, &path, None));
             });
             let etag = etag.unwrap();
             assert_eq!(
@@ -93,7 +93,7 @@ fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("kiln-bench-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, size) in [("1k.bin", 1024usize), ("64k.bin", 64 * 1024)] {
-        let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..size).map(|i| (i % 251).to_le_bytes()[0]).collect();
         std::fs::write(dir.join(name), data).unwrap();
     }
     dir

@@ -354,6 +354,39 @@ async fn head_has_the_headers_without_the_body() {
     assert!(res.body.is_empty());
 }
 
+#[tokio::test]
+async fn inline_io_answers_the_same() {
+    let dir = tree();
+    let assets = StaticDir::builder(dir.path())
+        .inline_io(true)
+        .build()
+        .unwrap();
+    let client = TestClient::new(Site::new(
+        assets,
+        StaticFile::new(dir.path().join("favicon.ico")).unwrap(),
+    ));
+    let res = get_with(
+        &client,
+        "/assets/big.txt",
+        &[("range", "bytes=100000-100009")],
+    )
+    .await;
+    assert_eq!(
+        (res.status(), res.text()),
+        (
+            StatusCode::PARTIAL_CONTENT,
+            big()[100_000..100_010].to_owned()
+        )
+    );
+    let etag = res.header("etag").unwrap().to_owned();
+    let res = get_with(&client, "/assets/big.txt", &[("if-none-match", &etag)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        client.get("/assets/big.txt").send().await.body.len(),
+        big().len()
+    );
+}
+
 #[test]
 fn configuration_is_checked() {
     let dir = tree();

@@ -56,7 +56,7 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: bench [--scenario all|basic|middleware|middleware-depth|di[,..]] [--quick]
+usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression[,..]] [--quick]
              [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]
              [--rounds N] [--duration S] [--warmup S] [--connections 16,64,256]
              [--alloc-duration S] [--workers N] [--no-build] [--server-dir DIR] [--port P]";

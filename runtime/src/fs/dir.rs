@@ -41,6 +41,7 @@ pub(crate) struct Settings {
     cache_control: Option<HeaderValue>,
     hidden: bool,
     check_symlinks: bool,
+    inline_io: bool,
     inline_max: u64,
     chunk: usize,
 }
@@ -55,6 +56,7 @@ impl StaticDir {
             cache_control: None,
             hidden: false,
             check_symlinks: true,
+            inline_io: false,
             chunk: CHUNK,
         }
     }
@@ -95,9 +97,13 @@ impl StaticDir {
         } else {
             Accepted::from_headers(req.headers())
         };
-        let settings = Arc::clone(&self.inner);
-        let task = tokio::task::spawn_blocking(move || settings.answer(&rel, &cond, accepted));
-        match task.await {
+        let outcome = if self.inner.inline_io {
+            Ok(self.inner.answer(&rel, &cond, accepted))
+        } else {
+            let settings = Arc::clone(&self.inner);
+            tokio::task::spawn_blocking(move || settings.answer(&rel, &cond, accepted)).await
+        };
+        match outcome {
             Ok(Outcome::Done(res)) => res,
             Ok(Outcome::AddSlash) => {
                 let uri = req.uri();
@@ -270,6 +276,7 @@ pub struct StaticDirBuilder {
     cache_control: Option<String>,
     hidden: bool,
     check_symlinks: bool,
+    inline_io: bool,
     chunk: usize,
 }
 
@@ -312,6 +319,17 @@ impl StaticDirBuilder {
     /// the root (a few system calls). Off by default.
     pub fn follow_any_symlink(mut self, yes: bool) -> Self {
         self.check_symlinks = !yes;
+        self
+    }
+
+    /// Opens, checks and reads files up to 64 KiB on the worker thread that
+    /// handles the request instead of tokio's blocking pool. For local disks
+    /// whose files sit in the page cache these calls take microseconds and
+    /// the hop to the pool costs more than they do; on a slow or network file
+    /// system they would stall every connection on that worker. Off by
+    /// default. Chunks of bigger files are read on the pool either way.
+    pub fn inline_io(mut self, yes: bool) -> Self {
+        self.inline_io = yes;
         self
     }
 
@@ -368,6 +386,7 @@ impl StaticDirBuilder {
                 cache_control,
                 hidden: self.hidden,
                 check_symlinks: self.check_symlinks,
+                inline_io: self.inline_io,
                 inline_max: INLINE_MAX.min(self.chunk as u64),
                 chunk: self.chunk,
             }),

@@ -39,7 +39,12 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
             Di::new(Config::default(), Counter::default(), Repo::default()),
         ),
         Scenario::Files => {
-            let dir = kiln::fs::StaticDir::new(files::dir()?).map_err(std::io::Error::other)?;
+            // `KILN_BENCH_FS_POOL=1` keeps the default (every file hop on the blocking pool).
+            let inline = std::env::var_os("KILN_BENCH_FS_POOL").is_none();
+            let dir = kiln::fs::StaticDir::builder(files::dir()?)
+                .inline_io(inline)
+                .build()
+                .map_err(std::io::Error::other)?;
             run(args, Files::new(dir))
         }
         Scenario::Compression => {
