@@ -82,8 +82,17 @@
 //!
 //! Files up to 64 KiB are opened, checked and read in one call on tokio's
 //! blocking pool; bigger ones stream in 128 KiB chunks (one in flight), so a
-//! 10 GiB file costs one chunk of memory. Embedded files are served from the
-//! binary without a system call.
+//! 10 GiB file costs one chunk of memory. [`StaticDirBuilder::inline_io`]
+//! makes that first call on the request's own worker thread instead, which
+//! is cheaper for page-cached local files (see `BENCHMARKS.md`). Embedded
+//! files are served from the binary without a system call.
+//!
+//! # Routes
+//!
+//! A catch-all (`{*path}`) matches at least one character, so the directory
+//! itself (`/assets/`, which serves its `index.html`) needs its own route to
+//! the same handler: `GET "/assets/" => kiln::fs::dir`. The handler reads the
+//! route's last parameter ([`Tail`]); a route without one serves the root.
 //!
 //! # Several directories
 //!
