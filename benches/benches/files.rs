@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
 
 /// A directory with the two files, under the system's temporary directory.
 fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kiln-bench-files-{}", std::process::id()));
+    let dir = std::env::temp_dir().join("kiln-bench-files-criterion");
     std::fs::create_dir_all(&dir).unwrap();
     for (name, size) in [("1k.bin", 1024usize), ("64k.bin", 64 * 1024)] {
         let data: Vec<u8> = (0..size).map(|i| (i % 251).to_le_bytes()[0]).collect();
