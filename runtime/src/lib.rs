@@ -54,9 +54,15 @@ extern crate self as kiln;
 mod body;
 pub mod builtin;
 mod checks;
+#[cfg(any(feature = "compression", feature = "fs-build"))]
+mod codec;
 mod conn;
+#[cfg(any(feature = "fs", feature = "fs-build", feature = "compression"))]
+mod content_coding;
 pub mod describe;
 mod extract;
+#[cfg(any(feature = "fs", feature = "fs-build"))]
+pub mod fs;
 pub mod guide;
 mod next;
 mod response;
@@ -72,6 +78,8 @@ pub use self::tower::{IntoService, Layered};
 pub use body::{Body, BoxError, CollectError};
 pub use bumpalo::Bump;
 pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};
+#[cfg(any(feature = "fs", feature = "fs-build", feature = "compression"))]
+pub use content_coding::ContentCoding;
 pub use extract::{BodyRejection, Form, Header, HeaderRejection, TypedHeader};
 pub use extract::{
     Extracting, FromRequest, FromRequestParts, Path, PathRejection, PeerAddr, Query, RawQuery,

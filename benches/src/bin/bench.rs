@@ -2,7 +2,7 @@
 //! responses, drives them with `wrk` and writes raw results as JSON.
 //!
 //! `cargo run -p kiln-benches --release --bin bench -- --scenario all|basic|middleware|middleware-depth|di
-//! [--quick] [--frameworks kiln,axum,actix,hyper] [--out results.json]`
+//! [--quick] [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]`
 //! (see `kiln_benches::http_bench::harness::USAGE` for every option).
 
 use std::process::ExitCode;

@@ -21,7 +21,7 @@ use super::server::EXIT_UNSUPPORTED;
 use super::wrk::{self, WrkRun};
 
 /// Every framework with a peer server, in report order.
-pub const FRAMEWORKS: [&str; 4] = ["kiln", "axum", "actix", "hyper"];
+pub const FRAMEWORKS: [&str; 5] = ["kiln", "axum", "actix", "hyper", "nginx"];
 
 /// The `bench` command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +56,8 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: bench [--scenario all|basic|middleware|middleware-depth|di[,..]] [--quick]
-             [--frameworks kiln,axum,actix,hyper] [--out results.json]
+usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression[,..]] [--quick]
+             [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]
              [--rounds N] [--duration S] [--warmup S] [--connections 16,64,256]
              [--alloc-duration S] [--workers N] [--no-build] [--server-dir DIR] [--port P]";
 
@@ -456,6 +456,45 @@ impl Run<'_> {
         }
     }
 
+    /// The allocation count of one endpoint: a run with the server's counter on.
+    fn allocations(
+        &mut self,
+        round: u32,
+        framework: &str,
+        case: &Case,
+        server: &Server,
+        script: &Path,
+        endpoint: &Request,
+    ) -> Result<(), String> {
+        let connections = self.opts.alloc_connections();
+        let a0 = alloc::query(server.alloc_port, alloc::Command::Start)
+            .map_err(|e| format!("allocation counter: {e}"))?;
+        let out = self.wrk(
+            server.port,
+            script,
+            endpoint,
+            connections,
+            self.opts.alloc_s,
+        )?;
+        let a1 = alloc::query(server.alloc_port, alloc::Command::Stop)
+            .map_err(|e| format!("allocation counter: {e}"))?;
+        let allocations = a1.saturating_sub(a0);
+        let per_request = ratio(allocations, out.requests);
+        eprintln!(
+            "  [round {}] {framework:<5} {:<28} allocations {per_request:.2}/req",
+            round + 1,
+            format!("{}/{}", case.label(), endpoint.name)
+        );
+        self.results.allocations.push(AllocCount {
+            key: key(framework, case, endpoint),
+            connections,
+            requests: out.requests,
+            allocations,
+            per_request,
+        });
+        Ok(())
+    }
+
     fn endpoint(
         &mut self,
         round: u32,
@@ -473,27 +512,11 @@ impl Run<'_> {
             self.wrk(server.port, &script, endpoint, max_conns, opts.warmup_s)?;
         }
         // Allocations: a run with the counter on, after the warm-up (in `--quick`,
-        // where there is none, it is the warm-up of the timed runs).
-        let connections = opts.alloc_connections();
-        let a0 = alloc::query(server.alloc_port, alloc::Command::Start)
-            .map_err(|e| format!("allocation counter: {e}"))?;
-        let out = self.wrk(server.port, &script, endpoint, connections, opts.alloc_s)?;
-        let a1 = alloc::query(server.alloc_port, alloc::Command::Stop)
-            .map_err(|e| format!("allocation counter: {e}"))?;
-        let allocations = a1.saturating_sub(a0);
-        let per_request = ratio(allocations, out.requests);
-        eprintln!(
-            "  [round {}] {framework:<5} {:<28} allocations {per_request:.2}/req",
-            round + 1,
-            format!("{}/{}", case.label(), endpoint.name)
-        );
-        self.results.allocations.push(AllocCount {
-            key: key(framework, case, endpoint),
-            connections,
-            requests: out.requests,
-            allocations,
-            per_request,
-        });
+        // where there is none, it is the warm-up of the timed runs). nginx is
+        // not ours to instrument: its timed runs only.
+        if framework != "nginx" {
+            self.allocations(round, framework, case, server, &script, endpoint)?;
+        }
         for &connections in &opts.connections {
             let busy = || self.pin.server.and_then(|c| procfs::cpu_busy_us(c).ok());
             let busy0 = busy();
@@ -562,6 +585,12 @@ pub fn save(results: &Results, path: &Path) -> io::Result<()> {
 /// as skipped instead).
 pub fn run(opts: &Options) -> Result<Results, String> {
     wrk::ensure_installed()?;
+    if opts.frameworks.iter().any(|f| f == "nginx") && opts.scenarios.contains(&Scenario::Files) {
+        // A missing nginx is a skip (recorded by its server), not a failure.
+        if let Err(e) = super::peers::nginx::ensure_installed() {
+            eprintln!("bench: {e}");
+        }
+    }
     let servers = build_servers(opts)?;
     let pin = pinning();
     let scratch = std::env::temp_dir().join(format!("kiln-bench-{}", std::process::id()));
@@ -649,6 +678,9 @@ mod tests {
         assert_eq!((o.rounds, o.alloc_connections()), (2, 8));
         assert!(parse("--frameworks rocket").is_err());
         assert!(parse("--scenario nope").is_err());
-        assert_eq!(parse("--scenario all").unwrap().scenarios.len(), 4);
+        assert_eq!(
+            parse("--scenario all").unwrap().scenarios.len(),
+            Scenario::ALL.len()
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod alloc;
 pub mod charts;
 pub mod check;
 pub mod client;
+pub mod files;
 pub mod fixtures;
 pub mod harness;
 pub mod machine;

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::files;
 use super::fixtures::{
     self, DEPTH_HEADERS, DEPTH_KEY, HELLO, JSON, ORIGIN, REQUEST_ID, SECURITY_HEADERS,
     SESSION_HEADER, TEXT,
@@ -23,15 +24,21 @@ pub enum Scenario {
     MiddlewareDepth,
     /// A handler with three singletons and two request-scoped values.
     Di,
+    /// Static files of 1 KiB, 64 KiB and 10 MiB, fetched and revalidated (304).
+    Files,
+    /// A 100 KiB JSON body compressed with gzip and with brotli.
+    Compression,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Basic,
         Scenario::Middleware,
         Scenario::MiddlewareDepth,
         Scenario::Di,
+        Scenario::Files,
+        Scenario::Compression,
     ];
 
     /// The command-line name.
@@ -42,6 +49,8 @@ impl Scenario {
             Scenario::Middleware => "middleware",
             Scenario::MiddlewareDepth => "middleware-depth",
             Scenario::Di => "di",
+            Scenario::Files => "files",
+            Scenario::Compression => "compression",
         }
     }
 }
@@ -59,7 +68,9 @@ impl FromStr for Scenario {
             .into_iter()
             .find(|sc| sc.name() == s)
             .ok_or_else(|| {
-                format!("unknown scenario `{s}` (basic, middleware, middleware-depth, di)")
+                format!(
+                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression)"
+                )
             })
     }
 }
@@ -175,6 +186,92 @@ pub fn cases(scenario: Scenario) -> Vec<Case> {
         Scenario::Middleware => vec![middleware()],
         Scenario::MiddlewareDepth => DEPTHS.iter().map(|&d| depth(d)).collect(),
         Scenario::Di => vec![di()],
+        Scenario::Files => vec![files()],
+        Scenario::Compression => vec![compression()],
+    }
+}
+
+fn files() -> Case {
+    let mut endpoints = Vec::new();
+    for (name, size) in files::FILES {
+        let short = name.trim_end_matches(".bin");
+        let path = format!("/files/{name}");
+        let full = Expect {
+            status: 200,
+            body: None,
+            headers: vec![
+                ("content-length".into(), HeaderRule::Exact(size.to_string())),
+                (
+                    "content-type".into(),
+                    HeaderRule::Exact(files::OCTETS.into()),
+                ),
+                (
+                    "last-modified".into(),
+                    HeaderRule::Exact(files::MTIME_HTTP.into()),
+                ),
+            ],
+        };
+        endpoints.push(get(&format!("file-{short}"), &path, &[], full));
+        endpoints.push(get(
+            &format!("file-{short}-304"),
+            &path,
+            &[("if-modified-since", files::MTIME_HTTP)],
+            status_only(304),
+        ));
+    }
+    Case {
+        scenario: Scenario::Files,
+        variant: None,
+        server_args: Vec::new(),
+        endpoints,
+        checks: vec![get("missing", "/files/nope.bin", &[], status_only(404))],
+    }
+}
+
+fn compression() -> Case {
+    let encoded = |coding: &str| Expect {
+        status: 200,
+        body: None,
+        headers: vec![
+            ("content-encoding".into(), HeaderRule::Exact(coding.into())),
+            ("content-type".into(), HeaderRule::Exact(JSON.into())),
+            (
+                "vary".into(),
+                HeaderRule::HasToken("accept-encoding".into()),
+            ),
+        ],
+    };
+    let mut plain = json_text(&files::BIG_JSON);
+    plain
+        .headers
+        .push(("content-encoding".into(), HeaderRule::Absent));
+    Case {
+        scenario: Scenario::Compression,
+        variant: None,
+        server_args: Vec::new(),
+        endpoints: vec![
+            get(
+                "json-gzip",
+                "/json-100k",
+                &[("accept-encoding", "gzip")],
+                encoded("gzip"),
+            ),
+            get(
+                "json-br",
+                "/json-100k",
+                &[("accept-encoding", "br")],
+                encoded("br"),
+            ),
+        ],
+        checks: vec![get("json-identity", "/json-100k", &[], plain)],
+    }
+}
+
+fn json_text(body: &str) -> Expect {
+    Expect {
+        status: 200,
+        body: Some(body.to_owned()),
+        headers: vec![("content-type".into(), HeaderRule::Exact(JSON.into()))],
     }
 }
 

@@ -91,7 +91,7 @@ pub fn main_with(framework: &str, serve: fn(&ServerArgs) -> Result<(), ServeErro
         Err(e) => {
             eprintln!("server_{framework}: {e}");
             eprintln!(
-                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di> --port <p> [--workers N] [--depth N]"
+                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression> --port <p> [--workers N] [--depth N]"
             );
             return ExitCode::from(EXIT_USAGE);
         }

@@ -1,5 +1,6 @@
 //! Built-in middleware: CORS, JWT auth, rate limiting, access log, security
-//! headers, request id, server timing, body limit, timeout and catch panic.
+//! headers, request id, server timing, body limit, timeout, catch panic and
+//! compression (feature `compression`).
 //!
 //! Each is a library middleware: a config struct, built with a builder that
 //! validates it (a [`ConfigError`] names the middleware and the fix), registered
@@ -52,6 +53,7 @@
 //! | -60 | [`CatchPanic`] | wrap | turns a panic inside it into a 500 that the middleware above still see |
 //! | -50 | [`Timeout`] | wrap | bounds everything inside it, handler included |
 //! | -40 | [`BodyLimit`] | pre | rejects oversized bodies before any work |
+//! | -35 | `Compression` | pre + post | decodes request bodies inside the wire-size limit; compresses the response after everything inside it shaped it; `406` before any work |
 //! | -30 | `RateLimit` | pre | by client IP, before auth spends CPU on signatures |
 //! | -20 | `JwtAuth` | pre | provides `JwtClaims` to everything inside it |
 //!
@@ -70,6 +72,8 @@
 mod access_log;
 mod body_limit;
 mod catch_panic;
+#[cfg(feature = "compression")]
+mod compression;
 mod cors;
 #[cfg(feature = "jwt")]
 mod jwt;
@@ -93,6 +97,10 @@ use crate::{FromRequestParts, Request, RequestCx};
 pub use access_log::{AccessLog, AccessLogBuilder, AccessLogStart};
 pub use body_limit::{BodyLimit, BodyTooLarge};
 pub use catch_panic::CatchPanic;
+#[cfg(feature = "compression")]
+pub use compression::{
+    Compression, CompressionBuilder, CompressionRejection, DecompressedTooLarge, Negotiated,
+};
 pub use cors::{Cors, CorsBuilder, CorsDecision};
 #[cfg(feature = "jwt")]
 pub use jwt::{Algorithm, Audience, JwtAuth, JwtAuthBuilder, JwtClaims, JwtKey, JwtRejection};

@@ -70,6 +70,11 @@ fn collect_failed(e: CollectError) -> BodyRejection {
         CollectError::Read(e) if e.is::<http_body_util::LengthLimitError>() => {
             BodyRejection::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
         }
+        // `Compression`'s decoder went past its limit (a zip bomb, say).
+        #[cfg(feature = "compression")]
+        CollectError::Read(e) if e.is::<crate::builtin::DecompressedTooLarge>() => {
+            BodyRejection::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+        }
         CollectError::Read(e) => BodyRejection::new(
             StatusCode::BAD_REQUEST,
             format!("failed to read the request body: {e}"),

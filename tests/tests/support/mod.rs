@@ -66,6 +66,8 @@ pub(crate) struct Got {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: String,
+    /// The body as received (for binary bodies).
+    pub(crate) bytes: Bytes,
 }
 
 async fn read(res: http::Response<hyper::body::Incoming>) -> Got {
@@ -75,6 +77,7 @@ async fn read(res: http::Response<hyper::body::Incoming>) -> Got {
         status: parts.status,
         headers: parts.headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        bytes: body,
     }
 }
 

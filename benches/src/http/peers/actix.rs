@@ -16,6 +16,7 @@ use actix_web::middleware::{DefaultHeaders, Logger, Next, from_fn};
 use actix_web::{App, Error, FromRequest, HttpRequest, HttpResponse, HttpServer, web};
 use uuid::Uuid;
 
+use super::super::files;
 use super::super::fixtures::{
     self, AuthError, Claims, Config, Counter, DEPTH_HEADERS, DEPTH_KEY, HELLO, Lookup, ORIGIN,
     REQUEST_ID, Repo, SECURITY_HEADERS, SESSION_HEADER, Search, Session, TEXT, User,
@@ -100,7 +101,23 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                     .route("/di", web::get().to(di_handler))
             })
         }
+        Scenario::Files => {
+            let dir = files::dir()?;
+            run!(move || App::new().service(actix_files::Files::new("/files", dir.clone())))
+        }
+        // actix's `Compress` has no level setting: its own defaults.
+        Scenario::Compression => run!(|| {
+            App::new()
+                .route("/json-100k", web::get().to(big_json))
+                .wrap(actix_web::middleware::Compress::default())
+        }),
     }
+}
+
+async fn big_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(fixtures::JSON)
+        .body(files::BIG_JSON.as_str())
 }
 
 // ------------------------------------------------------------------ basic

@@ -1,7 +1,8 @@
 //! The axum 0.8 + tower-http peer, written the way the axum docs show:
 //! `Router` with extractors, tower-http layers in a `ServiceBuilder`,
 //! `tower_governor` for rate limiting, `from_fn` for ad-hoc middleware,
-//! `State` and `FromRequestParts` extractors for DI.
+//! `State` and `FromRequestParts` extractors for DI; tower-http's `ServeDir`
+//! for `files` and `CompressionLayer` for `compression`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use super::super::files;
 use super::super::fixtures::{
     self, AuthError, Claims, Config, Counter, DEPTH_HEADERS, DEPTH_KEY, HELLO, Lookup, ORIGIN,
     REQUEST_ID, Repo, SECURITY_HEADERS, SESSION_HEADER, Search, Session, User,
@@ -47,6 +49,8 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         }
         Scenario::MiddlewareDepth => depth(args.depth)?,
         Scenario::Di => di(),
+        Scenario::Files => files_router()?,
+        Scenario::Compression => compression(),
     };
     let needs_peer = args.scenario == Scenario::Middleware;
     let port = args.port;
@@ -255,4 +259,25 @@ fn di() -> Router {
             counter: Arc::new(Counter::default()),
             repo: Arc::new(Repo::default()),
         })
+}
+
+// ------------------------------------------------------------ files, compression
+
+fn files_router() -> Result<Router, ServeError> {
+    let dir = files::dir()?;
+    Ok(Router::new().nest_service("/files", tower_http::services::ServeDir::new(dir)))
+}
+
+async fn big_json() -> Response {
+    let body: &'static str = files::BIG_JSON.as_str();
+    ([(header::CONTENT_TYPE, fixtures::JSON)], body).into_response()
+}
+
+fn compression() -> Router {
+    use tower_http::CompressionLevel;
+    use tower_http::compression::CompressionLayer;
+    // Level 4 for gzip and brotli, as every peer is configured.
+    Router::new()
+        .route("/json-100k", get(big_json))
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
 }

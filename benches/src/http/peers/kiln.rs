@@ -1,9 +1,11 @@
 //! The kiln peer: `chain!` apps served by `kiln::serve(app).listen(..)`, for
 //! every scenario: `basic`, `middleware` (the `kiln::builtin` stack),
-//! `middleware-depth` (1, 5, 10, 20) and `di`.
+//! `middleware-depth` (1, 5, 10, 20), `di`, `files` (`kiln::fs::StaticDir`)
+//! and `compression` (`kiln::builtin::Compression`).
 
 use kiln::prelude::*;
 
+use super::super::files;
 use super::super::fixtures::{
     self, Config, Counter, DEPTH_HEADERS, DEPTH_KEY, HELLO, Lookup, Message, Repo, SESSION_HEADER,
     Search, Session, User,
@@ -40,7 +42,46 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                 repo: Repo::default(),
             }),
         ),
+        Scenario::Files => {
+            // `KILN_BENCH_FS_POOL=1` keeps the default (every file hop on the blocking pool).
+            let inline = std::env::var_os("KILN_BENCH_FS_POOL").is_none();
+            let dir = kiln::fs::StaticDir::builder(files::dir()?)
+                .inline_io(inline)
+                .build()
+                .map_err(std::io::Error::other)?;
+            run(args, Files::new(dir))
+        }
+        Scenario::Compression => {
+            // Level 4 for both, as every peer is configured.
+            let compression = kiln::builtin::Compression::builder()
+                .level(kiln::ContentCoding::Gzip, 4)
+                .level(kiln::ContentCoding::Brotli, 4)
+                .build()
+                .map_err(std::io::Error::other)?;
+            run(args, Compressed::new(compression))
+        }
     }
+}
+
+// ------------------------------------------------------------ files, compression
+
+chain! {
+    struct Files;
+    singletons { assets: kiln::fs::StaticDir }
+    routes { GET "/files/{*path}" => kiln::fs::dir }
+}
+
+#[handler]
+fn big_json() -> Response {
+    let body: &'static str = files::BIG_JSON.as_str();
+    ([(kiln::http::header::CONTENT_TYPE, fixtures::JSON)], body).into_response()
+}
+
+chain! {
+    struct Compressed;
+    singletons { compression: kiln::builtin::Compression }
+    middleware { kiln::builtin::Compression }
+    routes { GET "/json-100k" => big_json }
 }
 
 fn run<A: kiln::App>(args: &ServerArgs, app: A) -> Result<(), ServeError> {

@@ -6,3 +6,4 @@ pub mod actix;
 pub mod axum;
 pub mod hyper;
 pub mod kiln;
+pub mod nginx;
