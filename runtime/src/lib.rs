@@ -45,6 +45,8 @@ pub mod builtin;
 mod conn;
 pub mod describe;
 mod extract;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 mod next;
 mod response;
 mod routing;
