@@ -51,6 +51,8 @@ mod next;
 mod response;
 mod routing;
 mod serve;
+#[cfg(feature = "sse")]
+pub mod sse;
 pub mod stats;
 mod test_client;
 mod tower;
