@@ -56,6 +56,8 @@ pub mod sse;
 pub mod stats;
 mod test_client;
 mod tower;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 use std::future::Future;
 

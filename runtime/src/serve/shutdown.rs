@@ -67,6 +67,12 @@ impl ShutdownWatch {
         CURRENT.try_with(|n| ShutdownWatch(n.subscribe())).ok()
     }
 
+    /// Whether the server began shutting down.
+    #[cfg(feature = "ws")]
+    pub(crate) fn fired(&self) -> bool {
+        *self.0.borrow()
+    }
+
     /// Resolves once the server begins shutting down (or is gone).
     pub(crate) async fn wait(&mut self) {
         // An error means the server dropped its notice: as good as shut down.
