@@ -20,5 +20,6 @@ pub mod results;
 pub mod scenario;
 pub mod server;
 pub mod stats;
+pub mod streams;
 pub mod summary;
 pub mod wrk;
