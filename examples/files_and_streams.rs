@@ -39,7 +39,11 @@ fn home() -> Redirect {
 #[handler]
 fn page(Path(file): Path<String>) -> Response {
     if file.is_empty() || file == "index.html" {
-        ([(kiln::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response()
+        (
+            [(kiln::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            PAGE,
+        )
+            .into_response()
     } else {
         StatusCode::NOT_FOUND.into_response()
     }
@@ -79,7 +83,9 @@ async fn upload(form: Multipart, rules: &MultipartConfig) -> Result<String, Mult
 /// connection began, resuming after the client's `Last-Event-ID`.
 #[handler]
 fn clock(LastEventId(last): LastEventId) -> Sse<impl Stream<Item = Event> + Send + 'static> {
-    let first = last.and_then(|id| id.parse::<u64>().ok()).map_or(0, |n| n + 1);
+    let first = last
+        .and_then(|id| id.parse::<u64>().ok())
+        .map_or(0, |n| n + 1);
     let ticks = stream::unfold(
         (first, tokio::time::interval(Duration::from_secs(1))),
         |(n, mut interval)| async move {

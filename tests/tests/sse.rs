@@ -22,6 +22,56 @@ use kiln::prelude::*;
 use kiln::sse::{Event, KeepAlive, LastEventId, Sse};
 use support::start;
 use tokio::net::TcpStream;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::{Layer, Registry};
+
+/// Every `kiln::access` event's fields, from a global subscriber (the server
+/// runs on other threads).
+static ACCESS: std::sync::OnceLock<
+    Arc<std::sync::Mutex<Vec<std::collections::BTreeMap<String, String>>>>,
+> = std::sync::OnceLock::new();
+
+struct Capture;
+
+struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() == "kiln::access" {
+            let mut fields = std::collections::BTreeMap::new();
+            event.record(&mut Fields(&mut fields));
+            ACCESS.get().unwrap().lock().unwrap().push(fields);
+        }
+    }
+}
+
+/// The access-log event of the request with this id (at most 5 s).
+async fn access_event(id: &str) -> std::collections::BTreeMap<String, String> {
+    for _ in 0..500 {
+        let found = ACCESS
+            .get()
+            .unwrap()
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|f| f.get("request_id").map(String::as_str) == Some(id))
+            .cloned();
+        if let Some(f) = found {
+            return f;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no access-log event for request {id}");
+}
 
 /// Set when the stream it lives in is dropped.
 struct DropFlag(Arc<AtomicBool>);
@@ -123,7 +173,7 @@ chain! {
         kiln::builtin::Cors, kiln::builtin::RequestIds, kiln::builtin::ServerTiming,
         kiln::builtin::AccessLog, kiln::builtin::SecurityHeaders,
     }
-    routes { GET "/endless" => endless }
+    routes { GET "/endless" => endless, GET "/framed" => framed }
 }
 
 fn app(probe: Probe) -> Events {
@@ -323,6 +373,8 @@ async fn a_failing_stream_ends_after_the_events_before_the_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_in_middleware_decorate_an_sse_response() {
+    ACCESS.get_or_init(Default::default);
+    tracing::subscriber::set_global_default(Registry::default().with(Capture)).unwrap();
     let server = start(decorated(), config()).await;
     let mut req = get("/endless");
     req.headers_mut()
@@ -339,8 +391,24 @@ async fn built_in_middleware_decorate_an_sse_response() {
             .starts_with("total;dur=")
     );
     assert_eq!(h["x-content-type-options"], "nosniff");
+    let id = h["x-request-id"].to_str().unwrap().to_owned();
     let mut body = res.into_body();
     assert_eq!(next_text(&mut body).await.unwrap(), "data: first\n\n");
-    drop(body);
+    drop(body); // the client goes away mid-stream
+    // The access log counts the bytes of the stream, written when it ends.
+    let event = access_event(&id).await;
+    assert_eq!(event["path"], "/endless");
+    assert_eq!(event["status"], "200");
+    assert_eq!(event["complete"], "false");
+    let bytes: usize = event["bytes"].parse().unwrap();
+    assert!(bytes >= "data: first\n\n".len(), "{bytes}");
+
+    // A stream that runs to its end: all its bytes, complete.
+    let res = h1(server.addr, get("/framed")).await;
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let len = res.into_body().collect().await.unwrap().to_bytes().len();
+    let event = access_event(&id).await;
+    assert_eq!(event["bytes"], len.to_string());
+    assert_eq!(event["complete"], "true");
     server.stop().await;
 }

@@ -180,7 +180,8 @@ pub fn run(plan: Plan) -> Vec<Row> {
                 with_cpu(pid, ws::run(addr, plan.ws_conns, 16 * 1024, plan.secs)).await;
             // CPU is measured over connect + warm-up + measurement; the
             // counts over the measurement only, so per-unit CPU is an upper bound.
-            let per = |cpu: u64, rate: f64, extra: f64| cpu as f64 / (rate * (plan.secs as f64 + extra));
+            let per =
+                |cpu: u64, rate: f64, extra: f64| cpu as f64 / (rate * (plan.secs as f64 + extra));
             Row {
                 server: which,
                 upload_mb_s,

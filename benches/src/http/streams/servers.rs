@@ -32,7 +32,9 @@ pub(crate) fn hub() -> broadcast::Sender<String> {
 }
 
 /// A receiver as a stream; lagging receivers skip what they missed.
-pub(crate) fn subscribe(rx: broadcast::Receiver<String>) -> impl Stream<Item = String> + Send + 'static {
+pub(crate) fn subscribe(
+    rx: broadcast::Receiver<String>,
+) -> impl Stream<Item = String> + Send + 'static {
     stream::unfold(rx, |mut rx| async move {
         loop {
             match rx.recv().await {
@@ -67,8 +69,11 @@ pub(crate) async fn axum(addr: SocketAddr, temp: PathBuf) {
     async fn upload(State(st): State<St>, mut form: Multipart) -> String {
         let mut total = 0u64;
         while let Some(mut field) = form.next_field().await.unwrap() {
-            let (file, path) = tempfile::NamedTempFile::new_in(&st.temp).unwrap().into_parts();
-            let mut sink = tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(file));
+            let (file, path) = tempfile::NamedTempFile::new_in(&st.temp)
+                .unwrap()
+                .into_parts();
+            let mut sink =
+                tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(file));
             while let Some(chunk) = field.chunk().await.unwrap() {
                 total += chunk.len() as u64;
                 sink.write_all(&chunk).await.unwrap();
@@ -79,9 +84,7 @@ pub(crate) async fn axum(addr: SocketAddr, temp: PathBuf) {
         total.to_string()
     }
 
-    async fn events(
-        State(st): State<St>,
-    ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    async fn events(State(st): State<St>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
         Sse::new(subscribe(st.hub.subscribe()).map(|e| Ok(Event::default().data(e))))
     }
 

@@ -29,11 +29,19 @@ pub(crate) async fn run(addr: SocketAddr, clients: usize, secs: u64) -> f64 {
                 .header("accept", "text/event-stream")
                 .body(Empty::<bytes::Bytes>::new())
                 .expect("request");
-            let mut body = sender.send_request(req).await.expect("response").into_body();
+            let mut body = sender
+                .send_request(req)
+                .await
+                .expect("response")
+                .into_body();
             let mut first = true;
             while !stop.load(Ordering::Relaxed) {
-                let Some(Ok(frame)) = body.frame().await else { break };
-                let Ok(data) = frame.into_data() else { continue };
+                let Some(Ok(frame)) = body.frame().await else {
+                    break;
+                };
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
                 // One event ends with a blank line.
                 let events = data.windows(2).filter(|w| w == b"\n\n").count() as u64;
                 if first {
@@ -47,7 +55,10 @@ pub(crate) async fn run(addr: SocketAddr, clients: usize, secs: u64) -> f64 {
     }
     drop(ready_tx);
     for _ in 0..clients {
-        ready_rx.recv().await.expect("a client never got its first event");
+        ready_rx
+            .recv()
+            .await
+            .expect("a client never got its first event");
     }
     let before = count.load(Ordering::Relaxed);
     let start = Instant::now();

@@ -65,7 +65,10 @@ async fn one(addr: SocketAddr, len: u64) {
     tokio::spawn(conn);
     let req = http::Request::post("/upload")
         .header("host", "bench")
-        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
         .body(Generated::new(len))
         .expect("request");
     let res = sender.send_request(req).await.expect("response");

@@ -23,7 +23,9 @@ pub(crate) async fn run(addr: SocketAddr, conns: usize, size: usize, secs: u64) 
         let payload = Bytes::from(vec![b'x'; size]);
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                ws.send(Message::Binary(payload.clone())).await.expect("send");
+                ws.send(Message::Binary(payload.clone()))
+                    .await
+                    .expect("send");
                 let echoed = ws.next().await.expect("echo").expect("echo");
                 assert_eq!(echoed.len(), size, "wrong echo");
                 count.fetch_add(1, Ordering::Relaxed);
