@@ -34,6 +34,14 @@
 //! assert_eq!(client.get("/").header("x-key", "1").send().await.text(), "hello");
 //! # });
 //! ```
+//!
+//! # Streams and uploads (optional features)
+//!
+//! | feature | module | what |
+//! |---|---|---|
+//! | `multipart` | [`multipart`] | a streaming `Multipart` extractor with limits, allow-lists, sanitized file names and self-deleting temporary files |
+//! | `sse` | [`sse`] | `Sse` responses from any `Stream` of events, keep-alive, `Last-Event-ID` |
+//! | `ws` | [`ws`] | `WebSocketUpgrade` and `WebSocket` over hyper's upgrade (tokio-tungstenite) |
 
 #![forbid(unsafe_code)]
 
