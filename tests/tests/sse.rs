@@ -5,8 +5,9 @@
 
 mod support;
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,15 +26,16 @@ use tokio::net::TcpStream;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
 
-/// Every `kiln::access` event's fields, from a global subscriber (the server
-/// runs on other threads).
-static ACCESS: std::sync::OnceLock<
-    Arc<std::sync::Mutex<Vec<std::collections::BTreeMap<String, String>>>>,
-> = std::sync::OnceLock::new();
+/// One access-log event's fields.
+type AccessEvent = BTreeMap<String, String>;
+
+/// Every `kiln::access` event, from a global subscriber (the server runs on
+/// other threads).
+static ACCESS: OnceLock<Mutex<Vec<AccessEvent>>> = OnceLock::new();
 
 struct Capture;
 
-struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
 
 impl tracing::field::Visit for Fields<'_> {
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
@@ -47,7 +49,7 @@ impl tracing::field::Visit for Fields<'_> {
 impl<S: tracing::Subscriber> Layer<S> for Capture {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         if event.metadata().target() == "kiln::access" {
-            let mut fields = std::collections::BTreeMap::new();
+            let mut fields = BTreeMap::new();
             event.record(&mut Fields(&mut fields));
             ACCESS.get().unwrap().lock().unwrap().push(fields);
         }
@@ -55,7 +57,7 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
 }
 
 /// The access-log event of the request with this id (at most 5 s).
-async fn access_event(id: &str) -> std::collections::BTreeMap<String, String> {
+async fn access_event(id: &str) -> BTreeMap<String, String> {
     for _ in 0..500 {
         let found = ACCESS
             .get()
@@ -84,7 +86,7 @@ impl Drop for DropFlag {
 
 /// The drop flag of the endless stream's latest run, shared with the test.
 #[derive(Default, Clone)]
-struct Probe(Arc<std::sync::Mutex<Option<Arc<AtomicBool>>>>);
+struct Probe(Arc<Mutex<Option<Arc<AtomicBool>>>>);
 
 impl Probe {
     fn latest(&self) -> Arc<AtomicBool> {

@@ -63,14 +63,14 @@ async fn fast_echo(mut req: Request<Incoming>) -> Result<Response<Empty<Bytes>>,
     tokio::spawn(async move {
         let mut ws = fastwebsockets::FragmentCollector::new(fut.await.unwrap());
         while let Ok(frame) = ws.read_frame().await {
-            match frame.opcode {
-                fastwebsockets::OpCode::Close => break,
-                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => {
-                    if ws.write_frame(frame).await.is_err() {
-                        break;
-                    }
-                }
-                _ => {}
+            let data = matches!(
+                frame.opcode,
+                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary
+            );
+            if frame.opcode == fastwebsockets::OpCode::Close
+                || (data && ws.write_frame(frame).await.is_err())
+            {
+                break;
             }
         }
     });
@@ -112,6 +112,7 @@ fn server(lib: Lib) -> SocketAddr {
     rx.recv().unwrap()
 }
 
+#[allow(clippy::cast_precision_loss)] // message counts far below 2^52
 fn run(addr: SocketAddr, size: usize, secs: u64) -> f64 {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

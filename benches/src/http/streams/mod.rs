@@ -82,6 +82,10 @@ pub struct Row {
 }
 
 /// The child-process entry: `serve <kiln|axum> <addr> <temp dir>`.
+///
+/// # Panics
+/// When the runtime cannot start, the address cannot be bound, or `which`
+/// names no server.
 pub fn serve(which: &str, addr: SocketAddr, temp: PathBuf) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -145,6 +149,12 @@ async fn with_cpu<T>(pid: u32, f: impl std::future::Future<Output = T>) -> (T, u
 }
 
 /// Runs every stream scenario against kiln and axum.
+///
+/// # Panics
+/// When a server does not start or answers wrongly (a benchmark of a broken
+/// server measures nothing).
+#[must_use]
+#[allow(clippy::cast_precision_loss)] // CPU µs and seconds far below 2^52
 pub fn run(plan: Plan) -> Vec<Row> {
     if pinned() {
         // The load generator on CPU 1, the servers on CPU 0.
@@ -204,15 +214,18 @@ pub fn run(plan: Plan) -> Vec<Row> {
 
 /// The figures as a markdown table.
 #[must_use]
+#[allow(clippy::cast_precision_loss)] // KiB counts far below 2^52
 pub fn table(rows: &[Row], plan: Plan) -> String {
+    use std::fmt::Write as _;
     let mut out = format!(
         "| server | upload MB/s | upload peak RSS (idle) | SSE events/s ({} clients) | CPU µs/event | ws 20 B msg/s ({} conns) | CPU µs/msg | ws 16 KiB msg/s | CPU µs/msg |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
         plan.sse_clients, plan.ws_conns
     );
     for r in rows {
-        out.push_str(&format!(
-            "| {} | {:.0} | {:.1} MiB ({:.1} MiB) | {:.0} | {:.2} | {:.0} | {:.1} | {:.0} | {:.1} |\n",
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.1} MiB ({:.1} MiB) | {:.0} | {:.2} | {:.0} | {:.1} | {:.0} | {:.1} |",
             r.server,
             r.upload_mb_s,
             r.upload_peak_rss_kib as f64 / 1024.0,
@@ -223,7 +236,7 @@ pub fn table(rows: &[Row], plan: Plan) -> String {
             r.ws_small_cpu_us,
             r.ws_large_s,
             r.ws_large_cpu_us,
-        ));
+        );
     }
     out
 }

@@ -11,6 +11,7 @@ use hyper_util::rt::TokioIo;
 
 /// Opens `clients` streams, waits for each one's first event, then counts
 /// the events all of them receive for `secs` seconds; returns events/s.
+#[allow(clippy::cast_precision_loss)] // event counts far below 2^52
 pub(crate) async fn run(addr: SocketAddr, clients: usize, secs: u64) -> f64 {
     let count = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));

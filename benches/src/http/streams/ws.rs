@@ -11,6 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Echo messages of `size` bytes for `secs` seconds; returns messages/s.
+#[allow(clippy::cast_precision_loss)] // message counts far below 2^52
 pub(crate) async fn run(addr: SocketAddr, conns: usize, size: usize, secs: u64) -> f64 {
     let count = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
