@@ -39,9 +39,9 @@
 //!
 //! | feature | module | what |
 //! |---|---|---|
-//! | `multipart` | [`multipart`] | a streaming `Multipart` extractor with limits, allow-lists, sanitized file names and self-deleting temporary files |
-//! | `sse` | [`sse`] | `Sse` responses from any `Stream` of events, keep-alive, `Last-Event-ID` |
-//! | `ws` | [`ws`] | `WebSocketUpgrade` and `WebSocket` over hyper's upgrade (tokio-tungstenite) |
+//! | `multipart` | `kiln::multipart` | a streaming `Multipart` extractor with limits, allow-lists, sanitized file names and self-deleting temporary files |
+//! | `sse` | `kiln::sse` | `Sse` responses from any `Stream` of events, keep-alive, `Last-Event-ID` |
+//! | `ws` | `kiln::ws` | `WebSocketUpgrade` and `WebSocket` over hyper's upgrade (tokio-tungstenite) |
 
 #![forbid(unsafe_code)]
 
