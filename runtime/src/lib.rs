@@ -45,6 +45,17 @@
 //!   [`wrap` middleware](guide::wrap), [serving, tower and testing](guide::serving),
 //!   [`describe()` and statistics](guide::introspection),
 //!   [built-in middleware](guide::builtin).
+//!
+//! # Files, streams and uploads (optional features)
+//!
+//! | feature | module | what |
+//! |---|---|---|
+//! | `fs` | `kiln::fs` | static files from a directory, a single file or embedded in the binary: `ETag`, ranges, conditional requests, precompressed variants |
+//! | `fs-build` | `kiln::fs::build` | the build-script helper that embeds a directory with build-time ETags and compressed variants |
+//! | `compression` | `kiln::builtin::Compression` | gzip, brotli and zstd response compression and bounded request decompression |
+//! | `multipart` | `kiln::multipart` | a streaming `Multipart` extractor with limits, allow-lists, sanitized file names and self-deleting temporary files |
+//! | `sse` | `kiln::sse` | `Sse` responses from any `Stream` of events, keep-alive, `Last-Event-ID` |
+//! | `ws` | `kiln::ws` | `WebSocketUpgrade` and `WebSocket` over hyper's upgrade (tokio-tungstenite) |
 
 #![forbid(unsafe_code)]
 
@@ -64,13 +75,19 @@ mod extract;
 #[cfg(any(feature = "fs", feature = "fs-build"))]
 pub mod fs;
 pub mod guide;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 mod next;
 mod response;
 mod routing;
 mod serve;
+#[cfg(feature = "sse")]
+pub mod sse;
 pub mod stats;
 mod test_client;
 mod tower;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 use std::future::Future;
 

@@ -21,5 +21,6 @@ pub mod results;
 pub mod scenario;
 pub mod server;
 pub mod stats;
+pub mod streams;
 pub mod summary;
 pub mod wrk;

@@ -2,13 +2,16 @@
 //! all when the event's level is disabled.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use http_body::Body as _;
+use bytes::Bytes;
+use http_body::{Body as _, Frame, SizeHint};
 use tracing::Level;
 
 use super::{RequestId, SocketPeer};
-use crate::{Request, Response, RoutePattern, middleware};
+use crate::{Body, BoxError, Request, Response, RoutePattern, middleware};
 
 /// The access log middleware: emits one `tracing` event per request, target
 /// `kiln::access`, at the configured level (default `INFO`), with the fields
@@ -20,9 +23,16 @@ use crate::{Request, Response, RoutePattern, middleware};
 /// | `path` | `/users/7` (no query string: it may carry secrets) |
 /// | `status` | `200` |
 /// | `latency_us` | microseconds from its `pre` to its `post` hook |
-/// | `bytes` | the response body size, when known (absent for streams) |
+/// | `bytes` | the response body size; for a streamed body (SSE, a file, a compressed body), the bytes sent |
+/// | `complete` | only for streamed bodies: `false` when the client went away before the end |
 /// | `request_id` | the id from [`RequestIds`](super::RequestIds), which it needs |
 /// | `peer` | the client socket address, when known |
+///
+/// A streamed body's size is not known when the post hook runs, so for
+/// those the event is written when the body ends (or is dropped because the
+/// client went away), with the bytes actually sent and `latency_us` up to
+/// that moment; the body is wrapped in a counter for it (one allocation, and
+/// a copy of the path, only while the event is enabled).
 ///
 /// The `pre` hook asks `tracing` whether the event is enabled (a static level
 /// check plus the callsite's cached interest); when it is not, neither hook
@@ -160,29 +170,80 @@ impl AccessLog {
 
 impl AccessLog {
     #[inline(never)] // keeps the disabled path of `post` small
-    fn emit(&self, s: &Started, id: &RequestId, req: &Request, res: &Response) {
-        let latency_us = u64::try_from(s.at.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let status = res.status().as_u16();
+    fn emit(&self, s: &Started, id: &RequestId, req: &Request, res: &mut Response) {
         let level = if res.status().is_server_error() {
             self.server_error_level
         } else {
             self.level
         };
-        let bytes = res.body().size_hint().exact();
-        let peer = s.peer.map(tracing::field::display);
+        let status = res.status().as_u16();
+        if res.body().is_stream() {
+            let record = Pending {
+                level,
+                method: req.method().clone(),
+                path: req.uri().path().to_owned(),
+                status,
+                started: *s,
+                id: id.clone(),
+            };
+            let body = std::mem::take(res.body_mut());
+            *res.body_mut() = Body::wrap(Counted {
+                expected: body.size_hint().exact(),
+                inner: body,
+                sent: 0,
+                record: Some(record),
+            });
+            return;
+        }
+        let record = Record {
+            method: req.method().as_str(),
+            route: s.route,
+            path: req.uri().path(),
+            status,
+            latency_us: elapsed_us(s.at),
+            bytes: res.body().size_hint().exact(),
+            request_id: id.as_str(),
+            peer: s.peer,
+            complete: None,
+        };
+        record.emit(level);
+    }
+}
+
+fn elapsed_us(at: Instant) -> u64 {
+    u64::try_from(at.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The fields of one event.
+struct Record<'a> {
+    method: &'a str,
+    route: Option<&'static str>,
+    path: &'a str,
+    status: u16,
+    latency_us: u64,
+    bytes: Option<u64>,
+    request_id: &'a str,
+    peer: Option<SocketAddr>,
+    complete: Option<bool>,
+}
+
+impl Record<'_> {
+    fn emit(&self, level: Level) {
+        let peer = self.peer.map(tracing::field::display);
         macro_rules! event {
             ($lvl:expr) => {
                 tracing::event!(
                     target: "kiln::access",
                     $lvl,
-                    method = req.method().as_str(),
-                    route = s.route,
-                    path = req.uri().path(),
-                    status,
-                    latency_us,
-                    bytes,
-                    request_id = id.as_str(),
+                    method = self.method,
+                    route = self.route,
+                    path = self.path,
+                    status = self.status,
+                    latency_us = self.latency_us,
+                    bytes = self.bytes,
+                    request_id = self.request_id,
                     peer,
+                    complete = self.complete,
                     "request"
                 )
             };
@@ -193,6 +254,91 @@ impl AccessLog {
             Level::INFO => event!(Level::INFO),
             Level::DEBUG => event!(Level::DEBUG),
             Level::TRACE => event!(Level::TRACE),
+        }
+    }
+}
+
+/// What the event of a streamed response needs once the request is gone.
+struct Pending {
+    level: Level,
+    method: http::Method,
+    path: String,
+    status: u16,
+    started: Started,
+    id: RequestId,
+}
+
+impl Pending {
+    fn emit(&self, sent: u64, complete: bool) {
+        Record {
+            method: self.method.as_str(),
+            route: self.started.route,
+            path: &self.path,
+            status: self.status,
+            latency_us: elapsed_us(self.started.at),
+            bytes: Some(sent),
+            request_id: self.id.as_str(),
+            peer: self.started.peer,
+            complete: Some(complete),
+        }
+        .emit(self.level);
+    }
+}
+
+/// A streamed body that counts what it yields and logs at its end or drop.
+struct Counted {
+    inner: Body,
+    expected: Option<u64>,
+    sent: u64,
+    record: Option<Pending>,
+}
+
+impl http_body::Body for Counted {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let poll = Pin::new(&mut self.inner).poll_frame(cx);
+        match &poll {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.sent += data.len() as u64;
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(record) = self.record.take() {
+                    record.emit(self.sent, true);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => {
+                if let Some(record) = self.record.take() {
+                    record.emit(self.sent, false);
+                }
+            }
+            Poll::Pending => {}
+        }
+        poll
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        // A body of known length may be dropped once it is all sent, without
+        // a last poll; otherwise the client went away (or the server stopped).
+        if let Some(record) = self.record.take() {
+            let complete = self.inner.is_end_stream() || self.expected == Some(self.sent);
+            record.emit(self.sent, complete);
         }
     }
 }

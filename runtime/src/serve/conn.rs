@@ -20,7 +20,6 @@ use http::{HeaderMap, StatusCode, header};
 use http_body::Body as _;
 use http_body_util::Limited;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
 
 use crate::{App, Body, Conn, ConnInfo, IntoResponse, Request, Response};
@@ -29,7 +28,7 @@ use crate::{App, Body, Conn, ConnInfo, IntoResponse, Request, Response};
 /// settings.
 pub(super) struct Shared<A> {
     pub(super) app: A,
-    pub(super) builder: auto::Builder<TokioExecutor>,
+    pub(super) builder: auto::Builder<super::shutdown::Exec>,
 }
 
 /// One connection's state, shared by its requests.

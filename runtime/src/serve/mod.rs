@@ -9,7 +9,8 @@
 //! Each connection runs on its own tokio task and keeps one [`Conn`](crate::Conn)
 //! (its facts and its arena, reset after every request); HTTP/1.1 and HTTP/2
 //! (with TLS-less prior knowledge, "h2c") are told apart by the connection
-//! preface. A panic in a handler or middleware is caught, logged and answered
+//! preface. Connections are served with hyper's upgrades enabled, so a `101`
+//! response hands the socket to `hyper::upgrade::on` (WebSockets). A panic in a handler or middleware is caught, logged and answered
 //! with `500`; the connection and the server keep serving. Connection errors
 //! (a client that disconnects, times out or sends garbage) are logged with
 //! `tracing` at `debug` and never stop the server.
@@ -40,7 +41,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
@@ -51,6 +52,8 @@ use crate::{App, ConnInfo};
 
 pub use config::Config;
 use conn::{ConnState, Shared};
+#[cfg(any(feature = "sse", feature = "ws"))]
+pub(crate) use shutdown::ShutdownWatch;
 
 /// Serves `app` over HTTP: finish with [`Server::bind`] (an address) or
 /// [`Server::listen`] (a listener you opened, port 0 in tests).
@@ -82,8 +85,10 @@ use conn::{ConnState, Shared};
 ///   `500`, and the connection keeps serving; connection errors are logged
 ///   with `tracing` and never stop the server.
 /// - **Shutdown**: on SIGINT or SIGTERM (or [`Server::with_shutdown`]) the
-///   listener closes, in-flight requests finish, and connections still open
-///   after [`Config::drain_timeout`] are dropped.
+///   listener closes, in-flight requests finish, server-sent event streams
+///   end after their current event and WebSockets are closed with `1001 Going
+///   Away`; connections and streams still open after
+///   [`Config::drain_timeout`] are dropped.
 pub fn serve<A: App>(app: A) -> Server<A> {
     Server {
         app,
@@ -166,9 +171,10 @@ impl<A: App> Server<A> {
         } = self;
         let local = listener.local_addr().ok();
         let shown = local.map(|a| a.to_string()).unwrap_or_default();
+        let notice = shutdown::notice();
         let shared = Arc::new(Shared {
             app,
-            builder: builder(&config),
+            builder: builder(&config, &notice),
         });
         let slots = Arc::new(Semaphore::new(config.max_connections));
         let graceful = GracefulShutdown::new();
@@ -205,22 +211,24 @@ impl<A: App> Server<A> {
             };
             let shared = Arc::clone(&shared);
             let watcher = graceful.watcher();
+            let connection = serve_connection(shared, stream, info, watcher);
+            let connection = shutdown::with_notice(Arc::clone(&notice), connection);
             tasks.spawn(async move {
                 let _permit = permit;
-                serve_connection(shared, stream, info, watcher).await;
+                connection.await;
             });
         }
 
         drop(listener);
-        shutdown::drain(graceful, tasks, config.drain_timeout).await;
+        shutdown::drain(graceful, tasks, &notice, config.drain_timeout).await;
         tracing::info!(addr = %shown, "kiln stopped");
         Ok(())
     }
 }
 
 /// The protocol settings every connection shares.
-fn builder(config: &Config) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+fn builder(config: &Config, notice: &shutdown::Notice) -> auto::Builder<shutdown::Exec> {
+    let mut builder = auto::Builder::new(shutdown::Exec(Arc::clone(notice)));
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -250,9 +258,10 @@ async fn serve_connection<A: App>(
     }
     let state = Arc::new(ConnState::new(Arc::clone(&shared), info));
     let service = hyper::service::service_fn(move |req| conn::respond(Arc::clone(&state), req));
+    // With upgrades: a `101` hands the socket to `hyper::upgrade::on` (WebSockets).
     let connection = shared
         .builder
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection_with_upgrades(TokioIo::new(stream), service);
     if let Err(e) = watcher.watch(connection).await {
         log_connection_error(info.peer, &*e);
     }

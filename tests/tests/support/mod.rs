@@ -187,3 +187,40 @@ pub(crate) async fn read_to_close(stream: &mut TcpStream) -> String {
 pub(crate) fn status_line(response: &str) -> &str {
     response.lines().next().unwrap_or("")
 }
+
+/// A request body sent as the given chunks with no length known in advance
+/// (HTTP/1.1 chunked encoding), so limits must trip while streaming.
+pub(crate) struct Chunked(pub(crate) std::collections::VecDeque<Bytes>);
+
+impl Chunked {
+    pub(crate) fn new(chunks: impl IntoIterator<Item = Bytes>) -> Self {
+        Chunked(chunks.into_iter().collect())
+    }
+}
+
+impl hyper::body::Body for Chunked {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
+/// Sends one request with a body of any type on a fresh HTTP/1.1 connection.
+pub(crate) async fn send_body<B>(addr: SocketAddr, req: Request<B>) -> Got
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let io = TokioIo::new(TcpStream::connect(addr).await.unwrap());
+    let (mut sender, conn) = http1::handshake::<_, B>(io).await.unwrap();
+    tokio::spawn(async move {
+        conn.await.ok();
+    });
+    read(sender.send_request(req).await.unwrap()).await
+}
