@@ -41,7 +41,9 @@ fn bench(c: &mut Criterion) {
         .worker_threads(1)
         .build()
         .unwrap();
-    let kiln_app = Files::new(StaticDir::new(&dir).unwrap());
+    let kiln_app = Files::new(FilesSingletons {
+        assets: StaticDir::new(&dir).unwrap(),
+    });
     let tower_app = TowerFiles(ServeDir::new(&dir));
     let send = |side: &str, path: &str, etag: Option<&str>| {
         let mut req = kiln::http::Request::get(path);

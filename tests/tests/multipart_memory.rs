@@ -122,7 +122,7 @@ async fn peak_rise(len: u64) -> u64 {
     let config = ServeConfig::default()
         .body_limit(usize::MAX)
         .drain_timeout(Duration::from_secs(2));
-    let server = start(Store::new(rules), config).await;
+    let server = start(Store::new(StoreSingletons { rules }), config).await;
     // Warm-up: threads, buffers and the allocator's pools exist before measuring.
     upload(server.addr, 16 << 20).await;
     let (hwm_before, rss_before) = memory();

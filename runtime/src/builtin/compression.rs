@@ -75,7 +75,7 @@ use coded_body::{Decoded, Encoded};
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let client = TestClient::new(App::new(Compression::default()));
+/// let client = TestClient::new(App::new(AppSingletons { compression: Compression::default() }));
 /// let res = client.get("/report").header("accept-encoding", "gzip, br;q=0.5").send().await;
 /// assert_eq!(res.header("content-encoding"), Some("gzip"));
 /// assert_eq!(res.header("vary"), Some("accept-encoding"));

@@ -20,7 +20,7 @@
 //!     .build()
 //!     .unwrap();
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let client = TestClient::new(Site::new(assets));
+//! let client = TestClient::new(Site::new(SiteSingletons { assets }));
 //! let res = client.get("/assets/app.css").send().await;
 //! assert_eq!(res.status(), StatusCode::OK);
 //! assert_eq!(res.header("content-type"), Some("text/css; charset=utf-8"));
@@ -75,7 +75,7 @@
 //! cannot leave it lexically; the canonical path of what is opened must then
 //! lie under the canonical root, which rules out symbolic links that lead out
 //! (turn that check off with [`StaticDirBuilder::follow_any_symlink`] when
-//! you trust the directory). `tests/tests/fs_hostile_paths.rs` runs the
+//! you trust the directory). `tests/tests/files/hostile_paths.rs` runs the
 //! battery over a real socket.
 //!
 //! # Memory and threads

@@ -38,7 +38,7 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let rules = MultipartConfig::new().allow_fields(["title", "doc"]).limit_for("doc", 1 << 20);
-//! let client = TestClient::new(Uploads::new(rules));
+//! let client = TestClient::new(Uploads::new(UploadsSingletons { rules }));
 //! let body = "--XX\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nminutes\r\n\
 //!             --XX\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"../../etc/notes.txt\"\r\n\
 //!             Content-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n";

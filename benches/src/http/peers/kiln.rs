@@ -49,7 +49,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                 .inline_io(inline)
                 .build()
                 .map_err(std::io::Error::other)?;
-            run(args, Files::new(dir))
+            run(args, Files::new(FilesSingletons { assets: dir }))
         }
         Scenario::Compression => {
             // Level 4 for both, as every peer is configured.
@@ -58,7 +58,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                 .level(kiln::ContentCoding::Brotli, 4)
                 .build()
                 .map_err(std::io::Error::other)?;
-            run(args, Compressed::new(compression))
+            run(args, Compressed::new(CompressedSingletons { compression }))
         }
     }
 }

@@ -58,7 +58,10 @@ pub(crate) async fn serve(addr: SocketAddr, temp: PathBuf, hub: broadcast::Sende
     let rules = MultipartConfig::new()
         .temp_dir(temp)
         .limit_for("file", u64::MAX);
-    let app = Streams::new(rules, Hub(hub));
+    let app = Streams::new(StreamsSingletons {
+        rules,
+        hub: Hub(hub),
+    });
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     let config = kiln::ServeConfig::default()
         .body_limit(usize::MAX)
