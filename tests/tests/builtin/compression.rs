@@ -2,7 +2,7 @@
 //! the skip rules, `Vary` and `ETag`, streaming over a real socket, and
 //! request decompression with a limit (a zip bomb is a 413).
 
-mod support;
+use super::support;
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -139,11 +139,11 @@ chain! {
 
 fn app_with(compression: Compression) -> (App, std::sync::Arc<Notify>) {
     let gate = std::sync::Arc::new(Notify::new());
-    let app = App::new(
+    let app = App::new(AppSingletons {
         compression,
-        BodyLimit::new(1024 * 1024).unwrap(),
-        Gate(std::sync::Arc::clone(&gate)),
-    );
+        limit: BodyLimit::new(1024 * 1024).unwrap(),
+        gate: Gate(std::sync::Arc::clone(&gate)),
+    });
     (app, gate)
 }
 

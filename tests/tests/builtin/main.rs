@@ -1,8 +1,12 @@
 //! The built-in middleware, one module each, and the full stack together.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod access_log;
 mod body_limit;
 mod catch_panic;
+mod compression;
 mod cors;
 mod cors_browser;
 mod jwt;

@@ -11,7 +11,7 @@ use kiln::prelude::*;
 use tokio::io::AsyncReadExt;
 
 /// Written by `Embed::dir("tests/fixtures/static_src").record_modified(false)`.
-static STATIC: &[EmbeddedFile] = include!("../fixtures/embedded/STATIC.rs");
+static STATIC: &[EmbeddedFile] = include!("../../fixtures/embedded/STATIC.rs");
 
 chain! {
     struct Site;
@@ -27,7 +27,7 @@ fn client() -> TestClient<Site> {
         .unwrap()
         .cache_control("no-cache")
         .unwrap();
-    TestClient::new(Site::new(dir))
+    TestClient::new(Site::new(SiteSingletons { files: dir }))
 }
 
 fn fixtures() -> PathBuf {

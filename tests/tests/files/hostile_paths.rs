@@ -2,7 +2,7 @@
 //! raw request bytes (no client normalizes them first): nothing outside the
 //! root is ever served, each gets a 4xx, and the server keeps serving.
 
-mod support;
+use super::support;
 
 use std::os::unix::fs::symlink;
 
@@ -48,7 +48,11 @@ async fn nothing_outside_the_root_is_served() {
         .precompressed(&[kiln::fs::ContentCoding::Gzip])
         .build()
         .unwrap();
-    let server = start(Site::new(dir), ServeConfig::default()).await;
+    let server = start(
+        Site::new(SiteSingletons { assets: dir }),
+        ServeConfig::default(),
+    )
+    .await;
     let long_path = "a/".repeat(3000) + "x";
     let long_segment = "b".repeat(300);
     let hostile = [
@@ -135,7 +139,7 @@ async fn links_out_are_served_only_when_trusted() {
         .follow_any_symlink(true)
         .build()
         .unwrap();
-    let client = TestClient::new(Site::new(trusting));
+    let client = TestClient::new(Site::new(SiteSingletons { assets: trusting }));
     let res = client.get("/static/link-out").send().await;
     assert_eq!(res.text(), SECRET, "the opt-out really turns the check off");
     // Lexical traversal stays impossible even then.

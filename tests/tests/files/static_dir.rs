@@ -2,7 +2,7 @@
 //! 412, ranges (206/416), precompressed variants, directories, HEAD, and a
 //! big file streamed over a real socket.
 
-mod support;
+use super::support;
 
 use std::path::Path;
 
@@ -58,10 +58,10 @@ fn app(root: &Path, precompressed: bool) -> Site {
     if precompressed {
         b = b.precompressed(&[ContentCoding::Brotli, ContentCoding::Gzip]);
     }
-    Site::new(
-        b.build().unwrap(),
-        StaticFile::new(root.join("favicon.ico")).unwrap(),
-    )
+    Site::new(SiteSingletons {
+        assets: b.build().unwrap(),
+        favicon: StaticFile::new(root.join("favicon.ico")).unwrap(),
+    })
 }
 
 async fn get_with(client: &TestClient<Site>, path: &str, headers: &[(&str, &str)]) -> TestResponse {
@@ -361,10 +361,10 @@ async fn inline_io_answers_the_same() {
         .inline_io(true)
         .build()
         .unwrap();
-    let client = TestClient::new(Site::new(
+    let client = TestClient::new(Site::new(SiteSingletons {
         assets,
-        StaticFile::new(dir.path().join("favicon.ico")).unwrap(),
-    ));
+        favicon: StaticFile::new(dir.path().join("favicon.ico")).unwrap(),
+    }));
     let res = get_with(
         &client,
         "/assets/big.txt",

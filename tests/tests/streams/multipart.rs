@@ -2,7 +2,7 @@
 //! limit), the field allow-list, content types, hostile file names, and
 //! temporary files removed on failure and on client disconnect.
 
-mod support;
+use super::support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -85,7 +85,7 @@ chain! {
 }
 
 fn app(rules: MultipartConfig) -> Uploads {
-    Uploads::new(rules)
+    Uploads::new(UploadsSingletons { rules })
 }
 
 const BOUNDARY: &str = "kiln-test-boundary";

@@ -3,7 +3,7 @@
 //! when the client goes away and when the server shuts down (HTTP/1.1 and
 //! HTTP/2), and the built-in middleware on an SSE route.
 
-mod support;
+use super::support;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -179,21 +179,21 @@ chain! {
 }
 
 fn app(probe: Probe) -> Events {
-    Events::new(probe)
+    Events::new(EventsSingletons { probe })
 }
 
 fn decorated() -> Decorated {
-    Decorated::new(
-        Probe::default(),
-        Cors::builder()
+    Decorated::new(DecoratedSingletons {
+        probe: Probe::default(),
+        cors: Cors::builder()
             .allow_origin("https://app.example")
             .build()
             .unwrap(),
-        RequestIds::new(),
-        ServerTiming::new(),
-        AccessLog::new(),
-        SecurityHeaders::default(),
-    )
+        ids: RequestIds::new(),
+        timing: ServerTiming::new(),
+        log: AccessLog::new(),
+        security: SecurityHeaders::default(),
+    })
 }
 
 /// The drain timeout is long on purpose: a server that returns quickly did

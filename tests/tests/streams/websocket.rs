@@ -4,7 +4,7 @@
 //! upgrade request (a JWT-protected route, the built-in stack) and server
 //! shutdown closing sockets with 1001.
 
-mod support;
+use super::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -126,22 +126,22 @@ chain! {
 }
 
 fn app(seen: &Seen, sent: &Sent) -> Live {
-    Live::new(
-        Seen(Arc::clone(&seen.0)),
-        Sent(Arc::clone(&sent.0)),
-        JwtAuth::builder()
+    Live::new(LiveSingletons {
+        seen: Seen(Arc::clone(&seen.0)),
+        sent: Sent(Arc::clone(&sent.0)),
+        jwt: JwtAuth::builder()
             .key(JwtKey::secret(Algorithm::HS256, SECRET))
             .build()
             .unwrap(),
-        Cors::builder()
+        cors: Cors::builder()
             .allow_origin("https://app.example")
             .build()
             .unwrap(),
-        RequestIds::new(),
-        ServerTiming::new(),
-        AccessLog::new(),
-        SecurityHeaders::default(),
-    )
+        ids: RequestIds::new(),
+        timing: ServerTiming::new(),
+        log: AccessLog::new(),
+        security: SecurityHeaders::default(),
+    })
 }
 
 /// Long on purpose: a server that stops quickly closed its sockets itself.
