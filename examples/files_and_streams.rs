@@ -1,5 +1,6 @@
-//! Files and streams: a page with an upload form (multipart, streamed to
-//! temporary files), a clock over server-sent events and a WebSocket echo.
+//! Files and streams: a page served from `examples/static/` (`kiln::fs`)
+//! with an upload form (multipart, streamed to temporary files), a clock
+//! over server-sent events and a WebSocket echo.
 //!
 //! Run: `cargo run -p kiln-examples --example files_and_streams`, then open
 //! <http://127.0.0.1:8085/static/> in a browser, or:
@@ -16,6 +17,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::stream::{self, Stream};
+use kiln::fs::StaticDir;
 use kiln::multipart::{Multipart, MultipartConfig, MultipartError};
 use kiln::prelude::*;
 use kiln::sse::{Event, KeepAlive, LastEventId, Sse};
@@ -24,34 +26,12 @@ use kiln::ws::{Message, WebSocketUpgrade};
 #[global_allocator]
 static GLOBAL: kiln::Jemalloc = kiln::Jemalloc;
 
-const PAGE: &str = include_str!("files_and_streams/index.html");
-
 /// The largest file accepted.
 const MAX_FILE: u64 = 100 << 20;
 
 #[handler]
 fn home() -> Redirect {
     Redirect::see_other("/static/")
-}
-
-// TODO(fs): replace by kiln::fs — a stand-in that serves only the page, from
-// the binary, until the static-file module lands.
-#[handler]
-fn page(Path(file): Path<String>) -> Response {
-    if file.is_empty() || file == "index.html" {
-        (
-            [(kiln::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            PAGE,
-        )
-            .into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
-    }
-}
-
-#[handler]
-fn index() -> Response {
-    page(Path(String::new()))
 }
 
 /// Streams each file to a temporary file (deleted when it goes out of scope)
@@ -134,11 +114,11 @@ fn ws(upgrade: WebSocketUpgrade) -> Response {
 
 chain! {
     struct FilesAndStreams;
-    singletons { uploads: MultipartConfig }
+    singletons { uploads: MultipartConfig, assets: StaticDir }
     routes {
         GET "/" => home,
-        GET "/static/" => index,
-        GET "/static/{*file}" => page,
+        GET "/static/" => kiln::fs::dir,          // the directory itself: its index.html
+        GET "/static/{*path}" => kiln::fs::dir,
         POST "/upload" => upload,
         GET "/clock" => clock,
         GET "/ws" => ws,
@@ -154,7 +134,12 @@ async fn main() -> std::io::Result<()> {
         .field_limit(4096)
         .limit_for("file", MAX_FILE)
         .whole_limit(MAX_FILE + (1 << 20));
-    let app = FilesAndStreams::new(uploads);
+    // The page and its style sheet, found wherever the example is run from.
+    let assets = StaticDir::builder(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
+        .cache_control("no-cache")
+        .build()
+        .map_err(std::io::Error::other)?;
+    let app = FilesAndStreams::new(FilesAndStreamsSingletons { uploads, assets });
     tracing::info!("serving on http://{addr}/static/\n{}", app.describe());
     // The server's body limit is the ceiling for every body: room for one file.
     let config = kiln::ServeConfig::default()
