@@ -57,6 +57,7 @@ mod checks;
 mod conn;
 pub mod describe;
 mod extract;
+mod finish;
 pub mod guide;
 mod next;
 mod response;
@@ -77,6 +78,7 @@ pub use extract::{
     Extracting, FromRequest, FromRequestParts, Path, PathRejection, PeerAddr, Query, RawQuery,
     RequestCx,
 };
+pub use finish::Finish;
 pub use http;
 pub use next::Next;
 pub use response::Redirect;
@@ -148,8 +150,8 @@ pub mod headers {
 pub mod prelude {
     pub use crate::http::{Method, StatusCode};
     pub use crate::{
-        Body, FromRequest, FromRequestParts, IntoResponse, Json, Next, Path, PeerAddr, Query,
-        Request, Response, RoutePattern, TestClient, chain, handler, middleware, provider,
+        Body, Finish, FromRequest, FromRequestParts, IntoResponse, Json, Next, Path, PeerAddr,
+        Query, Request, Response, RoutePattern, TestClient, chain, handler, middleware, provider,
     };
     pub use crate::{Form, Header, Redirect};
 }
