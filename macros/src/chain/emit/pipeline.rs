@@ -145,7 +145,7 @@ impl Emitter<'_, '_> {
     ) -> TokenStream {
         let krate = self.krate;
         // Bound first: `break 'l ::path` would read as a labeled `'l:` to syn.
-        let res = quote!(#krate::__private::IntoResponse::into_response(#err));
+        let res = self.rendered(quote!(#krate::__private::IntoResponse::into_response(#err)));
         match label {
             Some(l) => quote!({ #stat __kiln_res = #res; break #l; }),
             None if stat.is_empty() => quote!(return #res),
@@ -223,7 +223,7 @@ impl Emitter<'_, '_> {
                 // Timed inclusively: the rest of the chain runs inside the hook.
                 let res = self.timed(
                     Pos::Pre(i),
-                    quote!(#krate::__private::IntoResponse::into_response(#call)),
+                    self.rendered(quote!(#krate::__private::IntoResponse::into_response(#call))),
                 );
                 // Values with a finish step built inside live in slots out
                 // here; what the hook cancelled or caught is finished now.
@@ -313,24 +313,54 @@ impl Emitter<'_, '_> {
                     quote!(#krate::__private::IntoResponse::into_response(__kiln_out)),
                     h.desc.ident.span(),
                 );
+                let into = self.rendered(into);
                 let res = self.timed(Pos::Pre(n), quote!({ let __kiln_out = #call; #into }));
                 let body = self.with_built(n, label, &|_| quote!(__kiln_res = #res;));
-                quote!({ #(#hoist)* #body })
+                if !self.p.unmatched {
+                    return quote!({ #(#hoist)* #body });
+                }
+                // The fallback answers unmatched paths; a known path with the
+                // wrong method is still a 405.
+                let not_allowed = self.timed(Pos::Pre(n), self.not_allowed());
+                quote!({
+                    if __kiln_allow.is_empty() {
+                        #(#hoist)* #body
+                    } else {
+                        __kiln_res = #not_allowed;
+                    }
+                })
             }
             None => {
+                let not_found = self.rendered(quote!(#krate::__private::not_found()));
+                let not_allowed = self.not_allowed();
                 let res = self.timed(
                     Pos::Pre(n),
                     quote! {
-                        if __kiln_allow.is_empty() {
-                            #krate::__private::not_found()
-                        } else {
-                            #krate::__private::method_not_allowed(__kiln_allow)
-                        }
+                        if __kiln_allow.is_empty() { #not_found } else { #not_allowed }
                     },
                 );
                 quote!({ __kiln_res = #res; })
             }
         }
+    }
+
+    fn not_allowed(&self) -> TokenStream {
+        let krate = self.krate;
+        self.rendered(quote!(#krate::__private::method_not_allowed(__kiln_allow)))
+    }
+
+    /// `res` (a response expression) rendered by `options { errors = render }`
+    /// when it carries a `kiln::Error`; as is without the option.
+    pub(super) fn rendered(&self, res: TokenStream) -> TokenStream {
+        let Some(render) = &self.model.def.errors else {
+            return res;
+        };
+        let krate = self.krate;
+        quote!({
+            let mut __kiln_r = #res;
+            #krate::__private::rerender(&mut __kiln_r, #render);
+            __kiln_r
+        })
     }
 
     /// The pre hook of member `i` as statements: its output bound to a
