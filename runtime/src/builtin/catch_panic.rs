@@ -43,7 +43,7 @@ use crate::{Error, IntoResponse, Next, Response, middleware};
 /// let res = TestClient::new(App::new(AppSingletons { catch: CatchPanic::new() })).get("/").send().await;
 /// assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 /// assert!(!res.text().contains("secret"));
-/// assert_eq!(res.json::<serde_json::Value>().unwrap()["code"], "internal");
+/// assert_eq!(res.json::<serde_json::Value>()["code"], "internal");
 /// # });
 /// ```
 #[derive(Debug, Clone, Default)]

@@ -36,7 +36,7 @@ use crate::routing::PathParams;
 /// assert_eq!(client.get("/users/7").send().await.text(), "user 7");
 /// let res = client.get("/users/x").send().await;
 /// assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-/// assert_eq!(res.json::<serde_json::Value>().unwrap()["pointer"], "/id");
+/// assert_eq!(res.json::<serde_json::Value>()["pointer"], "/id");
 /// # });
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
