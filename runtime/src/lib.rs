@@ -44,7 +44,7 @@
 //!   [dependency injection](guide::di), [routing and extractors](guide::routing),
 //!   [`wrap` middleware](guide::wrap), [serving, tower and testing](guide::serving),
 //!   [`describe()` and statistics](guide::introspection),
-//!   [built-in middleware](guide::builtin).
+//!   [built-in middleware](guide::builtin), [errors](guide::errors).
 
 #![forbid(unsafe_code)]
 

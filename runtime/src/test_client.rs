@@ -279,11 +279,11 @@ impl TestResponse {
     /// use kiln::prelude::*;
     ///
     /// #[handler]
-    /// fn todo() -> Json<serde_json::Value> { Json(serde_json::json!({"id": 7})) }
+    /// fn show() -> Json<serde_json::Value> { Json(serde_json::json!({"id": 7})) }
     ///
     /// chain! {
     ///     struct Api;
-    ///     routes { GET "/todo" => todo }
+    ///     routes { GET "/todo" => show }
     /// }
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let client = TestClient::new(Api::new());

@@ -9,7 +9,7 @@
 //! it too: `Err(Error::new(StatusCode::CONFLICT, "title_taken").message("..."))`.
 //!
 //! Its response keeps the `Error` in its extensions, so an app can render
-//! its own format in one place (see [`rerender`]).
+//! its own format in one place (see [`rerender`] and the [errors guide](crate::guide::errors)).
 //!
 //! ```
 //! use kiln::{Error, IntoResponse, http::StatusCode};
