@@ -67,6 +67,8 @@ mod serve;
 pub mod stats;
 mod test_client;
 mod tower;
+#[cfg(feature = "validate")]
+pub mod validate;
 
 use std::future::Future;
 

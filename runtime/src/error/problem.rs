@@ -193,7 +193,7 @@ mod tests {
                 "type": "about:blank",
                 "title": "Unprocessable Entity",
                 "status": 422,
-                "detail": "2 fields are invalid",
+                "detail": "the data failed validation; `errors` lists every failing field",
                 "code": "validation_failed",
                 "pointer": "/items",
                 "errors": [

@@ -167,6 +167,27 @@ impl<'a, T: FromRequest> Extracting<'a, T> {
     pub fn future(fut: impl Future<Output = Extracted<T>> + Send + 'a) -> Self {
         Extracting(State::Waiting(Box::pin(fut)))
     }
+
+    /// Turns this extraction's result into another extractor's, for
+    /// extractors that wrap another (`Valid<Json<T>>`, say). A ready result
+    /// stays ready (no allocation); a waiting one is boxed once more.
+    ///
+    /// # Panics
+    /// If this extraction was already polled to completion (a bug in the caller).
+    pub fn map<U: FromRequest>(
+        self,
+        f: impl FnOnce(Extracted<T>) -> Extracted<U> + Send + 'a,
+    ) -> Extracting<'a, U>
+    where
+        T: 'a,
+    {
+        match self.0 {
+            State::Ready(r) => {
+                Extracting::ready(f(r.expect("`Extracting` mapped after completion")))
+            }
+            State::Waiting(fut) => Extracting::future(async move { f(fut.await) }),
+        }
+    }
 }
 
 // Nothing is ever pinned in place: a ready result is moved out, a waiting

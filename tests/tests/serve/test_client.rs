@@ -10,6 +10,7 @@ struct Todo {
 }
 
 #[handler]
+#[allow(clippy::needless_pass_by_value)] // extractors are taken by value
 fn method(m: Method) -> String {
     m.to_string()
 }
