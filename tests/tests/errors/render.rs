@@ -1,8 +1,8 @@
 //! Rendering errors in an app's own format in one place: the RealWorld API's
 //! `{"errors": {"body": [..]}}`, applied to every error of the app.
-//!
-//! Until `chain!` takes `options { errors = render }`, a wrapping `App`
-//! calls the same hook (`kiln::__private::rerender`) that the option will.
+//! `options { errors = render }` renders every response kiln converts from
+//! an error (short-circuits, rejections, handler `Err`s, 404/405, what a
+//! `wrap` returns) before the post hooks outside it see it.
 
 use kiln::builtin::{RequestIds, SecurityHeaders};
 use kiln::prelude::*;
@@ -43,24 +43,14 @@ chain! {
     singletons { ids: RequestIds, security: SecurityHeaders }
     middleware { kiln::builtin::RequestIds, kiln::builtin::SecurityHeaders }
     routes { POST "/articles" => create, POST "/taken" => taken }
+    options { errors = realworld }
 }
 
-/// What `options { errors = realworld }` will generate, by hand.
-struct Rendered(Api);
-
-impl kiln::App for Rendered {
-    async fn handle(&self, req: Request, conn: &mut kiln::Conn) -> Response {
-        let mut res = self.0.handle(req, conn).await;
-        kiln::__private::rerender(&mut res, realworld);
-        res
-    }
-}
-
-fn client() -> TestClient<Rendered> {
-    TestClient::new(Rendered(Api::new(ApiSingletons {
+fn client() -> TestClient<Api> {
+    TestClient::new(Api::new(ApiSingletons {
         ids: RequestIds::new(),
         security: SecurityHeaders::default(),
-    })))
+    }))
 }
 
 #[tokio::test]
