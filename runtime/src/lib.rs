@@ -162,9 +162,11 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     //! Items generated code names. Not public API.
-    pub use crate::checks::{lend, lend_mut, send};
+    pub use crate::checks::{HasSingleton, lend, lend_mut, send};
     pub use crate::finish::must_finish;
     pub use crate::routing::Router;
+    #[cfg(feature = "validate")]
+    pub use crate::validate::valid_with;
     pub use crate::{
         App, Bump, Conn, ConnInfo, Finish, FromRequest, IntoResponse, Middleware, Next, PathParams,
         Request, RequestCx, Response,

@@ -270,3 +270,90 @@ async fn a_streamed_body_is_validated_after_it_arrives() {
     assert_eq!(err.code(), "validation_failed");
     assert_eq!(err.field_errors()[0].pointer, "/per_page");
 }
+
+mod context_from_di {
+    use kiln::prelude::*;
+    use kiln::validate::Valid;
+    use serde_json::json;
+
+    /// A singleton the rules read.
+    struct Limits {
+        max_items: usize,
+        banned: &'static str,
+    }
+
+    fn not_banned(name: &str, limits: &Limits) -> garde::Result {
+        if name == limits.banned {
+            return Err(garde::Error::new("is not allowed"));
+        }
+        Ok(())
+    }
+
+    fn few_enough(items: &[String], limits: &Limits) -> garde::Result {
+        if items.len() > limits.max_items {
+            return Err(garde::Error::new(format!(
+                "at most {} items",
+                limits.max_items
+            )));
+        }
+        Ok(())
+    }
+
+    #[derive(serde::Deserialize, garde::Validate)]
+    #[garde(context(Limits))]
+    struct Cart {
+        #[garde(custom(not_banned))]
+        name: String,
+        #[garde(custom(few_enough))]
+        items: Vec<String>,
+    }
+
+    #[handler]
+    fn save(Valid(Json(cart)): Valid<Json<Cart>>) -> String {
+        format!("{} {}", cart.name, cart.items.len())
+    }
+
+    chain! {
+        struct Shop;
+        singletons { limits: Limits }
+        routes { POST "/carts" => save }
+    }
+
+    #[tokio::test]
+    async fn rules_read_their_context_from_the_apps_singletons() {
+        let c = TestClient::new(Shop::new(ShopSingletons {
+            limits: Limits {
+                max_items: 2,
+                banned: "root",
+            },
+        }));
+        let ok = c
+            .post("/carts")
+            .json(&json!({"name": "ada", "items": ["a", "b"]}))
+            .send()
+            .await;
+        assert_eq!(ok.text(), "ada 2");
+        let res = c
+            .post("/carts")
+            .json(&json!({"name": "root", "items": ["a", "b", "c"]}))
+            .send()
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: serde_json::Value = res.json();
+        let mut fields: Vec<(String, String)> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["pointer"].as_str().unwrap().to_owned(),
+                    e["detail"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        fields.sort();
+        assert_eq!(fields[0].0, "/items");
+        assert_eq!(fields[1].0, "/name");
+        assert!(body.to_string().contains("at most 2 items"), "{body}");
+    }
+}

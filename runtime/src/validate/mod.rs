@@ -64,9 +64,59 @@
 //! # });
 //! ```
 //!
-//! A rule that needs something from the app (a uniqueness check against the
-//! database) needs a context from dependency injection; that is not wired
-//! yet, so the context must be `Default` for now.
+//! # A context from the app
+//!
+//! A rule that needs something from the app (reserved names, limits from the
+//! config) declares a garde context, `#[garde(context(Rules))]`; a
+//! `Valid<..>` parameter in a [`chain!`](crate::chain!) then takes the
+//! context from the app's singletons, by type (a missing one is a compile
+//! error that says to add it). garde's rules are synchronous: a check that
+//! needs the database belongs in the handler, where a unique violation is a
+//! 409 (see `kiln::db`). Outside a chain, [`Valid`] as a plain
+//! [`FromRequest`] needs a `Default` context.
+//!
+//! ```
+//! use kiln::prelude::*;
+//! use kiln::validate::Valid;
+//!
+//! struct Rules {
+//!     reserved: Vec<&'static str>,
+//! }
+//!
+//! fn not_reserved(name: &str, rules: &Rules) -> garde::Result {
+//!     if rules.reserved.contains(&name) {
+//!         return Err(garde::Error::new("is reserved"));
+//!     }
+//!     Ok(())
+//! }
+//!
+//! #[derive(serde::Deserialize, garde::Validate)]
+//! #[garde(context(Rules))]
+//! struct NewUser {
+//!     #[garde(length(min = 1, max = 32), custom(not_reserved))]
+//!     name: String,
+//! }
+//!
+//! #[handler]
+//! fn register(Valid(Json(user)): Valid<Json<NewUser>>) -> String {
+//!     user.name
+//! }
+//!
+//! chain! {
+//!     struct Api;
+//!     singletons { rules: Rules }
+//!     routes { POST "/users" => register }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let client = TestClient::new(Api::new(ApiSingletons { rules: Rules { reserved: vec!["admin"] } }));
+//! let res = client.post("/users").json(&serde_json::json!({"name": "ada"})).send().await;
+//! assert_eq!(res.text(), "ada");
+//! let res = client.post("/users").json(&serde_json::json!({"name": "admin"})).send().await;
+//! assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+//! assert_eq!(res.json::<serde_json::Value>()["errors"][0]["pointer"], "/name");
+//! # });
+//! ```
 
 use garde::Validate;
 
@@ -124,6 +174,25 @@ where
                 Err(report) => Err(rejection(&report)),
             }
         })
+    }
+}
+
+/// How a [`chain!`](crate::chain!) extracts a `Valid<E>` parameter: `E`,
+/// then its value's rules with `ctx`, the app's singleton of the context type.
+#[doc(hidden)]
+pub async fn valid_with<E>(
+    req: &mut Request,
+    cx: &RequestCx<'_>,
+    ctx: &<E::Value as Validate>::Context,
+) -> Result<Valid<E>, Error>
+where
+    E: FromRequest<Rejection = Error> + Deserialized,
+    E::Value: Validate,
+{
+    let inner = E::from_request(req, cx).await?;
+    match inner.value().validate_with(ctx) {
+        Ok(()) => Ok(Valid(inner)),
+        Err(report) => Err(rejection(&report)),
     }
 }
 
