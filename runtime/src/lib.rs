@@ -44,7 +44,7 @@
 //!   [dependency injection](guide::di), [routing and extractors](guide::routing),
 //!   [`wrap` middleware](guide::wrap), [serving, tower and testing](guide::serving),
 //!   [`describe()` and statistics](guide::introspection),
-//!   [built-in middleware](guide::builtin).
+//!   [built-in middleware](guide::builtin), [errors](guide::errors).
 //!
 //! # Files, streams and uploads (optional features)
 //!
@@ -71,7 +71,9 @@ mod conn;
 #[cfg(any(feature = "fs", feature = "fs-build", feature = "compression"))]
 mod content_coding;
 pub mod describe;
+pub mod error;
 mod extract;
+mod finish;
 #[cfg(any(feature = "fs", feature = "fs-build"))]
 pub mod fs;
 pub mod guide;
@@ -86,6 +88,8 @@ pub mod sse;
 pub mod stats;
 mod test_client;
 mod tower;
+#[cfg(feature = "validate")]
+pub mod validate;
 #[cfg(feature = "ws")]
 pub mod ws;
 
@@ -97,11 +101,12 @@ pub use bumpalo::Bump;
 pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};
 #[cfg(any(feature = "fs", feature = "fs-build", feature = "compression"))]
 pub use content_coding::ContentCoding;
-pub use extract::{BodyRejection, Form, Header, HeaderRejection, TypedHeader};
+pub use error::{Error, FieldError};
 pub use extract::{
-    Extracting, FromRequest, FromRequestParts, Path, PathRejection, PeerAddr, Query, RawQuery,
-    RequestCx,
+    Extracting, FromRequest, FromRequestParts, Path, PeerAddr, Query, RawQuery, RequestCx,
 };
+pub use extract::{Form, Header, TypedHeader};
+pub use finish::Finish;
 pub use http;
 pub use next::Next;
 pub use response::Redirect;
@@ -173,19 +178,22 @@ pub mod headers {
 pub mod prelude {
     pub use crate::http::{Method, StatusCode};
     pub use crate::{
-        Body, FromRequest, FromRequestParts, IntoResponse, Json, Next, Path, PeerAddr, Query,
-        Request, Response, RoutePattern, TestClient, chain, handler, middleware, provider,
+        Body, Finish, FromRequest, FromRequestParts, IntoResponse, Json, Next, Path, PeerAddr,
+        Query, Request, Response, RoutePattern, TestClient, chain, handler, middleware, provider,
     };
-    pub use crate::{Form, Header, Redirect};
+    pub use crate::{Error, Form, Header, Redirect};
 }
 
 #[doc(hidden)]
 pub mod __private {
     //! Items generated code names. Not public API.
-    pub use crate::checks::{lend, lend_mut, send};
+    pub use crate::checks::{HasSingleton, lend, lend_mut, send};
+    pub use crate::finish::must_finish;
     pub use crate::routing::Router;
+    #[cfg(feature = "validate")]
+    pub use crate::validate::valid_with;
     pub use crate::{
-        App, Bump, Conn, ConnInfo, FromRequest, IntoResponse, Middleware, Next, PathParams,
+        App, Bump, Conn, ConnInfo, Finish, FromRequest, IntoResponse, Middleware, Next, PathParams,
         Request, RequestCx, Response,
     };
     pub use http::{Method, StatusCode};
@@ -194,19 +202,27 @@ pub mod __private {
     pub use crate::describe;
     pub use crate::stats::{ChainStats, Recorder, Stats};
 
-    /// The response for a path that no route matches.
+    pub use crate::error::rerender;
+
+    /// The response for a path that no route matches: a `404` [`Error`](crate::Error).
     #[must_use]
     pub fn not_found() -> Response {
-        IntoResponse::into_response(StatusCode::NOT_FOUND)
+        crate::Error::not_found()
+            .message("no route matches this path")
+            .into_response()
     }
 
-    /// The response for a known path with the wrong method.
+    /// The response for a known path with the wrong method: a `405`
+    /// [`Error`](crate::Error) carrying `Allow`.
     #[must_use]
     pub fn method_not_allowed(allow: &'static str) -> Response {
-        let mut res = IntoResponse::into_response(StatusCode::METHOD_NOT_ALLOWED);
-        res.headers_mut()
-            .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
-        res
+        crate::Error::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            crate::error::code::METHOD_NOT_ALLOWED,
+        )
+        .message("this path does not accept the method; `Allow` lists those it does")
+        .header(http::header::ALLOW, http::HeaderValue::from_static(allow))
+        .into_response()
     }
 }
 
