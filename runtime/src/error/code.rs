@@ -33,7 +33,8 @@ pub const INVALID_FORM: &str = "invalid_form";
 pub const INVALID_BODY: &str = "invalid_body";
 /// `400`: the query string does not fit the expected type.
 pub const INVALID_QUERY: &str = "invalid_query";
-/// `400`: a path parameter does not parse.
+/// `400`: a path parameter does not parse, or (`kiln::fs`) a file path that
+/// is not a plain list of file names (`..`, `%2f`, `\`, `:`, NUL, ...).
 pub const INVALID_PATH: &str = "invalid_path";
 /// `400`: a required header is absent.
 pub const MISSING_HEADER: &str = "missing_header";
@@ -42,6 +43,26 @@ pub const INVALID_HEADER: &str = "invalid_header";
 /// `422`: the request's data failed validation; the error lists every
 /// failing field.
 pub const VALIDATION_FAILED: &str = "validation_failed";
+/// `406`: no representation the client accepts (`Compression`: identity
+/// refused and no offered coding accepted).
+pub const NOT_ACCEPTABLE: &str = "not_acceptable";
+/// `412`: an `If-Match` or `If-Unmodified-Since` precondition failed.
+pub const PRECONDITION_FAILED: &str = "precondition_failed";
+/// `414`: the request target is too long (`kiln::fs`: a path over 4096
+/// bytes, or a file name over 255).
+pub const URI_TOO_LONG: &str = "uri_too_long";
+/// `416`: no byte of the requested `Range` exists (the response carries
+/// `Content-Range: bytes */length`).
+pub const RANGE_NOT_SATISFIABLE: &str = "range_not_satisfiable";
+/// `426`: the route expects a protocol upgrade (a WebSocket handshake) the
+/// request did not ask for; the response carries `Upgrade`.
+pub const UPGRADE_REQUIRED: &str = "upgrade_required";
+/// `400`: a `multipart/form-data` body that does not parse (no boundary, a
+/// malformed part, a part without a name).
+pub const INVALID_MULTIPART: &str = "invalid_multipart";
+/// `422`: a form field that the rules do not allow (not in the allow-list);
+/// the error's pointer names the field.
+pub const FIELD_NOT_ALLOWED: &str = "field_not_allowed";
 /// `429`: over the rate limit (the response carries `Retry-After` and `RateLimit-*`).
 pub const RATE_LIMITED: &str = "rate_limited";
 /// `500`: the server failed (a panic, a bug); details go to the log only.
@@ -70,10 +91,15 @@ pub fn for_status(status: StatusCode) -> &'static str {
         StatusCode::FORBIDDEN => FORBIDDEN,
         StatusCode::NOT_FOUND => NOT_FOUND,
         StatusCode::METHOD_NOT_ALLOWED => METHOD_NOT_ALLOWED,
+        StatusCode::NOT_ACCEPTABLE => NOT_ACCEPTABLE,
         StatusCode::CONFLICT => CONFLICT,
+        StatusCode::PRECONDITION_FAILED => PRECONDITION_FAILED,
         StatusCode::PAYLOAD_TOO_LARGE => PAYLOAD_TOO_LARGE,
+        StatusCode::URI_TOO_LONG => URI_TOO_LONG,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => UNSUPPORTED_MEDIA_TYPE,
+        StatusCode::RANGE_NOT_SATISFIABLE => RANGE_NOT_SATISFIABLE,
         StatusCode::UNPROCESSABLE_ENTITY => VALIDATION_FAILED,
+        StatusCode::UPGRADE_REQUIRED => UPGRADE_REQUIRED,
         StatusCode::TOO_MANY_REQUESTS => RATE_LIMITED,
         StatusCode::INTERNAL_SERVER_ERROR => INTERNAL,
         StatusCode::SERVICE_UNAVAILABLE => UNAVAILABLE,
