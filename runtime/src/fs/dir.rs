@@ -7,16 +7,16 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
+use http::HeaderValue;
 
 use super::conditional::Conditions;
 use super::file_body::{FileBody, read_chunk};
 use super::mime::content_type;
 use super::resolve::{self, RelPath};
-use super::respond::{Common, Meta, fmt_value, respond};
+use super::respond::{Common, Meta, fmt_value, not_found, read_failed, respond};
 use crate::builtin::ConfigError;
 use crate::content_coding::{Accepted, ContentCoding};
-use crate::{Body, IntoResponse, Redirect, Request, Response};
+use crate::{Body, Error, IntoResponse, Redirect, Request, Response};
 
 /// Files at most this big are read in the same blocking call that opens them.
 const INLINE_MAX: u64 = 64 * 1024;
@@ -82,10 +82,10 @@ impl StaticDir {
     pub async fn serve(&self, req: &Request, tail: &str) -> Response {
         let rel = match resolve::relative(tail) {
             Ok(rel) => rel,
-            Err(bad) => return bad.into_response(),
+            Err(bad) => return Error::from(bad).into_response(),
         };
         if rel.hidden && !self.inner.hidden {
-            return StatusCode::NOT_FOUND.into_response();
+            return not_found();
         }
         self.serve_rel(req, rel).await
     }
@@ -116,7 +116,7 @@ impl StaticDir {
             }
             Err(e) => {
                 tracing::error!(target: "kiln::fs", error = %e, "file task failed");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                read_failed()
             }
         }
     }
@@ -129,8 +129,8 @@ enum Outcome {
     AddSlash,
 }
 
-fn not_found() -> Outcome {
-    Outcome::Done(StatusCode::NOT_FOUND.into_response())
+fn missing() -> Outcome {
+    Outcome::Done(not_found())
 }
 
 impl Settings {
@@ -141,7 +141,7 @@ impl Settings {
             path.push(seg);
         }
         let Some((mut path, mut file, mut meta)) = self.open_checked(path) else {
-            return not_found();
+            return missing();
         };
         let mut name_for_type = rel.file_name().to_owned();
         if meta.is_dir() {
@@ -149,21 +149,21 @@ impl Settings {
                 return Outcome::AddSlash;
             }
             let Some(index) = &self.index else {
-                return not_found();
+                return missing();
             };
             path.push(index);
             let Some(opened) = self.open_checked(path) else {
-                return not_found();
+                return missing();
             };
             (path, file, meta) = opened;
             name_for_type.clone_from(index);
         } else if rel.trailing_slash {
             // `file.txt/` names no directory.
-            return not_found();
+            return missing();
         }
         if !meta.is_file() {
             // Devices, sockets, FIFOs: never.
-            return not_found();
+            return missing();
         }
         let mut encoding = None;
         let (ranked, n) = accepted.ranked(&self.precompressed);
@@ -203,7 +203,7 @@ impl Settings {
         );
         if let Some(e) = failed {
             tracing::warn!(target: "kiln::fs", path = %path.display(), error = %e, "reading a file failed");
-            return Outcome::Done(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            return Outcome::Done(read_failed());
         }
         Outcome::Done(res)
     }

@@ -7,14 +7,14 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use http::{HeaderValue, StatusCode};
+use http::HeaderValue;
 
 use super::conditional::Conditions;
 use super::resolve::{self, RelPath};
-use super::respond::{Common, Meta, respond};
+use super::respond::{Common, Meta, not_found, respond};
 use crate::builtin::{ConfigError, config_value};
 use crate::content_coding::{Accepted, ContentCoding};
-use crate::{Body, IntoResponse, Redirect, Request, Response};
+use crate::{Body, Error, IntoResponse, Redirect, Request, Response};
 
 /// One embedded file. The build helper writes these; the fields are public so
 /// that generated code (or your own) can build the table as a `static`.
@@ -132,13 +132,13 @@ impl EmbeddedDir {
     pub fn serve(&self, req: &Request, tail: &str) -> Response {
         let rel = match resolve::relative(tail) {
             Ok(rel) => rel,
-            Err(bad) => return bad.into_response(),
+            Err(bad) => return Error::from(bad).into_response(),
         };
         let Some(file) = self.find(&rel) else {
             if !rel.trailing_slash && self.index_of(&rel.path).is_some() {
                 return add_slash(req);
             }
-            return StatusCode::NOT_FOUND.into_response();
+            return not_found();
         };
         let cond = Conditions::new(req.method(), req.headers());
         let accepted = if self.codings.is_empty() {

@@ -37,6 +37,7 @@
 //! // Nothing outside the root, however the path is spelled.
 //! let res = client.get("/assets/%2e%2e/%2e%2e/etc/passwd").send().await;
 //! assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+//! assert_eq!(res.json::<serde_json::Value>()["code"], "invalid_path");
 //! # });
 //! # std::fs::remove_dir_all(&root).unwrap();
 //! ```
@@ -67,6 +68,12 @@
 //!   names: `..` or `.` segments (also as `%2e%2e`), encoded `/` (`%2f`),
 //!   backslashes, `:` (drive prefixes such as `C:`), NUL and control
 //!   characters, invalid UTF-8, an empty segment (a leading `/`).
+//!
+//! The 4xx and 5xx answers are [`kiln::Error`](crate::Error)s (problem+json
+//! unless the app renders its own format): `invalid_path` (400),
+//! `not_found`, `precondition_failed` (412), `uri_too_long` (414),
+//! `range_not_satisfiable` (416, `Content-Range` kept) and `internal` (500, the
+//! cause logged). `304` and `206` are not errors and carry no error body.
 //!
 //! # Traversal safety
 //!
@@ -156,8 +163,6 @@ mod respond;
 pub use dir::{StaticDir, StaticDirBuilder, StaticFile, StaticFileBuilder};
 #[cfg(feature = "fs")]
 pub use embed::{EmbeddedDir, EmbeddedFile, EmbeddedVariant};
-#[cfg(feature = "fs")]
-pub use resolve::BadPath;
 
 pub use crate::content_coding::ContentCoding;
 #[cfg(feature = "fs")]

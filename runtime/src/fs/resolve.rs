@@ -15,7 +15,7 @@ use std::fmt;
 use http::StatusCode;
 use percent_encoding::percent_decode_str;
 
-use crate::{IntoResponse, Response};
+use crate::error::{Error, code};
 
 /// The longest file name most file systems allow.
 const MAX_SEGMENT: usize = 255;
@@ -48,7 +48,7 @@ impl RelPath {
 
 /// Why a request path was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BadPath {
+pub(crate) enum BadPath {
     /// A `.` or `..` segment, or an empty one (`a//b`, a leading `/`).
     Traversal,
     /// A segment that decodes to `/`, `\`, `:`, NUL or another control character.
@@ -74,15 +74,15 @@ impl fmt::Display for BadPath {
 
 impl std::error::Error for BadPath {}
 
-impl IntoResponse for BadPath {
-    /// `414 URI Too Long` for [`BadPath::TooLong`], `400 Bad Request` otherwise,
-    /// with the reason as text.
-    fn into_response(self) -> Response {
-        let status = match self {
-            BadPath::TooLong => StatusCode::URI_TOO_LONG,
-            _ => StatusCode::BAD_REQUEST,
+/// `414 URI Too Long` (code `uri_too_long`) for [`BadPath::TooLong`], `400
+/// Bad Request` (code `invalid_path`) otherwise, with the reason as message.
+impl From<BadPath> for Error {
+    fn from(bad: BadPath) -> Self {
+        let (status, code) = match bad {
+            BadPath::TooLong => (StatusCode::URI_TOO_LONG, code::URI_TOO_LONG),
+            _ => (StatusCode::BAD_REQUEST, code::INVALID_PATH),
         };
-        (status, self.to_string()).into_response()
+        Error::new(status, code).message(bad.to_string())
     }
 }
 

@@ -13,6 +13,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use super::conditional::Decision;
 use crate::builtin::scratch_value;
 use crate::content_coding::ContentCoding;
+use crate::error::{Error, code};
 use crate::{Body, IntoResponse, Response};
 
 /// Room for the headers set here plus the ones middleware usually add.
@@ -60,16 +61,24 @@ pub(crate) fn respond(
             return res;
         }
         Decision::PreconditionFailed => {
-            return (StatusCode::PRECONDITION_FAILED, "precondition failed").into_response();
+            return Error::new(StatusCode::PRECONDITION_FAILED, code::PRECONDITION_FAILED)
+                .message("the request's preconditions do not hold for the current file")
+                .into_response();
         }
         Decision::Unsatisfiable => {
-            let mut res =
-                (StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable").into_response();
-            res.headers_mut().insert(
+            return Error::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                code::RANGE_NOT_SATISFIABLE,
+            )
+            .message(format!(
+                "no byte of the requested range exists: the file has {} bytes",
+                meta.len
+            ))
+            .header(
                 CONTENT_RANGE,
                 fmt_value::<32>(format_args!("bytes */{}", meta.len)),
-            );
-            return res;
+            )
+            .into_response();
         }
     };
     let body = if head {
@@ -100,6 +109,19 @@ pub(crate) fn respond(
     }
     validators_and_caching(h, meta.modified, common);
     res
+}
+
+/// `404`, code `not_found`: nothing servable at the path (also for hidden
+/// names and links out of the root, which are not told apart).
+pub(crate) fn not_found() -> Response {
+    Error::not_found()
+        .message("no file at this path")
+        .into_response()
+}
+
+/// `500`, code `internal`: the file could not be read (the cause is logged).
+pub(crate) fn read_failed() -> Response {
+    Error::internal().into_response()
 }
 
 fn validators_and_caching(h: &mut HeaderMap, modified: Option<SystemTime>, common: &Common<'_>) {

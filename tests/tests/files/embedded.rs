@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::support::problem;
 use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZstdDecoder};
 use kiln::fs::build::Embed;
 use kiln::fs::{EmbeddedDir, EmbeddedFile};
@@ -171,10 +172,9 @@ async fn serves_files_variants_and_validators() {
         client.get("/.hidden").send().await.status(),
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        client.get("/%2e%2e/x").send().await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    let res = client.get("/%2e%2e/x").send().await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(problem(&res)["code"], "invalid_path");
     assert_eq!(
         client.get("/logo.png").send().await.header("content-type"),
         Some("image/png")

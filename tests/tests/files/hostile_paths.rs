@@ -9,7 +9,7 @@ use std::os::unix::fs::symlink;
 use kiln::ServeConfig;
 use kiln::fs::StaticDir;
 use kiln::prelude::*;
-use support::{raw, start, status_line};
+use support::{problem, raw, start, status_line};
 
 chain! {
     struct Site;
@@ -96,6 +96,13 @@ async fn nothing_outside_the_root_is_served() {
             status.contains(" 400 ") || status.contains(" 404 ") || status.contains(" 414 "),
             "{path}: {status}"
         );
+        assert!(
+            got.contains("content-type: application/problem+json")
+                && ["invalid_path", "not_found", "uri_too_long"]
+                    .iter()
+                    .any(|c| got.contains(&format!("\"code\":\"{c}\""))),
+            "{path}: {got}"
+        );
         assert!(!got.contains(SECRET), "{path} leaked the secret");
         assert!(!got.contains("root:"), "{path} leaked /etc/passwd");
     }
@@ -145,8 +152,16 @@ async fn links_out_are_served_only_when_trusted() {
     // Lexical traversal stays impossible even then.
     let res = client.get("/static/%2e%2e/secret.txt").send().await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let p = problem(&res);
+    assert_eq!(p["code"], "invalid_path");
     assert_eq!(
-        res.text(),
+        p["detail"],
         "path segments `.`, `..` and empty segments are not allowed"
     );
+    let res = client
+        .get(&format!("/static/{}", "a".repeat(300)))
+        .send()
+        .await;
+    assert_eq!(res.status(), StatusCode::URI_TOO_LONG);
+    assert_eq!(problem(&res)["code"], "uri_too_long");
 }

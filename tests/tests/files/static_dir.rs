@@ -10,7 +10,7 @@ use kiln::fs::{ContentCoding, StaticDir, StaticFile};
 use kiln::http::StatusCode;
 use kiln::prelude::*;
 use kiln::{ServeConfig, TestResponse};
-use support::{H1, get, start};
+use support::{H1, get, problem, start};
 
 chain! {
     struct Site;
@@ -125,6 +125,7 @@ async fn conditional_requests() {
     let res = get_with(&client, "/assets/app.css", &[("if-none-match", &etag)]).await;
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     assert!(res.body.is_empty());
+    assert_eq!(res.header("content-type"), None, "a 304 is no error body");
     assert_eq!(res.header("etag"), Some(etag.as_str()));
     assert_eq!(res.header("cache-control"), Some("public, max-age=60"));
 
@@ -158,6 +159,7 @@ async fn conditional_requests() {
 
     let res = get_with(&client, "/assets/app.css", &[("if-match", "\"nope\"")]).await;
     assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(problem(&res)["code"], "precondition_failed");
     let res = get_with(&client, "/assets/app.css", &[("if-match", &etag)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = get_with(
@@ -210,6 +212,12 @@ async fn ranges() {
     assert_eq!(
         res.header("content-range"),
         Some(format!("bytes */{total}").as_str())
+    );
+    let p = problem(&res);
+    assert_eq!(p["code"], "range_not_satisfiable");
+    assert_eq!(
+        p["detail"],
+        format!("no byte of the requested range exists: the file has {total} bytes")
     );
 
     let res = get_with(&client, "/assets/big.txt", &[("range", "bytes=0-1,5-6")]).await;
@@ -327,10 +335,9 @@ async fn directories_hidden_files_and_missing_ones() {
         client.get("/assets/app.css/").send().await.status(),
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        client.get("/assets/missing.css").send().await.status(),
-        StatusCode::NOT_FOUND
-    );
+    let res = client.get("/assets/missing.css").send().await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(problem(&res)["code"], "not_found");
     assert_eq!(
         client.get("/assets/.env").send().await.status(),
         StatusCode::NOT_FOUND

@@ -224,3 +224,28 @@ where
     });
     read(sender.send_request(req).await.unwrap()).await
 }
+
+/// The problem+json body of an error response (panics, showing the body,
+/// when it is not one).
+pub(crate) fn problem(res: &kiln::TestResponse) -> serde_json::Value {
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/problem+json"),
+        "not problem+json: {}",
+        res.text()
+    );
+    res.json()
+}
+
+/// [`problem`] for an answer read off a socket.
+pub(crate) fn got_problem(got: &Got) -> serde_json::Value {
+    assert_eq!(
+        got.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "not problem+json: {}",
+        got.body
+    );
+    serde_json::from_str(&got.body).unwrap()
+}
