@@ -3,8 +3,6 @@
 
 mod coded_body;
 
-use std::fmt;
-
 use http::header::{
     ACCEPT_ENCODING, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
     ETAG, VARY,
@@ -15,7 +13,8 @@ use http_body::Body as _;
 use super::{ConfigError, scratch_value};
 use crate::codec;
 use crate::content_coding::{Accepted, ContentCoding, is_incompressible};
-use crate::{Body, IntoResponse, Request, Response, middleware};
+use crate::error::{Error, code};
+use crate::{Body, Request, Response, middleware};
 
 pub use coded_body::DecompressedTooLarge;
 use coded_body::{Decoded, Encoded};
@@ -136,7 +135,7 @@ impl Compression {
         })
     }
 
-    fn decompress(req: &mut Request, limit: u64) -> Result<(), CompressionRejection> {
+    fn decompress(req: &mut Request, limit: u64) -> Result<(), Error> {
         let Some(value) = req.headers().get(CONTENT_ENCODING) else {
             return Ok(());
         };
@@ -144,10 +143,7 @@ impl Compression {
         if value.eq_ignore_ascii_case("identity") {
             return Ok(());
         }
-        let coding =
-            ContentCoding::from_token(value).ok_or(CompressionRejection::UnsupportedEncoding {
-                offered: HeaderValue::from_static(DECODED),
-            })?;
+        let coding = ContentCoding::from_token(value).ok_or_else(unsupported_encoding)?;
         let headers = req.headers_mut();
         headers.remove(CONTENT_ENCODING);
         headers.remove(CONTENT_LENGTH);
@@ -180,53 +176,27 @@ pub struct Negotiated {
     head: bool,
 }
 
-/// Why [`Compression`] answered the request itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CompressionRejection {
-    /// `406 Not Acceptable`: the client refused identity and every coding offered.
-    NotAcceptable {
-        /// The codings offered, for the message.
-        offered: HeaderValue,
-    },
-    /// `415 Unsupported Media Type`: the request body's `Content-Encoding` is
-    /// not one this server decodes (the response's `Accept-Encoding` says which are).
-    UnsupportedEncoding {
-        /// The codings decoded.
-        offered: HeaderValue,
-    },
+/// `406 Not Acceptable`, code `not_acceptable`: the client refused identity
+/// and every coding offered.
+fn not_acceptable(offered: &HeaderValue) -> Error {
+    Error::new(StatusCode::NOT_ACCEPTABLE, code::NOT_ACCEPTABLE).message(format!(
+        "no acceptable content coding: `Accept-Encoding` refuses identity and this server offers only {}",
+        offered.to_str().unwrap_or("")
+    ))
 }
 
-impl fmt::Display for CompressionRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CompressionRejection::NotAcceptable { offered } => write!(
-                f,
-                "no acceptable content coding: `Accept-Encoding` refuses identity and this server offers only {}",
-                offered.to_str().unwrap_or("")
-            ),
-            CompressionRejection::UnsupportedEncoding { offered } => write!(
-                f,
-                "request `Content-Encoding` not supported; send one of {} (one coding, not several)",
-                offered.to_str().unwrap_or("")
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CompressionRejection {}
-
-impl IntoResponse for CompressionRejection {
-    fn into_response(self) -> Response {
-        let status = match self {
-            CompressionRejection::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
-            CompressionRejection::UnsupportedEncoding { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        };
-        let mut res = (status, self.to_string()).into_response();
-        if let CompressionRejection::UnsupportedEncoding { offered } = self {
-            res.headers_mut().insert(ACCEPT_ENCODING, offered);
-        }
-        res
-    }
+/// `415 Unsupported Media Type`, code `unsupported_media_type`: the request
+/// body's `Content-Encoding` is not one this server decodes; the response's
+/// `Accept-Encoding` says which are (RFC 9110 §15.5.16).
+fn unsupported_encoding() -> Error {
+    Error::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .message(format!(
+        "request `Content-Encoding` not supported; send one of {DECODED} (one coding, not several)"
+    ))
+    .header(ACCEPT_ENCODING, HeaderValue::from_static(DECODED))
 }
 
 #[middleware(priority = -35, pre_route, post_route)]
@@ -235,20 +205,18 @@ impl Compression {
     /// response's coding.
     ///
     /// # Errors
-    /// [`CompressionRejection::NotAcceptable`] when nothing is acceptable,
-    /// [`CompressionRejection::UnsupportedEncoding`] for a request body in an
-    /// unknown coding.
+    /// `406` (code `not_acceptable`) when nothing is acceptable, `415`
+    /// (code `unsupported_media_type`, with `Accept-Encoding`) for a request
+    /// body in an unknown coding.
     #[inline]
-    pub fn pre(&self, req: &mut Request) -> Result<Negotiated, CompressionRejection> {
+    pub fn pre(&self, req: &mut Request) -> Result<Negotiated, Error> {
         if let Some(limit) = self.decompress_limit {
             Self::decompress(req, limit)?;
         }
         let accepted = Accepted::from_headers(req.headers());
         let coding = accepted.best(&self.codings);
         if coding.is_none() && !accepted.identity_allowed() {
-            return Err(CompressionRejection::NotAcceptable {
-                offered: self.offered.clone(),
-            });
+            return Err(not_acceptable(&self.offered));
         }
         Ok(Negotiated {
             coding,

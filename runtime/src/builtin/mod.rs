@@ -98,9 +98,7 @@ pub use access_log::{AccessLog, AccessLogBuilder, AccessLogStart};
 pub use body_limit::{BodyLimit, BodyTooLarge};
 pub use catch_panic::CatchPanic;
 #[cfg(feature = "compression")]
-pub use compression::{
-    Compression, CompressionBuilder, CompressionRejection, DecompressedTooLarge, Negotiated,
-};
+pub use compression::{Compression, CompressionBuilder, DecompressedTooLarge, Negotiated};
 pub use cors::{Cors, CorsBuilder, CorsDecision};
 #[cfg(feature = "jwt")]
 pub use jwt::{Algorithm, Audience, JwtAuth, JwtAuthBuilder, JwtClaims, JwtKey, JwtRejection};

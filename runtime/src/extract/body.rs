@@ -28,14 +28,15 @@ fn collect_failed(e: CollectError) -> Error {
             Error::new(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE)
                 .message(e.to_string())
         }
-        // `Compression`'s decoder went past its limit (a zip bomb, say).
-        #[cfg(feature = "compression")]
-        CollectError::Read(e) if e.is::<crate::builtin::DecompressedTooLarge>() => {
-            Error::new(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE)
-                .message(e.to_string())
+        CollectError::Read(e) => {
+            // `Compression`'s decoder went past its limit (a zip bomb, say).
+            #[cfg(feature = "compression")]
+            if let Some(d) = e.downcast_ref::<crate::builtin::DecompressedTooLarge>() {
+                return Error::from(*d);
+            }
+            Error::new(StatusCode::BAD_REQUEST, code::INVALID_BODY)
+                .message(format!("failed to read the request body: {e}"))
         }
-        CollectError::Read(e) => Error::new(StatusCode::BAD_REQUEST, code::INVALID_BODY)
-            .message(format!("failed to read the request body: {e}")),
     }
 }
 

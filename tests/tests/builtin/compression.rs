@@ -15,7 +15,7 @@ use kiln::fs::ContentCoding;
 use kiln::http::{HeaderValue, StatusCode, header};
 use kiln::prelude::*;
 use kiln::{ServeConfig, TestResponse};
-use support::{H1, start};
+use support::{H1, problem, start};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Notify;
 
@@ -251,7 +251,12 @@ async fn nothing_acceptable_is_406() {
     ] {
         let res = get(&client, "/json", accept).await;
         assert_eq!(res.status(), StatusCode::NOT_ACCEPTABLE, "{accept}");
-        assert!(res.text().contains("zstd, br, gzip"), "{}", res.text());
+        let p = problem(&res);
+        assert_eq!(p["code"], "not_acceptable");
+        assert!(
+            p["detail"].as_str().unwrap().contains("zstd, br, gzip"),
+            "{p}"
+        );
     }
     // Identity refused but gzip accepted: even a small body is compressed.
     let res = get(&client, "/small", "gzip, identity;q=0").await;
@@ -330,8 +335,10 @@ async fn request_bodies_are_decoded_within_the_limit() {
         .send()
         .await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let p = problem(&res);
+    assert_eq!(p["code"], "payload_too_large");
     assert_eq!(
-        res.text(),
+        p["detail"],
         "decompressed request body larger than 262144 bytes"
     );
 
@@ -342,6 +349,7 @@ async fn request_bodies_are_decoded_within_the_limit() {
         .send()
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(problem(&res)["code"], "invalid_body");
 
     let res = client
         .post("/echo")
@@ -351,6 +359,7 @@ async fn request_bodies_are_decoded_within_the_limit() {
         .await;
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(res.header("accept-encoding"), Some("gzip, br, zstd"));
+    assert_eq!(problem(&res)["code"], "unsupported_media_type");
     let res = client
         .post("/echo")
         .header("content-encoding", "gzip, br")

@@ -159,8 +159,9 @@ impl http_body::Body for Encoded {
     }
 }
 
-/// The decoded request body is larger than the configured limit: body
-/// extractors answer `413 Payload Too Large` with this message.
+/// The decoded request body is larger than the configured limit: the error of
+/// the decoded body's stream, which body extractors turn into a `413 Payload
+/// Too Large` [`Error`](crate::Error) naming the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecompressedTooLarge {
     /// The limit in bytes.
@@ -178,6 +179,18 @@ impl fmt::Display for DecompressedTooLarge {
 }
 
 impl std::error::Error for DecompressedTooLarge {}
+
+/// `413 Payload Too Large`, code `payload_too_large`, naming the limit: what
+/// the body extractors (and `Multipart`) answer when they read this error.
+impl From<DecompressedTooLarge> for crate::Error {
+    fn from(e: DecompressedTooLarge) -> Self {
+        crate::Error::new(
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            crate::error::code::PAYLOAD_TOO_LARGE,
+        )
+        .message(e.to_string())
+    }
+}
 
 /// `inner`, decompressed, failing once more than `limit` bytes come out.
 pub(crate) struct Decoded {
