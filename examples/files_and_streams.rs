@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::stream::{self, Stream};
 use kiln::fs::StaticDir;
-use kiln::multipart::{Multipart, MultipartConfig, MultipartError};
+use kiln::multipart::{Multipart, MultipartConfig};
 use kiln::prelude::*;
 use kiln::sse::{Event, KeepAlive, LastEventId, Sse};
 use kiln::ws::{Message, WebSocketUpgrade};
@@ -37,7 +37,7 @@ fn home() -> Redirect {
 /// Streams each file to a temporary file (deleted when it goes out of scope)
 /// and reports what arrived.
 #[handler]
-async fn upload(form: Multipart, rules: &MultipartConfig) -> Result<String, MultipartError> {
+async fn upload(form: Multipart, rules: &MultipartConfig) -> Result<String, Error> {
     let mut form = form.with_config(rules);
     let mut report = Vec::new();
     while let Some(field) = form.next_field().await? {

@@ -19,12 +19,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::body::Frame;
 use kiln::ServeConfig;
-use kiln::multipart::{Multipart, MultipartConfig, MultipartError};
+use kiln::multipart::{Multipart, MultipartConfig};
 use kiln::prelude::*;
 use support::{send_body, start};
 
 #[handler]
-async fn store(form: Multipart, rules: &MultipartConfig) -> Result<String, MultipartError> {
+async fn store(form: Multipart, rules: &MultipartConfig) -> Result<String, Error> {
     let mut form = form.with_config(rules);
     let mut total = 0;
     while let Some(field) = form.next_field().await? {

@@ -1,106 +1,72 @@
-//! Why reading a multipart form failed, as the 4xx (or 500) the client gets.
-
-use std::fmt;
+//! Why reading a multipart form failed, as the [`Error`] the client gets
+//! (the table of causes is in the module docs of `kiln::multipart`).
 
 use http::StatusCode;
 
-use crate::{IntoResponse, Response};
+use crate::error::{Error, code, escape_pointer_token};
 
-/// A multipart form could not be read; as a response, `status` with
-/// `message` as plain text.
-///
-/// | cause | status |
-/// |---|---|
-/// | not `multipart/form-data`, or no boundary | 415 / 400 |
-/// | malformed form, a field without a name, a body cut short (the client went away) | 400 |
-/// | a field not in [`allow_fields`](super::MultipartConfig::allow_fields) | 400 |
-/// | a field over its limit, the form over the multipart or the server limit, too many fields | 413, naming the limit |
-/// | a content type that [`accept`](super::MultipartConfig::accept) does not list | 415 |
-/// | a text field that is not UTF-8 | 400 |
-/// | the temporary file or the sink cannot be written | 500 (the cause is logged, not sent) |
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MultipartError {
-    status: StatusCode,
-    message: String,
+/// The pointer of a form field: `/` and its escaped name.
+pub(super) fn pointer(name: &str) -> String {
+    format!("/{}", escape_pointer_token(name))
 }
 
-impl MultipartError {
-    pub(super) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        MultipartError {
-            status,
-            message: message.into(),
-        }
-    }
-
-    pub(super) fn bad(message: impl Into<String>) -> Self {
-        MultipartError::new(StatusCode::BAD_REQUEST, message)
-    }
-
-    pub(super) fn too_large(message: impl Into<String>) -> Self {
-        MultipartError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
-    }
-
-    /// A server-side failure: logged with its cause, answered with a generic 500.
-    pub(super) fn storage(what: &str, e: &std::io::Error) -> Self {
-        tracing::error!(error = %e, "multipart upload: {what}");
-        MultipartError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the upload could not be stored",
-        )
-    }
-
-    /// The status of the response.
-    #[must_use]
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// What went wrong, as sent to the client.
-    #[must_use]
-    pub fn message(&self) -> &str {
-        &self.message
-    }
+/// `400 invalid_multipart`.
+pub(super) fn malformed(message: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    Error::new(StatusCode::BAD_REQUEST, code::INVALID_MULTIPART).message(message)
 }
 
-impl fmt::Display for MultipartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status, self.message)
-    }
+/// `413 payload_too_large`; the message names the limit.
+pub(super) fn too_large(message: String) -> Error {
+    Error::new(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE).message(message)
 }
 
-impl std::error::Error for MultipartError {}
+/// `413` for the field `name`, over `limit` bytes.
+pub(super) fn field_too_large(name: &str, limit: impl std::fmt::Display) -> Error {
+    too_large(format!(
+        "field `{name}` larger than {limit} bytes (its limit)"
+    ))
+    .field(pointer(name))
+}
 
-impl IntoResponse for MultipartError {
-    fn into_response(self) -> Response {
-        (self.status, self.message).into_response()
-    }
+/// A server-side failure: logged with its cause, answered with a generic 500.
+pub(super) fn storage(what: &str, e: &std::io::Error) -> Error {
+    tracing::error!(error = %e, "multipart upload: {what}");
+    Error::internal().message("the upload could not be stored")
 }
 
 /// The client's error from a multer error; `server_limit` is the server's
 /// body limit, named when it is the one that tripped.
-pub(super) fn from_multer(e: multer::Error, server_limit: usize) -> MultipartError {
+pub(super) fn from_multer(e: multer::Error, server_limit: usize) -> Error {
     use multer::Error as E;
     match e {
-        E::StreamSizeExceeded { limit } => MultipartError::too_large(format!(
+        E::StreamSizeExceeded { limit } => too_large(format!(
             "multipart body larger than {limit} bytes (the form's `whole_limit`)"
         )),
-        E::FieldSizeExceeded { limit, field_name } => MultipartError::too_large(format!(
-            "field `{}` larger than {limit} bytes",
-            field_name.as_deref().unwrap_or("")
-        )),
+        E::FieldSizeExceeded { limit, field_name } => {
+            field_too_large(field_name.as_deref().unwrap_or(""), limit)
+        }
         E::StreamReadFailed(inner) => {
             if inner.is::<http_body_util::LengthLimitError>() {
-                MultipartError::too_large(format!(
+                too_large(format!(
                     "request body larger than {server_limit} bytes (the server's body limit)"
                 ))
             } else {
-                MultipartError::bad(format!("failed to read the request body: {inner}"))
+                #[cfg(feature = "compression")]
+                if let Some(d) = inner.downcast_ref::<crate::builtin::DecompressedTooLarge>() {
+                    return Error::from(*d);
+                }
+                Error::new(StatusCode::BAD_REQUEST, code::INVALID_BODY)
+                    .message(format!("failed to read the request body: {inner}"))
             }
         }
-        E::UnknownField { field_name } => MultipartError::bad(format!(
-            "field `{}` is not allowed",
-            field_name.as_deref().unwrap_or("")
-        )),
-        other => MultipartError::bad(format!("malformed multipart form: {other}")),
+        E::UnknownField { field_name } => not_allowed(field_name.as_deref().unwrap_or("")),
+        other => malformed(format!("malformed multipart form: {other}")),
     }
+}
+
+/// `422 field_not_allowed` for the field `name`.
+pub(super) fn not_allowed(name: &str) -> Error {
+    Error::new(StatusCode::UNPROCESSABLE_ENTITY, code::FIELD_NOT_ALLOWED)
+        .message(format!("field `{name}` is not allowed"))
+        .field(pointer(name))
 }

@@ -8,14 +8,14 @@
 //! `AsyncWrite` sink ([`Field::save_to`]). A [`MultipartConfig`] sets the
 //! rules: a limit for the whole form and for each field, an allow-list of
 //! field names, accepted content types; breaking one is a precise 4xx
-//! ([`MultipartError`]) that names the limit or the field.
+//! [`Error`](crate::Error) that names the limit or the field (see [Errors](#errors)).
 //!
 //! ```
 //! use kiln::prelude::*;
-//! use kiln::multipart::{Multipart, MultipartConfig, MultipartError};
+//! use kiln::multipart::{Multipart, MultipartConfig};
 //!
 //! #[handler]
-//! async fn upload(form: Multipart, rules: &MultipartConfig) -> Result<String, MultipartError> {
+//! async fn upload(form: Multipart, rules: &MultipartConfig) -> Result<String, Error> {
 //!     let mut form = form.with_config(rules);
 //!     let mut report = String::new();
 //!     while let Some(field) = form.next_field().await? {
@@ -45,6 +45,13 @@
 //! let res = client.post("/upload").header("content-type", "multipart/form-data; boundary=XX")
 //!     .body(body).send().await;
 //! assert_eq!(res.text(), "title = minutes\ndoc: notes.txt (5 bytes)\n");
+//!
+//! let body = "--XX\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XX--\r\n";
+//! let res = client.post("/upload").header("content-type", "multipart/form-data; boundary=XX")
+//!     .body(body).send().await;
+//! assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+//! let problem: serde_json::Value = res.json();
+//! assert_eq!((problem["code"].as_str(), problem["pointer"].as_str()), (Some("field_not_allowed"), Some("/other")));
 //! # });
 //! ```
 //!
@@ -55,6 +62,23 @@
 //! names, at most 255 bytes. It is safe to join to a directory, but two
 //! uploads may carry the same name: choose the stored name yourself when that
 //! matters. [`Field::raw_file_name`] is what the client sent, for logs.
+//!
+//! # Errors
+//!
+//! Every failure is a [`kiln::Error`](crate::Error) (problem+json unless the
+//! app renders its own format); one about a field has the field's name as
+//! its pointer (`/doc`).
+//!
+//! | cause | status | code |
+//! |---|---|---|
+//! | not `multipart/form-data` | 415 | `unsupported_media_type` |
+//! | no boundary, a malformed form, a field without a name | 400 | `invalid_multipart` |
+//! | a body cut short (the client went away), a text field that is not UTF-8 | 400 | `invalid_body` |
+//! | a field not in [`allow_fields`](MultipartConfig::allow_fields) | 422 | `field_not_allowed` |
+//! | a field over its limit, the form over the multipart or the server limit (or decoded past `Compression`'s limit), too many fields | 413, naming the limit | `payload_too_large` |
+//! | a content type that [`accept`](MultipartConfig::accept) does not list | 415 | `unsupported_media_type` |
+//! | the temporary file or the sink cannot be written | 500 (the cause is logged, not sent) | `internal` |
+//!
 //!
 //! # Cleanup
 //!
@@ -76,13 +100,13 @@ use http::{StatusCode, header};
 use http_body::Body as _;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
-use crate::{Body, BoxError, Extracting, FromRequest, Request, RequestCx};
+use crate::error::code;
+use crate::{Body, BoxError, Error, Extracting, FromRequest, Request, RequestCx};
 
 pub use config::MultipartConfig;
-pub use error::MultipartError;
 pub use save::TempFile;
 
-use error::from_multer;
+use error::{from_multer, malformed};
 
 /// Write buffer of [`Field::save_temp`]: few enough system calls, small
 /// enough to keep memory flat per upload.
@@ -115,7 +139,7 @@ impl std::fmt::Debug for Multipart {
 }
 
 impl FromRequest for Multipart {
-    type Rejection = MultipartError;
+    type Rejection = Error;
 
     fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
         let content_type = req
@@ -126,7 +150,7 @@ impl FromRequest for Multipart {
         let boundary = match multer::parse_boundary(content_type) {
             Ok(b) => b,
             Err(multer::Error::NoBoundary) => {
-                return Extracting::ready(Err(MultipartError::bad(
+                return Extracting::ready(Err(malformed(
                     "the `multipart/form-data` content type has no boundary",
                 )));
             }
@@ -136,10 +160,13 @@ impl FromRequest for Multipart {
                 } else {
                     content_type
                 };
-                return Extracting::ready(Err(MultipartError::new(
+                return Extracting::ready(Err(Error::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("expected `content-type: multipart/form-data`, got {got}"),
-                )));
+                    code::UNSUPPORTED_MEDIA_TYPE,
+                )
+                .message(format!(
+                    "expected `content-type: multipart/form-data`, got {got}"
+                ))));
             }
         };
         let declared = req
@@ -179,8 +206,8 @@ impl Multipart {
     ///
     /// # Errors
     /// A malformed form, a field that the rules do not allow (name, content
-    /// type, count), or a form over its limit; see [`MultipartError`].
-    pub async fn next_field(&mut self) -> Result<Option<Field<'_>>, MultipartError> {
+    /// type, count), or a form over its limit; see the [module docs](self).
+    pub async fn next_field(&mut self) -> Result<Option<Field<'_>>, Error> {
         if let State::Unread { .. } = self.state {
             self.start()?;
         }
@@ -198,30 +225,30 @@ impl Multipart {
         self.fields += 1;
         let config = &*self.config.0;
         if self.fields > config.max_fields {
-            return Err(MultipartError::too_large(format!(
+            return Err(error::too_large(format!(
                 "more than {} fields in the form (the form's `max_fields`)",
                 config.max_fields
             )));
         }
         let Some(name) = inner.name() else {
-            return Err(MultipartError::bad("a form field has no name"));
+            return Err(malformed("a form field has no name"));
         };
         if !config.is_allowed(name) {
-            return Err(MultipartError::bad(format!(
-                "field `{name}` is not allowed"
-            )));
+            return Err(error::not_allowed(name));
         }
         let declared = inner.content_type().map(|m| m.essence_str().to_owned());
         if let Some(types) = config.accepted(name) {
             let got = declared.as_deref().unwrap_or("text/plain");
             if !types.iter().any(|t| config::type_matches(t, got)) {
-                return Err(MultipartError::new(
+                return Err(Error::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!(
-                        "field `{name}` has content type `{got}`; expected {}",
-                        types.join(" or ")
-                    ),
-                ));
+                    code::UNSUPPORTED_MEDIA_TYPE,
+                )
+                .message(format!(
+                    "field `{name}` has content type `{got}`; expected {}",
+                    types.join(" or ")
+                ))
+                .field(error::pointer(name)));
             }
         }
         Ok(Some(Field {
@@ -236,7 +263,7 @@ impl Multipart {
     }
 
     /// Builds the parser once the rules are known.
-    fn start(&mut self) -> Result<(), MultipartError> {
+    fn start(&mut self) -> Result<(), Error> {
         let State::Unread { body, boundary } = std::mem::replace(&mut self.state, State::Done)
         else {
             return Ok(());
@@ -244,7 +271,7 @@ impl Multipart {
         let mut limits = multer::SizeLimit::new();
         if let Some(whole) = self.config.0.whole_limit {
             if self.declared.is_some_and(|n| n > whole) {
-                return Err(MultipartError::too_large(format!(
+                return Err(error::too_large(format!(
                     "multipart body larger than {whole} bytes (the form's `whole_limit`)"
                 )));
             }
@@ -325,16 +352,12 @@ impl Field<'_> {
     ///
     /// # Errors
     /// Past the field's limit (`413`), or when the form is malformed or cut short.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>, MultipartError> {
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         match self.inner.chunk().await {
             Ok(Some(bytes)) => {
                 self.read += bytes.len() as u64;
                 if self.read > self.limit {
-                    return Err(MultipartError::too_large(format!(
-                        "field `{}` larger than {} bytes (its limit)",
-                        self.name(),
-                        self.limit
-                    )));
+                    return Err(error::field_too_large(self.name(), self.limit));
                 }
                 Ok(Some(bytes))
             }
@@ -347,7 +370,7 @@ impl Field<'_> {
     ///
     /// # Errors
     /// As [`chunk`](Self::chunk).
-    pub async fn bytes(mut self) -> Result<Bytes, MultipartError> {
+    pub async fn bytes(mut self) -> Result<Bytes, Error> {
         let mut first: Option<Bytes> = None;
         let mut rest = Vec::new();
         while let Some(chunk) = self.chunk().await? {
@@ -372,29 +395,29 @@ impl Field<'_> {
     ///
     /// # Errors
     /// As [`chunk`](Self::chunk), and `400` when the content is not UTF-8.
-    pub async fn text(self) -> Result<String, MultipartError> {
+    pub async fn text(self) -> Result<String, Error> {
         let name = self.name().to_owned();
         let bytes = self.bytes().await?;
-        String::from_utf8(bytes.into())
-            .map_err(|_| MultipartError::bad(format!("field `{name}` is not UTF-8 text")))
+        String::from_utf8(bytes.into()).map_err(|_| {
+            Error::new(StatusCode::BAD_REQUEST, code::INVALID_BODY)
+                .message(format!("field `{name}` is not UTF-8 text"))
+                .field(error::pointer(&name))
+        })
     }
 
     /// Streams the content into `sink` and flushes it; returns the bytes written.
     ///
     /// # Errors
     /// As [`chunk`](Self::chunk); a failing sink is a `500` (its error is logged).
-    pub async fn save_to<W: AsyncWrite + Unpin>(
-        mut self,
-        sink: &mut W,
-    ) -> Result<u64, MultipartError> {
+    pub async fn save_to<W: AsyncWrite + Unpin>(mut self, sink: &mut W) -> Result<u64, Error> {
         while let Some(chunk) = self.chunk().await? {
             sink.write_all(&chunk)
                 .await
-                .map_err(|e| MultipartError::storage("writing to the sink failed", &e))?;
+                .map_err(|e| error::storage("writing to the sink failed", &e))?;
         }
         sink.flush()
             .await
-            .map_err(|e| MultipartError::storage("flushing the sink failed", &e))?;
+            .map_err(|e| error::storage("flushing the sink failed", &e))?;
         Ok(self.read)
     }
 
@@ -405,7 +428,7 @@ impl Field<'_> {
     /// # Errors
     /// As [`chunk`](Self::chunk); a file that cannot be created or written
     /// is a `500` (the cause is logged).
-    pub async fn save_temp(self) -> Result<TempFile, MultipartError> {
+    pub async fn save_temp(self) -> Result<TempFile, Error> {
         let dir = self
             .config
             .temp_dir
@@ -413,7 +436,7 @@ impl Field<'_> {
             .map_or_else(std::env::temp_dir, Path::to_path_buf);
         let (file, path) = save::create(dir)
             .await
-            .map_err(|e| MultipartError::storage("creating a temporary file failed", &e))?;
+            .map_err(|e| error::storage("creating a temporary file failed", &e))?;
         let file_name = self.file_name.clone();
         let content_type = self.content_type.clone();
         // `path` deletes the file if anything below fails or is cancelled.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use kiln::ServeConfig;
-use kiln::multipart::{Multipart, MultipartConfig, MultipartError};
+use kiln::multipart::{Multipart, MultipartConfig};
 use kiln::prelude::*;
 use support::{Chunked, Got, send_body, start};
 use tokio::io::AsyncWriteExt;
@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 /// Reads every field: text fields as `name=value`, files into temporary files
 /// whose content is read back, as `name:file name:len:content`.
 #[handler]
-async fn save(form: Multipart, rules: &MultipartConfig) -> Result<String, MultipartError> {
+async fn save(form: Multipart, rules: &MultipartConfig) -> Result<String, Error> {
     let mut form = form.with_config(rules);
     let mut out = Vec::new();
     let mut kept = Vec::new();
@@ -57,7 +57,7 @@ async fn save_then_fail(form: Multipart, rules: &MultipartConfig) -> Result<Stri
 /// Keeps each file under its sanitized name in the `keep` directory, which
 /// the client names in the `dir` field.
 #[handler]
-async fn keep(form: Multipart, rules: &MultipartConfig) -> Result<String, MultipartError> {
+async fn keep(form: Multipart, rules: &MultipartConfig) -> Result<String, Error> {
     let mut form = form.with_config(rules);
     let mut dir = PathBuf::new();
     let mut kept = Vec::new();
@@ -177,6 +177,20 @@ fn assert_status(got: &Got, status: StatusCode, contains: &str) {
     );
 }
 
+/// An error answer: `status`, problem+json with `code`, a `detail` that
+/// contains `contains`; returns the body.
+fn assert_problem(got: &Got, status: StatusCode, code: &str, contains: &str) -> serde_json::Value {
+    assert_eq!(got.status, status, "{}", got.body);
+    let p = support::got_problem(got);
+    assert_eq!(p["code"], code, "{p}");
+    let detail = p["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains(contains),
+        "{detail:?} does not contain {contains:?}"
+    );
+    p
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_fields_and_files_stream_to_temporary_files_that_are_removed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -279,17 +293,20 @@ async fn limits_answer_413_naming_the_limit_and_leave_no_file() {
         upload(server.addr, "/save", &[("doc", Some("d"), None, &big)]).await,
         upload_chunked(server.addr, "/save", &[("doc", Some("d"), None, &big)]).await,
     ] {
-        assert_status(
+        let p = assert_problem(
             &got,
             StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
             "field `doc` larger than 10000 bytes",
         );
+        assert_eq!(p["pointer"], "/doc");
     }
     // The default field limit for other names.
     let got = upload(server.addr, "/save", &[("title", None, None, &[b'x'; 101])]).await;
-    assert_status(
+    assert_problem(
         &got,
         StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
         "field `title` larger than 100 bytes",
     );
     // The whole form: up front by `Content-Length`, and while streaming.
@@ -309,16 +326,22 @@ async fn limits_answer_413_naming_the_limit_and_leave_no_file() {
         upload(server2.addr, "/save", &parts).await,
         upload_chunked(server2.addr, "/save", &parts).await,
     ] {
-        assert_status(
+        assert_problem(
             &got,
             StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
             "multipart body larger than 65536 bytes (the form's `whole_limit`)",
         );
     }
     // Too many fields.
     let many: Vec<Part<'_>> = vec![("title", None, None, b"t"); 4];
     let got = upload(server.addr, "/save", &many).await;
-    assert_status(&got, StatusCode::PAYLOAD_TOO_LARGE, "more than 3 fields");
+    assert_problem(
+        &got,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "more than 3 fields",
+    );
     until_files(tmp.path(), 0).await;
     server.stop().await;
     server2.stop().await;
@@ -336,9 +359,10 @@ async fn the_servers_body_limit_is_named_when_it_trips_first() {
     .await;
     let big = vec![b'z'; 30_000];
     let got = upload_chunked(server.addr, "/save", &[("doc", Some("d"), None, &big)]).await;
-    assert_status(
+    assert_problem(
         &got,
         StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
         "request body larger than 20000 bytes (the server's body limit)",
     );
     until_files(tmp.path(), 0).await;
@@ -361,11 +385,13 @@ async fn allow_list_content_types_and_malformed_forms() {
         &[("title", None, None, b"a"), ("admin", None, None, b"1")],
     )
     .await;
-    assert_status(
+    let p = assert_problem(
         &got,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "field_not_allowed",
         "field `admin` is not allowed",
     );
+    assert_eq!(p["pointer"], "/admin");
 
     let got = upload(
         server.addr,
@@ -373,16 +399,23 @@ async fn allow_list_content_types_and_malformed_forms() {
         &[("photo", Some("p.png"), Some("text/html"), b"<script>")],
     )
     .await;
-    assert_status(
+    let p = assert_problem(
         &got,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
         "field `photo` has content type `text/html`; expected image/png or image/jpeg",
     );
+    assert_eq!(p["pointer"], "/photo");
     // No declared type is `text/plain`: accepted by `text/*`, not by images.
     let got = upload(server.addr, "/save", &[("notes", Some("n"), None, b"ok")]).await;
     assert_status(&got, StatusCode::OK, "notes:n:2:ok");
     let got = upload(server.addr, "/save", &[("photo", Some("p"), None, b"x")]).await;
-    assert_status(&got, StatusCode::UNSUPPORTED_MEDIA_TYPE, "`text/plain`");
+    assert_problem(
+        &got,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "`text/plain`",
+    );
     let got = upload(
         server.addr,
         "/save",
@@ -397,9 +430,10 @@ async fn allow_list_content_types_and_malformed_forms() {
         support::post("/save", "application/json", "{}"),
     )
     .await;
-    assert_status(
+    assert_problem(
         &got,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
         "expected `content-type: multipart/form-data`, got application/json",
     );
     let got = support::once(
@@ -407,7 +441,12 @@ async fn allow_list_content_types_and_malformed_forms() {
         support::post("/save", "multipart/form-data", "x"),
     )
     .await;
-    assert_status(&got, StatusCode::BAD_REQUEST, "no boundary");
+    assert_problem(
+        &got,
+        StatusCode::BAD_REQUEST,
+        "invalid_multipart",
+        "no boundary",
+    );
     let got = send_body(
         server.addr,
         request(
@@ -416,11 +455,12 @@ async fn allow_list_content_types_and_malformed_forms() {
         ),
     )
     .await;
-    assert_status(&got, StatusCode::BAD_REQUEST, "");
+    assert_problem(&got, StatusCode::BAD_REQUEST, "invalid_multipart", "");
     let got = upload(server.addr, "/save", &[("title", None, None, b"\xff\xfe")]).await;
-    assert_status(
+    assert_problem(
         &got,
         StatusCode::BAD_REQUEST,
+        "invalid_body",
         "field `title` is not UTF-8 text",
     );
     // And the server keeps serving.

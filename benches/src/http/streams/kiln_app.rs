@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use futures_util::StreamExt;
-use kiln::multipart::{Multipart, MultipartConfig, MultipartError};
+use kiln::multipart::{Multipart, MultipartConfig};
 use kiln::prelude::*;
 use kiln::sse::{Event, Sse};
 use kiln::ws::WebSocketUpgrade;
@@ -16,7 +16,7 @@ use super::servers::subscribe;
 pub(crate) struct Hub(broadcast::Sender<String>);
 
 #[handler]
-async fn upload(form: Multipart, rules: &MultipartConfig) -> Result<String, MultipartError> {
+async fn upload(form: Multipart, rules: &MultipartConfig) -> Result<String, Error> {
     let mut form = form.with_config(rules);
     let mut total = 0;
     while let Some(field) = form.next_field().await? {
