@@ -71,6 +71,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 
+use crate::error::{Error, code};
 use crate::{Body, BoxError, Extracting, FromRequest, IntoResponse, Request, RequestCx, Response};
 
 pub use event::{Event, InvalidEvent};
@@ -210,14 +211,14 @@ impl KeepAlive {
 /// The client's `Last-Event-ID` header: the id of the last event it saw,
 /// sent when an `EventSource` reconnects; `None` on a first connection.
 ///
-/// A value that is not UTF-8 is a `400`.
+/// A value that is not UTF-8 is a `400` (code `invalid_header`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LastEventId(pub Option<String>);
 
 // `FromRequest` (ready at once, no allocation) rather than `FromRequestParts`:
 // the two are equivalent for every consumer `chain!` generates.
 impl FromRequest for LastEventId {
-    type Rejection = (StatusCode, &'static str);
+    type Rejection = Error;
 
     fn from_request<'a>(req: &'a mut Request, _: &'a RequestCx<'a>) -> Extracting<'a, Self> {
         Extracting::ready(match req.headers().get("last-event-id") {
@@ -225,7 +226,10 @@ impl FromRequest for LastEventId {
             Some(v) => v
                 .to_str()
                 .map(|s| LastEventId(Some(s.to_owned())))
-                .map_err(|_| (StatusCode::BAD_REQUEST, "`last-event-id` is not text")),
+                .map_err(|_| {
+                    Error::new(StatusCode::BAD_REQUEST, code::INVALID_HEADER)
+                        .message("invalid header `last-event-id`: not text")
+                }),
         })
     }
 }

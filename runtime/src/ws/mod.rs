@@ -79,4 +79,4 @@ mod upgrade;
 
 pub use message::{CloseCode, CloseFrame, Message, Text};
 pub use socket::{WebSocket, WsError};
-pub use upgrade::{WebSocketUpgrade, WsRejection};
+pub use upgrade::WebSocketUpgrade;

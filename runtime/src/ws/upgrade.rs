@@ -14,16 +14,20 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::WebSocket;
+use crate::error::{Error, code};
 use crate::serve::ShutdownWatch;
-use crate::{Body, Extracting, FromRequest, IntoResponse, Request, RequestCx, Response};
+use crate::{Body, Extracting, FromRequest, Request, RequestCx, Response};
 
 /// A WebSocket opening handshake, checked: take it in a `GET` handler and
 /// answer with [`on_upgrade`](Self::on_upgrade).
 ///
-/// Extracting it checks the request (RFC 6455 section 4.2.1): `Connection:
-/// upgrade` and `Upgrade: websocket` (else `426 Upgrade Required`),
-/// `Sec-WebSocket-Version: 13` (else `426` with the supported version), a
-/// valid `Sec-WebSocket-Key` (else `400`). Middleware have already run by
+/// Extracting it checks the request (RFC 6455 section 4.2.1): a `GET` (else
+/// `405`, with `Allow`), `Connection: upgrade` and `Upgrade: websocket` (else
+/// `426 Upgrade Required`, code `upgrade_required`, with `Upgrade`),
+/// `Sec-WebSocket-Version: 13` (else `426` with the supported version in
+/// `Sec-WebSocket-Version`), a valid `Sec-WebSocket-Key` (else `400`,
+/// `missing_header` or `invalid_header`). Each rejection is a
+/// [`kiln::Error`](crate::Error). Middleware have already run by
 /// then: an auth, CORS or rate-limit rejection is answered before any upgrade.
 ///
 /// | setting | default |
@@ -72,25 +76,26 @@ impl fmt::Debug for WebSocketUpgrade {
 }
 
 impl FromRequest for WebSocketUpgrade {
-    type Rejection = WsRejection;
+    type Rejection = Error;
 
     fn from_request<'a>(req: &'a mut Request, _: &'a RequestCx<'a>) -> Extracting<'a, Self> {
         Extracting::ready(check(req))
     }
 }
 
-fn check(req: &mut Request) -> Result<WebSocketUpgrade, WsRejection> {
+fn check(req: &mut Request) -> Result<WebSocketUpgrade, Error> {
     if req.method() != Method::GET {
-        return Err(WsRejection::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "a WebSocket handshake is a `GET` request",
-        ));
+        return Err(
+            Error::new(StatusCode::METHOD_NOT_ALLOWED, code::METHOD_NOT_ALLOWED)
+                .message("a WebSocket handshake is a `GET` request")
+                .header(header::ALLOW, HeaderValue::from_static("GET")),
+        );
     }
     let headers = req.headers();
     if !has_token(headers, &header::CONNECTION, "upgrade")
         || !has_token(headers, &header::UPGRADE, "websocket")
     {
-        return Err(WsRejection::upgrade_required(
+        return Err(upgrade_required(
             "expected a WebSocket handshake: `connection: upgrade` and `upgrade: websocket`",
         ));
     }
@@ -98,28 +103,30 @@ fn check(req: &mut Request) -> Result<WebSocketUpgrade, WsRejection> {
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_none_or(|v| v.as_bytes() != b"13")
     {
-        let mut rejection =
-            WsRejection::upgrade_required("unsupported `sec-websocket-version`: only 13 is");
-        rejection.version = true;
-        return Err(rejection);
+        // RFC 6455 §4.4: name the versions this server speaks.
+        return Err(
+            upgrade_required("unsupported `sec-websocket-version`: only 13 is").header(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            ),
+        );
     }
-    let Some(key) = headers
-        .get(header::SEC_WEBSOCKET_KEY)
-        .filter(|k| is_key(k.as_bytes()))
-    else {
-        return Err(WsRejection::new(
-            StatusCode::BAD_REQUEST,
-            "missing or malformed `sec-websocket-key` (16 bytes in base64)",
-        ));
+    let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        return Err(Error::new(StatusCode::BAD_REQUEST, code::MISSING_HEADER)
+            .message("missing header `sec-websocket-key` (16 bytes in base64)"));
     };
+    if !is_key(key.as_bytes()) {
+        return Err(Error::new(StatusCode::BAD_REQUEST, code::INVALID_HEADER)
+            .message("invalid header `sec-websocket-key`: expected 16 bytes in base64"));
+    }
     let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
         .expect("base64 is a valid header value");
     let offered = headers.get(header::SEC_WEBSOCKET_PROTOCOL).cloned();
     let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
-        return Err(WsRejection::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "this connection cannot be upgraded: WebSockets need `kiln::serve` over HTTP/1.1",
-        ));
+        tracing::error!(
+            "this connection cannot be upgraded: WebSockets need `kiln::serve` over HTTP/1.1"
+        );
+        return Err(Error::internal());
     };
     Ok(WebSocketUpgrade {
         on_upgrade,
@@ -263,66 +270,13 @@ impl WebSocketUpgrade {
     }
 }
 
-/// Why a request is not a WebSocket handshake kiln accepts; the response is
-/// `status` with `message` as plain text (and, for `426`, the `Upgrade`
-/// headers RFC 6455 asks for).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WsRejection {
-    status: StatusCode,
-    message: &'static str,
-    version: bool,
-}
-
-impl WsRejection {
-    fn new(status: StatusCode, message: &'static str) -> Self {
-        WsRejection {
-            status,
-            message,
-            version: false,
-        }
-    }
-
-    fn upgrade_required(message: &'static str) -> Self {
-        WsRejection::new(StatusCode::UPGRADE_REQUIRED, message)
-    }
-
-    /// The status of the response: 400, 405, 426 or 500.
-    #[must_use]
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// What went wrong, as sent to the client.
-    #[must_use]
-    pub fn message(&self) -> &'static str {
-        self.message
-    }
-}
-
-impl fmt::Display for WsRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status, self.message)
-    }
-}
-
-impl std::error::Error for WsRejection {}
-
-impl IntoResponse for WsRejection {
-    fn into_response(self) -> Response {
-        let mut res = (self.status, self.message).into_response();
-        if self.status == StatusCode::UPGRADE_REQUIRED {
-            let headers = res.headers_mut();
-            headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-            if self.version {
-                headers.insert(
-                    header::SEC_WEBSOCKET_VERSION,
-                    HeaderValue::from_static("13"),
-                );
-            }
-        }
-        res
-    }
+/// `426 Upgrade Required`, code `upgrade_required`, with the `Upgrade` and
+/// `Connection` headers RFC 9110 §15.5.22 asks for.
+fn upgrade_required(message: &'static str) -> Error {
+    Error::new(StatusCode::UPGRADE_REQUIRED, code::UPGRADE_REQUIRED)
+        .message(message)
+        .header(header::UPGRADE, HeaderValue::from_static("websocket"))
+        .header(header::CONNECTION, HeaderValue::from_static("upgrade"))
 }
 
 #[cfg(test)]

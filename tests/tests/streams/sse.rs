@@ -275,7 +275,11 @@ async fn last_event_id_reaches_the_handler() {
         "last-event-id",
         http::HeaderValue::from_bytes(b"\xff").unwrap(),
     );
-    assert_eq!(h1(server.addr, req).await.status(), StatusCode::BAD_REQUEST);
+    let res = h1(server.addr, req).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let p: serde_json::Value = serde_json::from_str(&body(res).await).unwrap();
+    assert_eq!(p["code"], "invalid_header");
     server.stop().await;
 }
 

@@ -471,6 +471,8 @@ async fn handshakes_that_are_not_websocket_ones_are_rejected() {
     let plain = once(server.addr, get("/echo")).await;
     assert_eq!(plain.status, StatusCode::UPGRADE_REQUIRED);
     assert_eq!(plain.headers["upgrade"], "websocket");
+    assert_eq!(plain.headers["connection"], "upgrade");
+    assert_eq!(support::got_problem(&plain)["code"], "upgrade_required");
 
     let handshake = |version: &str, key: &str| {
         http::Request::get("/echo")
@@ -485,12 +487,14 @@ async fn handshakes_that_are_not_websocket_ones_are_rejected() {
     let old = once(server.addr, handshake("8", "dGhlIHNhbXBsZSBub25jZQ==")).await;
     assert_eq!(old.status, StatusCode::UPGRADE_REQUIRED);
     assert_eq!(old.headers["sec-websocket-version"], "13");
+    assert_eq!(support::got_problem(&old)["code"], "upgrade_required");
     let bad_key = once(server.addr, handshake("13", "short")).await;
     assert_eq!(bad_key.status, StatusCode::BAD_REQUEST);
+    let p = support::got_problem(&bad_key);
+    assert_eq!(p["code"], "invalid_header");
     assert!(
-        bad_key.body.contains("sec-websocket-key"),
-        "{}",
-        bad_key.body
+        p["detail"].as_str().unwrap().contains("sec-websocket-key"),
+        "{p}"
     );
     server.stop().await;
 }
