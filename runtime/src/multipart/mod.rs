@@ -8,7 +8,7 @@
 //! `AsyncWrite` sink ([`Field::save_to`]). A [`MultipartConfig`] sets the
 //! rules: a limit for the whole form and for each field, an allow-list of
 //! field names, accepted content types; breaking one is a precise 4xx
-//! [`Error`](crate::Error) that names the limit or the field (see [Errors](#errors)).
+//! [`Error`] that names the limit or the field (see [Errors](#errors)).
 //!
 //! ```
 //! use kiln::prelude::*;
