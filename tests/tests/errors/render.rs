@@ -1,10 +1,8 @@
 //! Rendering errors in an app's own format in one place: the RealWorld API's
-//! `{"errors": {"body": [..]}}`, applied to every error of the app.
-//!
-//! Until `chain!` takes `options { errors = render }`, a wrapping `App`
-//! calls the same hook (`kiln::__private::rerender`) that the option will.
+//! `{"errors": {"body": [..]}}`, applied to every error of the app by
+//! `chain!`'s `options { errors = realworld }`.
 
-use kiln::builtin::{RequestIds, SecurityHeaders};
+use kiln::builtin::{CatchPanic, RequestIds, SecurityHeaders};
 use kiln::prelude::*;
 use serde_json::{Value, json};
 
@@ -38,29 +36,45 @@ fn taken() -> Result<&'static str, Error> {
         .field_error(kiln::FieldError::new("/title", "has already been taken")))
 }
 
-chain! {
-    struct Api;
-    singletons { ids: RequestIds, security: SecurityHeaders }
-    middleware { kiln::builtin::RequestIds, kiln::builtin::SecurityHeaders }
-    routes { POST "/articles" => create, POST "/taken" => taken }
-}
-
-/// What `options { errors = realworld }` will generate, by hand.
-struct Rendered(Api);
-
-impl kiln::App for Rendered {
-    async fn handle(&self, req: Request, conn: &mut kiln::Conn) -> Response {
-        let mut res = self.0.handle(req, conn).await;
-        kiln::__private::rerender(&mut res, realworld);
-        res
+/// Rejects requests without `x-key`, as a user's middleware would.
+#[middleware(priority = 10, pre_route)]
+fn key(req: &Request) -> Result<(), Error> {
+    if req.headers().contains_key("x-key") {
+        Ok(())
+    } else {
+        Err(Error::unauthorized()
+            .message("send a key in `x-key`")
+            .header(
+                kiln::http::header::WWW_AUTHENTICATE,
+                kiln::http::HeaderValue::from_static("Key"),
+            ))
     }
 }
 
-fn client() -> TestClient<Rendered> {
-    TestClient::new(Rendered(Api::new(ApiSingletons {
+#[handler]
+fn boom() -> &'static str {
+    panic!("secret")
+}
+
+chain! {
+    struct Api;
+    singletons { ids: RequestIds, security: SecurityHeaders, catch: CatchPanic }
+    middleware { kiln::builtin::RequestIds, kiln::builtin::SecurityHeaders, kiln::builtin::CatchPanic }
+    routes {
+        POST "/articles" => create,
+        POST "/taken" => taken,
+        GET "/keyed" => create with [key],
+        GET "/boom" => boom,
+    }
+    options { errors = realworld }
+}
+
+fn client() -> TestClient<Api> {
+    TestClient::new(Api::new(ApiSingletons {
         ids: RequestIds::new(),
         security: SecurityHeaders::default(),
-    })))
+        catch: CatchPanic::new(),
+    }))
 }
 
 #[tokio::test]
