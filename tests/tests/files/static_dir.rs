@@ -443,3 +443,41 @@ async fn big_file_over_a_socket() {
     assert_eq!(res.bytes.as_ref(), data.as_slice());
     server.stop().await;
 }
+
+/// An app's own error format, as `options { errors = .. }` applies it.
+fn plain(e: &Error) -> Response {
+    format!("{}: {}", e.code(), e.detail()).into_response()
+}
+
+chain! {
+    struct PlainSite;
+    singletons { assets: StaticDir }
+    routes { GET "/assets/{*path}" => kiln::fs::dir }
+    options { errors = plain }
+}
+
+#[tokio::test]
+async fn errors_render_in_the_apps_format_and_keep_their_headers() {
+    let dir = tree();
+    let assets = StaticDir::new(dir.path()).unwrap();
+    let client = TestClient::new(PlainSite::new(PlainSiteSingletons { assets }));
+    let res = client.get("/assets/missing.css").send().await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.text(), "not_found: no file at this path");
+    let res = client
+        .get("/assets/app.css")
+        .header("range", "bytes=9999-")
+        .send()
+        .await;
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(res.header("content-range"), Some("bytes */18"));
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(
+        res.text().starts_with("range_not_satisfiable: "),
+        "{}",
+        res.text()
+    );
+}
