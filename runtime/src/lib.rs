@@ -55,6 +55,8 @@ mod body;
 pub mod builtin;
 mod checks;
 mod conn;
+#[cfg(feature = "db")]
+pub mod db;
 pub mod describe;
 mod extract;
 mod finish;
