@@ -376,6 +376,7 @@ impl Api {
                     provides: "Session",
                     is_async: true,
                     fallible: true,
+                    finish: false,
                     used: true,
                     needs: &[
                         ::kiln::__private::describe::Need {
@@ -477,6 +478,13 @@ impl Api {
                             provides: ::core::option::Option::None,
                         },
                     ],
+                    request_scoped: &[
+                        ::kiln::__private::describe::Scoped {
+                            provider: "session",
+                            before: 2usize,
+                            finish: false,
+                        },
+                    ],
                     stats_slot: 0usize,
                 },
                 ::kiln::__private::describe::Route {
@@ -527,6 +535,7 @@ impl Api {
                             provides: ::core::option::Option::Some("Claims"),
                         },
                     ],
+                    request_scoped: &[],
                     stats_slot: 5usize,
                 },
                 ::kiln::__private::describe::Route {
@@ -582,6 +591,7 @@ impl Api {
                             provides: ::core::option::Option::Some("Claims"),
                         },
                     ],
+                    request_scoped: &[],
                     stats_slot: 9usize,
                 },
             ],
@@ -629,6 +639,7 @@ impl Api {
                         provides: ::core::option::Option::Some("Claims"),
                     },
                 ],
+                request_scoped: &[],
                 stats_slot: 13usize,
             },
         };

@@ -90,36 +90,38 @@ impl App {
                             {
                                 '__kiln_inside_security: {
                                     {
-                                        let __kiln_next = async {
-                                            let __kiln_res: ::kiln::__private::Response;
-                                            {
-                                                match gate(::kiln::__private::lend(&*__kiln_req)) {
-                                                    ::core::result::Result::Ok(v) => v,
-                                                    ::core::result::Result::Err(__kiln_e) => {
-                                                        return ::kiln::__private::IntoResponse::into_response(
-                                                            __kiln_e,
-                                                        );
-                                                    }
-                                                };
+                                        {
+                                            let __kiln_next = async {
+                                                let __kiln_res: ::kiln::__private::Response;
                                                 {
-                                                    __kiln_res = {
-                                                        let __kiln_out = ::kiln::__private::send(slow()).await;
-                                                        ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                    match gate(::kiln::__private::lend(&*__kiln_req)) {
+                                                        ::core::result::Result::Ok(v) => v,
+                                                        ::core::result::Result::Err(__kiln_e) => {
+                                                            return ::kiln::__private::IntoResponse::into_response(
+                                                                __kiln_e,
+                                                            );
+                                                        }
                                                     };
+                                                    {
+                                                        __kiln_res = {
+                                                            let __kiln_out = ::kiln::__private::send(slow()).await;
+                                                            ::kiln::__private::IntoResponse::into_response(__kiln_out)
+                                                        };
+                                                    }
                                                 }
-                                            }
-                                            __kiln_res
-                                        };
-                                        let __kiln_next = ::core::pin::pin!(__kiln_next);
-                                        __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                            ::kiln::__private::send(
-                                                    Timeout::wrap(
-                                                        ::kiln::__private::lend(&self.timeout),
-                                                        ::kiln::__private::Next::new(__kiln_next),
-                                                    ),
-                                                )
-                                                .await,
-                                        );
+                                                __kiln_res
+                                            };
+                                            let __kiln_next = ::core::pin::pin!(__kiln_next);
+                                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                                ::kiln::__private::send(
+                                                        Timeout::wrap(
+                                                            ::kiln::__private::lend(&self.timeout),
+                                                            ::kiln::__private::Next::new(__kiln_next),
+                                                        ),
+                                                    )
+                                                    .await,
+                                            );
+                                        }
                                     }
                                 }
                                 security(::kiln::__private::lend_mut(&mut __kiln_res));
@@ -141,37 +143,39 @@ impl App {
                 {
                     '__kiln_inside_security: {
                         {
-                            let __kiln_next = async {
-                                let __kiln_res: ::kiln::__private::Response;
-                                {
-                                    match gate(::kiln::__private::lend(&*__kiln_req)) {
-                                        ::core::result::Result::Ok(v) => v,
-                                        ::core::result::Result::Err(__kiln_e) => {
-                                            return ::kiln::__private::IntoResponse::into_response(
-                                                __kiln_e,
-                                            );
-                                        }
-                                    };
+                            {
+                                let __kiln_next = async {
+                                    let __kiln_res: ::kiln::__private::Response;
                                     {
-                                        __kiln_res = if __kiln_allow.is_empty() {
-                                            ::kiln::__private::not_found()
-                                        } else {
-                                            ::kiln::__private::method_not_allowed(__kiln_allow)
+                                        match gate(::kiln::__private::lend(&*__kiln_req)) {
+                                            ::core::result::Result::Ok(v) => v,
+                                            ::core::result::Result::Err(__kiln_e) => {
+                                                return ::kiln::__private::IntoResponse::into_response(
+                                                    __kiln_e,
+                                                );
+                                            }
                                         };
+                                        {
+                                            __kiln_res = if __kiln_allow.is_empty() {
+                                                ::kiln::__private::not_found()
+                                            } else {
+                                                ::kiln::__private::method_not_allowed(__kiln_allow)
+                                            };
+                                        }
                                     }
-                                }
-                                __kiln_res
-                            };
-                            let __kiln_next = ::core::pin::pin!(__kiln_next);
-                            __kiln_res = ::kiln::__private::IntoResponse::into_response(
-                                ::kiln::__private::send(
-                                        Timeout::wrap(
-                                            ::kiln::__private::lend(&self.timeout),
-                                            ::kiln::__private::Next::new(__kiln_next),
-                                        ),
-                                    )
-                                    .await,
-                            );
+                                    __kiln_res
+                                };
+                                let __kiln_next = ::core::pin::pin!(__kiln_next);
+                                __kiln_res = ::kiln::__private::IntoResponse::into_response(
+                                    ::kiln::__private::send(
+                                            Timeout::wrap(
+                                                ::kiln::__private::lend(&self.timeout),
+                                                ::kiln::__private::Next::new(__kiln_next),
+                                            ),
+                                        )
+                                        .await,
+                                );
+                            }
                         }
                     }
                     security(::kiln::__private::lend_mut(&mut __kiln_res));

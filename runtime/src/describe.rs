@@ -78,6 +78,7 @@ pub struct Singleton {
 
 /// A request-scoped or transient provider.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[allow(clippy::struct_excessive_bools)] // independent facts, read by name
 pub struct Provider {
     /// The constructor's name.
     pub name: &'static str,
@@ -87,6 +88,9 @@ pub struct Provider {
     pub is_async: bool,
     /// Whether it returns `Result` (an `Err` becomes the response).
     pub fallible: bool,
+    /// Whether its value has a finish step (`#[provider(finish)]`), run
+    /// when the request is over; see [`Route::request_scoped`] for where.
+    pub finish: bool,
     /// Whether some route uses it; `needs` says where its parameters come
     /// from in the first route that does (empty when none does).
     pub used: bool,
@@ -106,10 +110,27 @@ pub struct Route {
     /// Global and route middleware merged, in priority order: pre hooks run
     /// first to last, post hooks last to first.
     pub middleware: &'static [Step],
+    /// The request-scoped values this route builds, in the order it builds
+    /// them.
+    pub request_scoped: &'static [Scoped],
     /// With stats: the route's first counter slot. The route is this slot,
     /// middleware `i` the slot `stats_slot + 1 + i`, the handler the one
     /// after the last middleware. Numbered by `chain!`, once.
     pub stats_slot: usize,
+}
+
+/// A request-scoped value in one route's pipeline.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Scoped {
+    /// Its provider's name.
+    pub provider: &'static str,
+    /// Built just before `middleware[before]` runs; `before ==
+    /// middleware.len()` is the handler (after its extractors).
+    pub before: usize,
+    /// Whether it has a finish step, which then runs at the mirrored
+    /// position: after the post hooks of `middleware[before..]`, before
+    /// those of `middleware[..before]`, on every way out.
+    pub finish: bool,
 }
 
 /// A route's handler.
@@ -390,6 +411,9 @@ impl Description {
                 }
                 if p.fallible {
                     kind.push_str(", fallible");
+                }
+                if p.finish {
+                    kind.push_str(", finish");
                 }
                 services.push(vec![
                     p.name.to_owned(),

@@ -19,7 +19,17 @@ use crate::Response;
 ///
 /// A finish step may replace the response (a failed commit is a 500, not the
 /// handler's 200); it cannot short-circuit further.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no finish step, but its provider is `#[provider(finish)]`",
+    label = "`{Self}` does not implement `kiln::Finish`",
+    note = "implement `kiln::Finish` for `{Self}` (commit, flush, release), or remove `finish` from `#[provider(..)]`"
+)]
 pub trait Finish: Send + Sized {
     /// Finishes the value, looking at (and maybe replacing) the response.
     fn finish(self, res: &mut Response) -> impl Future<Output = ()> + Send;
 }
+
+/// Compiles only for a type with a finish step: `#[provider(finish)]` checks
+/// its output with it, at the output type.
+#[doc(hidden)]
+pub const fn must_finish<T: Finish>() {}

@@ -162,9 +162,10 @@ pub mod prelude {
 pub mod __private {
     //! Items generated code names. Not public API.
     pub use crate::checks::{lend, lend_mut, send};
+    pub use crate::finish::must_finish;
     pub use crate::routing::Router;
     pub use crate::{
-        App, Bump, Conn, ConnInfo, FromRequest, IntoResponse, Middleware, Next, PathParams,
+        App, Bump, Conn, ConnInfo, Finish, FromRequest, IntoResponse, Middleware, Next, PathParams,
         Request, RequestCx, Response,
     };
     pub use http::{Method, StatusCode};

@@ -1,6 +1,6 @@
 //! The attributes' arguments: `#[middleware(priority = N, pre_route, post_route,
 //! wrap, name = "...", crate = path)]`, `#[handler(crate = path)]`,
-//! `#[provider(crate = path)]`. Syntax only; what the item must look like
+//! `#[provider(finish, crate = path)]`. Syntax only; what the item must look like
 //! for them is checked in [`valid`](super::valid).
 
 use proc_macro2::{Span, TokenStream};
@@ -19,6 +19,8 @@ pub(crate) struct Args {
     pub post: Option<Span>,
     pub wrap: Option<Span>,
     pub name: Option<String>,
+    /// `#[provider(finish)]`: the value has a `Finish` step.
+    pub finish: Option<Span>,
     pub krate: Option<syn::Path>,
 }
 
@@ -47,6 +49,14 @@ pub(crate) fn parse(kind: Kind, args: TokenStream, cx: &Ctxt) -> Args {
             if out.krate.replace(path).is_some() {
                 cx.push(dup("crate"));
             }
+        } else if kind == Kind::Provider && meta.path.is_ident("finish") {
+            flag(&mut out.finish, "finish");
+        } else if kind == Kind::Provider {
+            cx.push(meta.error(format!(
+                "unknown argument `{}`; `#[provider]` takes `finish` or `crate = path`",
+                meta.path.to_token_stream().to_string().replace(' ', "")
+            )));
+            skip_value(&meta)?;
         } else if kind != Kind::Middleware {
             cx.push(meta.error(format!(
                 "`#[{}]` takes no arguments but `crate = path`",

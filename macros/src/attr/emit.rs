@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 
-use crate::desc::{Desc, Entry};
+use crate::desc::{Desc, Entry, Output};
 
 /// A name for the descriptor macro that is unique in the crate (`#[macro_export]`
 /// puts every one at the crate root): the item's name and a hash of the crate,
@@ -76,6 +76,19 @@ pub(crate) fn middleware_meta(
             const PRIORITY: i32 = #prio;
         }
     }
+}
+
+/// `#[provider(finish)]`: the provided type implements `Finish`, checked
+/// beside the provider so the error is at its output type.
+pub(crate) fn finish_check(desc: &Desc, krate: &TokenStream) -> TokenStream {
+    let (Output::Value(ty) | Output::Result(ty)) = &desc.output else {
+        return TokenStream::new();
+    };
+    let check = crate::desc::respan(
+        quote!(#krate::__private::must_finish::<#ty>()),
+        crate::desc::first_span(ty),
+    );
+    quote!(const _: () = #check;)
 }
 
 /// Marks a function `#[inline]` unless it says otherwise: the chain calls it

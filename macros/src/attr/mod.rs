@@ -64,9 +64,13 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     }
     let meta = (kind == Kind::Middleware)
         .then(|| emit::middleware_meta(ident, &f.vis, &desc, true, &krate));
+    let finish = args
+        .finish
+        .is_some()
+        .then(|| emit::finish_check(&desc, &krate));
     let descriptor = emit::descriptor(ident, &f.vis, &Entry::Item(desc), &source);
     let f = emit::inline_fn(f);
-    quote!(#f #meta #descriptor)
+    quote!(#f #meta #finish #descriptor)
 }
 
 /// The item as written, its errors, and a `failed` descriptor.

@@ -99,6 +99,7 @@ fn desc(
         method: None,
         recv: Recv::None,
         post: None,
+        finish: args.finish.is_some(),
     }
 }
 
@@ -114,6 +115,9 @@ pub(crate) fn function(kind: Kind, args: &Args, f: &syn::ItemFn, cx: &Ctxt) -> D
     };
     let mut d = desc(kind, args, ident, &f.sig, ps);
     d.phase = phase;
+    if let (Some(span), Output::Unit) = (args.finish, &d.output) {
+        cx.error(span, format!("provider `{ident}` returns nothing to finish: a finish step receives the value the provider returns; return it, or remove `finish`"));
+    }
     d
 }
 
@@ -234,6 +238,7 @@ fn hook(f: &syn::ImplItemFn, self_ty: &syn::Type, phase: Phase, cx: &Ctxt) -> De
         method: Some(f.sig.ident.to_string()),
         recv: Recv::None,
         post: None,
+        finish: false,
     }
 }
 
@@ -371,6 +376,7 @@ fn hooks_impl(
             method: None,
             recv: Recv::None,
             post: None,
+            finish: false,
         },
     }
 }
@@ -419,5 +425,6 @@ fn hook_placeholder(ident: &syn::Ident) -> Desc {
         method: Some("wrap".into()),
         recv: Recv::None,
         post: None,
+        finish: false,
     }
 }

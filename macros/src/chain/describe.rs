@@ -113,10 +113,11 @@ impl Describer<'_, '_> {
         let provides = desc.provides().unwrap_or_default();
         let is_async = desc.is_async;
         let fallible = desc.is_fallible();
+        let finish = desc.finish;
         let used = first.is_some();
         let needs = first.map_or_else(|| quote!(&[]), |(c, p)| self.needs(c, Some(p)));
         quote!(#krate::__private::describe::Provider {
-            name: #name, provides: #provides, is_async: #is_async, fallible: #fallible, used: #used, needs: #needs,
+            name: #name, provides: #provides, is_async: #is_async, fallible: #fallible, finish: #finish, used: #used, needs: #needs,
         })
     }
 
@@ -135,11 +136,18 @@ impl Describer<'_, '_> {
             None => quote!(::core::option::Option::None),
         };
         let slot = p.slot.unwrap_or(0);
+        let scoped = p.built.iter().enumerate().flat_map(|(before, at)| {
+            at.iter().map(move |b| {
+                let (provider, finish) = (&b.call.desc.name, b.call.desc.finish);
+                quote!(#krate::__private::describe::Scoped { provider: #provider, before: #before, finish: #finish })
+            })
+        });
         quote!(#krate::__private::describe::Route {
             method: #method,
             pattern: #pattern,
             handler: #handler,
             middleware: &[#(#steps),*],
+            request_scoped: &[#(#scoped),*],
             stats_slot: #slot,
         })
     }

@@ -48,8 +48,11 @@ pub(crate) struct Singleton<'a> {
 /// 404/405 fallback).
 pub(crate) struct Pipeline<'a> {
     pub members: Vec<Member<'a>>,
-    /// `None` for the unmatched pipeline.
+    /// `None` for the unmatched pipeline without a `fallback`.
     pub handler: Option<Call<'a>>,
+    /// The pipeline of unmatched requests: its handler, if any, is the
+    /// `fallback`, which answers unmatched paths (not a wrong method: 405).
+    pub unmatched: bool,
     /// Request-scoped values built just before member `i` runs (index
     /// `members.len()`: after the handler's extractors, before its call).
     pub built: Vec<Vec<Built<'a>>>,

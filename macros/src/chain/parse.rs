@@ -9,8 +9,9 @@
 //!     transient  { provider, .. }
 //!     middleware { path [(priority = N)], .. }
 //!     routes     { METHOD "/pattern" => handler [with [mw, ..]],
-//!                  scope ["/prefix"] [with [mw, ..]] { routes } , .. }
-//!     options    { stats }
+//!                  scope ["/prefix"] [with [mw, ..]] { routes } , ..,
+//!                  fallback => handler }
+//!     options    { stats, errors = render }
 //! }
 //! ```
 //!
@@ -37,6 +38,10 @@ pub(crate) struct ChainDef {
     pub routes: Vec<Route>,
     /// `options { stats }`: count and time every pipeline position.
     pub stats: bool,
+    /// `options { errors = render }`: how the app renders kiln's errors.
+    pub errors: Option<Path>,
+    /// `fallback => handler` in `routes`: what answers unmatched paths.
+    pub fallback: Option<Path>,
 }
 
 /// `name: Type` (given to `new`) or `name: Type = ctor` (built by `new`).
@@ -77,7 +82,8 @@ impl ChainDef {
                 .chain(self.middleware.iter().map(|l| &l.path))
                 .chain(self.routes.iter().flat_map(|r| {
                     std::iter::once(&r.handler).chain(r.with.iter().map(|l| &l.path))
-                }));
+                }))
+                .chain(&self.fallback);
         for p in all {
             if !out.iter().any(|o| same_path(o, p)) {
                 out.push(p);
@@ -229,8 +235,15 @@ fn routes(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Route>> {
     };
     let with = with_list(input, cx)?;
     let nested = route_list(input, cx)?;
+    for r in nested.iter().filter(|r| r.method == "fallback") {
+        cx.error_spanned(
+            &r.method,
+            "`fallback` answers every unmatched path, so it belongs in `routes` itself, not in a scope",
+        );
+    }
     Ok(nested
         .into_iter()
+        .filter(|r| r.method != "fallback")
         .map(|mut r| {
             r.pattern = if r.pattern == "/" && !prefix.is_empty() {
                 prefix.clone()
@@ -247,6 +260,17 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPT
 
 fn route(input: ParseStream, cx: &Ctxt) -> syn::Result<Route> {
     let method: Ident = input.parse()?;
+    if method == "fallback" && input.peek(Token![=>]) {
+        // Taken out of the routes by `chain_def`.
+        input.parse::<Token![=>]>()?;
+        return Ok(Route {
+            path: LitStr::new("", method.span()),
+            method,
+            pattern: String::new(),
+            handler: input.parse()?,
+            with: Vec::new(),
+        });
+    }
     if !METHODS.contains(&method.to_string().as_str()) {
         cx.error_spanned(
             &method,
@@ -298,6 +322,8 @@ fn chain_def(input: ParseStream, cx: &Ctxt) -> syn::Result<ChainDef> {
         middleware: Vec::new(),
         routes: Vec::new(),
         stats: false,
+        errors: None,
+        fallback: None,
     };
     let mut seen: Vec<String> = Vec::new();
     while !input.is_empty() {
@@ -314,7 +340,15 @@ fn chain_def(input: ParseStream, cx: &Ctxt) -> syn::Result<ChainDef> {
             "request" => def.request.extend(section(input, Path::parse)?),
             "transient" => def.transient.extend(section(input, Path::parse)?),
             "middleware" => def.middleware.extend(section(input, |i| listed(i, cx))?),
-            "routes" => def.routes.extend(route_list(input, cx)?),
+            "routes" => {
+                for r in route_list(input, cx)? {
+                    if r.method != "fallback" {
+                        def.routes.push(r);
+                    } else if def.fallback.replace(r.handler).is_some() {
+                        cx.error_spanned(&r.method, "a second `fallback`; keep one");
+                    }
+                }
+            }
             "options" => options(input, &mut def, cx)?,
             _ => {
                 cx.error_spanned(&key, format!("unknown section `{k}`; expected `singletons`, `request`, `transient`, `middleware`, `routes` or `options`"));
@@ -341,17 +375,39 @@ fn singleton(s: ParseStream) -> syn::Result<Singleton> {
     Ok(Singleton { field, ty, ctor })
 }
 
-/// `options { stats }`. An option, not a cargo feature: features unify across
-/// the dependency graph, so one crate turning stats on would turn them on for
-/// every app in the build.
+/// `options { stats, errors = render }`. Options, not cargo features:
+/// features unify across the dependency graph, so one crate turning stats on
+/// would turn them on for every app in the build.
 fn options(input: ParseStream, def: &mut ChainDef, cx: &Ctxt) -> syn::Result<()> {
-    for opt in section(input, Ident::parse)? {
-        if opt != "stats" {
-            cx.error_spanned(&opt, format!("unknown option `{opt}`; expected `stats`"));
-        } else if def.stats {
-            cx.error_spanned(&opt, "duplicate option `stats`");
+    let opts = section(input, |i| {
+        let name: Ident = i.parse()?;
+        let value = if i.peek(Token![=]) {
+            i.parse::<Token![=]>()?;
+            Some(i.parse::<Path>()?)
+        } else {
+            None
+        };
+        Ok((name, value))
+    })?;
+    for (opt, value) in opts {
+        match (opt.to_string().as_str(), value) {
+            ("stats", None) if def.stats => cx.error_spanned(&opt, "duplicate option `stats`"),
+            ("stats", None) => def.stats = true,
+            ("errors", Some(render)) => {
+                if def.errors.replace(render).is_some() {
+                    cx.error_spanned(&opt, "duplicate option `errors`");
+                }
+            }
+            ("errors", None) => cx.error_spanned(
+                &opt,
+                "`errors` names the function that renders kiln's errors: `errors = render`, with `fn render(err: &kiln::Error) -> Response`",
+            ),
+            ("stats", Some(_)) => cx.error_spanned(&opt, "`stats` takes no value"),
+            _ => cx.error_spanned(
+                &opt,
+                format!("unknown option `{opt}`; expected `stats` or `errors = render`"),
+            ),
         }
-        def.stats |= opt == "stats";
     }
     Ok(())
 }

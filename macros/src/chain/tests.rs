@@ -165,6 +165,36 @@ fn snapshot_wrap() {
 }
 
 #[test]
+fn snapshot_finish_steps() {
+    // `tx` is built before `audit` (outside the timeout), `outbox` for the
+    // handler only (inside it, so in a slot the timeout cannot drop).
+    let src = r#"
+        #[provider(finish)]
+        async fn tx(db: &Db) -> Result<Tx, DbError> { todo!() }
+        #[provider(finish)]
+        fn outbox(tx: &mut Tx) -> Outbox { todo!() }
+        #[middleware(priority = 10, post_route)]
+        fn log(res: &mut Response) {}
+        #[middleware(priority = 20, pre_route)]
+        fn audit(tx: &mut Tx) {}
+        #[middleware(priority = 30, wrap)]
+        impl Timeout {
+            async fn wrap(&self, next: Next<'_>) -> Response { todo!() }
+        }
+        #[handler]
+        fn save(body: Json<Todo>, outbox: &mut Outbox) -> StatusCode { todo!() }
+        chain! {
+            struct App;
+            singletons { db: Db, timeout: Timeout }
+            request { tx, outbox }
+            middleware { log, audit, Timeout }
+            routes { POST "/todos" => save }
+        }
+    "#;
+    check_snapshot(&expanded(src, false), "chain_finish.rs");
+}
+
+#[test]
 fn snapshot_impl_shared_state() {
     let src = r#"
         #[middleware(priority = 0, pre_route, post_route)]

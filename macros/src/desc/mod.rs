@@ -98,6 +98,9 @@ pub(crate) struct Desc {
     pub recv: Recv,
     /// The post hook of a [`Phase::Both`] middleware.
     pub post: Option<Box<Desc>>,
+    /// `#[provider(finish)]`: its value is finished by `kiln::Finish` when
+    /// the request is over.
+    pub finish: bool,
 }
 
 impl Desc {
@@ -133,4 +136,23 @@ pub(crate) fn first_span(ts: &TokenStream) -> Span {
         .into_iter()
         .next()
         .map_or_else(Span::call_site, |t| t.span())
+}
+
+/// `ts` with every token (groups too) at `span`'s location, keeping its
+/// own hygiene: an error in the expression is reported at that one place,
+/// not across the whole `chain!`.
+pub(crate) fn respan(ts: TokenStream, span: Span) -> TokenStream {
+    ts.into_iter()
+        .map(|t| match t {
+            proc_macro2::TokenTree::Group(g) => {
+                let mut out = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                out.set_span(g.span().located_at(span));
+                proc_macro2::TokenTree::Group(out)
+            }
+            mut t => {
+                t.set_span(t.span().located_at(span));
+                t
+            }
+        })
+        .collect()
 }

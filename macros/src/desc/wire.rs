@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! entry  := { failed "name" }
-//!         | { kind "name" ident priority phase asyncness output [ param* ] hook recv post }
+//!         | { kind "name" ident priority phase asyncness output [ param* ] hook recv post finish }
 //! kind   := mw | handler | provider
 //! phase  := pre | post | both | wrap | none
 //! asyncness := async | sync
@@ -11,6 +11,7 @@
 //! hook   := fn | method ident          (a hook of an `impl` middleware)
 //! recv   := none | cfg ref | cfg mut | state ref | state mut
 //! post   := none | entry               (the post hook of a `both` middleware)
+//! finish := finish | keep              (`#[provider(finish)]`, or not)
 //! ```
 //!
 //! Parsing rejects anything else: a descriptor written by another version
@@ -142,6 +143,7 @@ fn parse_desc(input: ParseStream, kind: &str, name: String, ident: Ident) -> syn
         word(input, &["none"])?;
         None
     };
+    let finish = word(input, &["finish", "keep"])? == "finish";
     Ok(Desc {
         kind: match kind {
             "mw" => Kind::Middleware,
@@ -158,6 +160,7 @@ fn parse_desc(input: ParseStream, kind: &str, name: String, ident: Ident) -> syn
         method,
         recv,
         post,
+        finish,
     })
 }
 
@@ -235,9 +238,8 @@ impl ToTokens for Desc {
             Some(p) => p.to_token_stream(),
             None => quote!(none),
         };
-        out.append_all(
-            quote!({ #kind #name #item #prio #phase #asy #output [ #(#params)* ] #hook #recv #post }),
-        );
+        let finish = ident(if self.finish { "finish" } else { "keep" });
+        out.append_all(quote!({ #kind #name #item #prio #phase #asy #output [ #(#params)* ] #hook #recv #post #finish }));
     }
 }
 
@@ -276,6 +278,7 @@ mod tests {
             ],
             method: Some("pre".into()),
             recv: Recv::Config(Mode::Ref),
+            finish: false,
             post: Some(Box::new(Desc {
                 kind: Kind::Middleware,
                 name: "timer".into(),
@@ -291,6 +294,7 @@ mod tests {
                 method: Some("post".into()),
                 recv: Recv::State(Mode::Mut),
                 post: None,
+                finish: false,
             })),
         }
     }
@@ -314,6 +318,7 @@ mod tests {
                 method: None,
                 recv: Recv::None,
                 post: None,
+                finish: true,
             }),
         ] {
             let tokens = entry.to_token_stream();
@@ -325,12 +330,14 @@ mod tests {
     #[test]
     fn rejects_what_it_does_not_know() {
         for bad in [
-            quote!({ mw "x" x 0 sideways sync unit [] fn none none }),
-            quote!({ mw "x" x 0 pre sync unit [] fn none none extra }),
+            quote!({ mw "x" x 0 sideways sync unit [] fn none none keep }),
+            quote!({ mw "x" x 0 pre sync unit [] fn none none keep extra }),
             quote!({ gadget "x" }),
-            quote!({ mw "x" x 99999999999 pre sync unit [] fn none none }),
-            quote!({ mw "x" x 0 pre sync unit [(own (u8))] fn none none }),
-            quote!({ mw "x" x 0 pre sync maybe [] fn none none }),
+            quote!({ mw "x" x 0 pre sync unit [] fn none none }),
+            quote!({ mw "x" x 0 pre sync unit [] fn none none done }),
+            quote!({ mw "x" x 99999999999 pre sync unit [] fn none none keep }),
+            quote!({ mw "x" x 0 pre sync unit [(own (u8))] fn none none keep }),
+            quote!({ mw "x" x 0 pre sync maybe [] fn none none keep }),
         ] {
             assert!(syn::parse2::<Entry>(bad.clone()).is_err(), "accepted {bad}");
         }

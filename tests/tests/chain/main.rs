@@ -3,6 +3,7 @@
 
 mod describe;
 mod di;
+mod finish;
 mod pipeline_order;
 mod routing;
 mod stats;

@@ -182,3 +182,49 @@ async fn trailing_slashes_match_exactly() {
 async fn sync_handlers_can_use_the_connection_arena() {
     assert_eq!(client().get("/arena/4").send().await.text(), "0,1,2,3");
 }
+
+mod fallback {
+    use kiln::prelude::*;
+
+    #[middleware(priority = 0, post_route)]
+    fn tag(res: &mut Response) {
+        res.headers_mut().insert("x-seen", http::HeaderValue::from_static("1"));
+    }
+
+    #[handler]
+    fn page() -> &'static str {
+        "page"
+    }
+
+    /// Answers every unmatched path, with what a handler may take.
+    #[handler]
+    fn spa(req: &Request) -> (StatusCode, String) {
+        (StatusCode::OK, format!("index for {}", req.uri().path()))
+    }
+
+    chain! {
+        struct Spa;
+        middleware { tag }
+        routes {
+            GET "/page" => page,
+            fallback => spa,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_fallback_answers_unmatched_paths_inside_the_global_chain() {
+        let c = TestClient::new(Spa::new());
+        let res = c.get("/app/settings").send().await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.header("x-seen"), Some("1"));
+        assert_eq!(res.text(), "index for /app/settings");
+        assert_eq!(c.get("/page").send().await.text(), "page");
+        // A known path with a wrong method is still a 405.
+        let res = c.post("/page").send().await;
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(res.header("allow"), Some("GET, HEAD"));
+        assert_eq!(res.header("x-seen"), Some("1"));
+        let d = Spa::new().describe();
+        assert_eq!(d.unmatched.handler.map(|h| h.name), Some("spa"));
+    }
+}

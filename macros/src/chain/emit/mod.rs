@@ -11,8 +11,11 @@
 
 mod dispatch;
 mod pipeline;
+mod scope;
 
-use proc_macro2::{Ident, Span, TokenStream};
+pub(super) use crate::desc::respan;
+
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::model::{Model, Source};
@@ -274,23 +277,4 @@ pub(crate) fn placeholder_by_name(vis: &syn::Visibility, name: &Ident) -> TokenS
     quote! {
         #vis struct #name {}
     }
-}
-
-/// `ts` with every token (groups too) at `span`'s location, keeping its
-/// own hygiene: an error in the expression is reported at that one place,
-/// not across the whole `chain!`.
-pub(super) fn respan(ts: TokenStream, span: Span) -> TokenStream {
-    ts.into_iter()
-        .map(|t| match t {
-            proc_macro2::TokenTree::Group(g) => {
-                let mut out = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
-                out.set_span(g.span().located_at(span));
-                proc_macro2::TokenTree::Group(out)
-            }
-            mut t => {
-                t.set_span(t.span().located_at(span));
-                t
-            }
-        })
-        .collect()
 }

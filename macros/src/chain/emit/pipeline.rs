@@ -8,7 +8,9 @@
 //! labeled block around everything inside it (`'__kiln_inside_log`), so a
 //! short-circuit (`__kiln_res = response; break 'label;`) runs exactly the
 //! post hooks outside it, each modifying the slot in place. A `wrap` hook
-//! gets the rest of the pipeline as a pinned future on the stack.
+//! gets the rest of the pipeline as a pinned future on the stack. A
+//! request-scoped value with a finish step opens a labeled block of its own
+//! ([`scope`](super::scope)).
 //!
 //! With `options { stats }` every hook, handler and route is also timed into
 //! the slot the model numbered; without it not one token differs.
@@ -29,9 +31,10 @@ pub(super) fn body(model: &Model, p: &Pipeline) -> TokenStream {
         krate: &model.krate,
     };
     let res = e.res_decl(0);
+    let slots = e.slot_decls();
     let Some(base) = p.slot else {
         let body = e.members(0, None);
-        return quote!({ #res #body __kiln_res });
+        return quote!({ #res #slots #body __kiln_res });
     };
     // Every exit, short-circuits included, leaves through this block, so the
     // route's timing sees every request.
@@ -40,6 +43,7 @@ pub(super) fn body(model: &Model, p: &Pipeline) -> TokenStream {
     let base = lit(base);
     quote!({
         #res
+        #slots
         let __kiln_route_t = __kiln_rec.now();
         #l: #body
         __kiln_rec.record(#base, __kiln_route_t);
@@ -53,37 +57,62 @@ fn lit(n: usize) -> proc_macro2::Literal {
 
 /// Where code sits, for stats slots and what a short-circuit counts.
 #[derive(Clone, Copy)]
-enum Pos {
+pub(super) enum Pos {
     Pre(usize),
     Post(usize),
 }
 
-struct Emitter<'m, 'a> {
-    model: &'m Model<'a>,
-    p: &'m Pipeline<'a>,
-    krate: &'m TokenStream,
+pub(super) struct Emitter<'m, 'a> {
+    pub(super) model: &'m Model<'a>,
+    pub(super) p: &'m Pipeline<'a>,
+    pub(super) krate: &'m TokenStream,
+}
+
+/// Where a short-circuit goes: `hoist` for extractions hoisted before the
+/// call, `inline` for what runs in argument position (a fallible transient
+/// provider). They differ only at the handler, whose extractors run before
+/// the request-scoped values it needs are built.
+#[derive(Clone, Copy)]
+pub(super) struct Labels<'l> {
+    pub(super) hoist: Option<&'l syn::Lifetime>,
+    pub(super) inline: Option<&'l syn::Lifetime>,
+}
+
+impl<'l> Labels<'l> {
+    pub(super) fn one(label: Option<&'l syn::Lifetime>) -> Self {
+        Labels {
+            hoist: label,
+            inline: label,
+        }
+    }
 }
 
 impl Emitter<'_, '_> {
     /// `let [mut] __kiln_res: Response;` for the block starting at member
-    /// `from`: `mut` only when a post hook before the next `wrap` modifies it.
-    fn res_decl(&self, from: usize) -> TokenStream {
+    /// `from`: `mut` only when a post hook before the next `wrap` modifies
+    /// it, or a finish step does (every one built from `from` on finishes
+    /// at this level, or after a `wrap` of this level that cancelled it).
+    pub(super) fn res_decl(&self, from: usize) -> TokenStream {
         let krate = self.krate;
         let modified = self.p.members[from..]
             .iter()
             .take_while(|m| !matches!(m.hooks, Hooks::Wrap(_)))
-            .any(|m| m.hooks.post().is_some());
+            .any(|m| m.hooks.post().is_some())
+            || self.p.built[from..]
+                .iter()
+                .flatten()
+                .any(|b| b.call.desc.finish);
         let m = modified.then(|| quote!(mut));
         quote!(let #m __kiln_res: #krate::__private::Response;)
     }
 
-    fn slot(&self, at: Pos) -> Option<proc_macro2::Literal> {
+    pub(super) fn slot(&self, at: Pos) -> Option<proc_macro2::Literal> {
         let (Pos::Pre(i) | Pos::Post(i)) = at;
         self.p.slot.map(|base| lit(base + 1 + i))
     }
 
     /// Counts a short-circuit at `at` for it and for the route.
-    fn sc_stat(&self, at: Pos) -> TokenStream {
+    pub(super) fn sc_stat(&self, at: Pos) -> TokenStream {
         match (self.p.slot, self.slot(at)) {
             (Some(base), Some(s)) => {
                 let base = lit(base);
@@ -116,7 +145,7 @@ impl Emitter<'_, '_> {
     ) -> TokenStream {
         let krate = self.krate;
         // Bound first: `break 'l ::path` would read as a labeled `'l:` to syn.
-        let res = quote!(#krate::__private::IntoResponse::into_response(#err));
+        let res = self.rendered(quote!(#krate::__private::IntoResponse::into_response(#err)));
         match label {
             Some(l) => quote!({ #stat __kiln_res = #res; break #l; }),
             None if stat.is_empty() => quote!(return #res),
@@ -125,7 +154,7 @@ impl Emitter<'_, '_> {
     }
 
     /// A `Result` output short-circuits on `Err`; other outputs are the value.
-    fn unwrap_result(
+    pub(super) fn unwrap_result(
         &self,
         call: &Call,
         expr: TokenStream,
@@ -140,7 +169,7 @@ impl Emitter<'_, '_> {
     }
 
     /// Whether some consumer in the pipeline takes `source` by `&mut`.
-    fn taken_mut(&self, matches: impl Fn(&Source) -> bool + Copy) -> bool {
+    pub(super) fn taken_mut(&self, matches: impl Fn(&Source) -> bool + Copy) -> bool {
         fn walk(call: &Call, matches: &dyn Fn(&Source) -> bool) -> bool {
             call.recv.iter().chain(&call.args).any(|a| {
                 (a.mode == Mode::Mut && matches(&a.source))
@@ -152,11 +181,6 @@ impl Emitter<'_, '_> {
 
     fn output_local(&self, i: usize) -> syn::Ident {
         let k = self.p.members[i].item.desc.provides().unwrap_or_default();
-        format_ident!("__kiln_{}", snake(&k))
-    }
-
-    fn request_local(&self, r: usize) -> syn::Ident {
-        let k = self.model.request[r].desc.provides().unwrap_or_default();
         format_ident!("__kiln_{}", snake(&k))
     }
 
@@ -176,11 +200,16 @@ impl Emitter<'_, '_> {
     /// Members `i..` (and then the handler) as statements, nesting a labeled
     /// block for every post hook.
     fn members(&self, i: usize, label: Option<&syn::Lifetime>) -> TokenStream {
-        let Some(m) = self.p.members.get(i) else {
+        if i == self.p.members.len() {
             return self.leaf(label);
-        };
-        let built = self.built(i, label);
-        match &m.hooks {
+        }
+        let body = self.with_built(i, label, &|label| self.member(i, label));
+        quote!({ #body })
+    }
+
+    /// Member `i` and everything inside it, after the values built for it.
+    fn member(&self, i: usize, label: Option<&syn::Lifetime>) -> TokenStream {
+        match &self.p.members[i].hooks {
             Hooks::Wrap(call) => {
                 // The rest of the chain becomes a pinned future on the stack,
                 // lent to the hook as `Next`. Inside it, a short-circuit
@@ -189,15 +218,17 @@ impl Emitter<'_, '_> {
                 let inner = self.members(i + 1, None);
                 let inner_res = self.res_decl(i + 1);
                 let mut hoist = Vec::new();
-                let call = self.call(Pos::Pre(i), call, label, &mut hoist);
+                let call = self.call(Pos::Pre(i), call, Labels::one(label), &mut hoist);
                 let krate = self.krate;
                 // Timed inclusively: the rest of the chain runs inside the hook.
                 let res = self.timed(
                     Pos::Pre(i),
-                    quote!(#krate::__private::IntoResponse::into_response(#call)),
+                    self.rendered(quote!(#krate::__private::IntoResponse::into_response(#call))),
                 );
+                // Values with a finish step built inside live in slots out
+                // here; what the hook cancelled or caught is finished now.
+                let cancelled = self.finish_cancelled(i);
                 quote!({
-                    #built
                     #(#hoist)*
                     let __kiln_next = async {
                         #inner_res
@@ -206,15 +237,15 @@ impl Emitter<'_, '_> {
                     };
                     let __kiln_next = ::core::pin::pin!(__kiln_next);
                     __kiln_res = #res;
-                })
+                } #cancelled)
             }
             Hooks::Pre(pre) => {
                 let pre = self.pre_hook(i, pre, false, label);
                 let rest = self.members(i + 1, label);
-                quote!({ #built #pre #rest })
+                quote!(#pre #rest)
             }
-            Hooks::Post(post) => self.around(i, None, post, &built, label),
-            Hooks::Both(pre, post) => self.around(i, Some(pre), post, &built, label),
+            Hooks::Post(post) => self.around(i, None, post, label),
+            Hooks::Both(pre, post) => self.around(i, Some(pre), post, label),
         }
     }
 
@@ -225,14 +256,13 @@ impl Emitter<'_, '_> {
         i: usize,
         pre: Option<&Call>,
         post: &Call,
-        built: &TokenStream,
         label: Option<&syn::Lifetime>,
     ) -> TokenStream {
         let pre_stmt = pre.map(|c| self.pre_hook(i, c, true, label));
         let l = self.label(i);
         let rest = self.members(i + 1, Some(&l));
         let mut hoist = Vec::new();
-        let call = self.call(Pos::Post(i), post, None, &mut hoist);
+        let call = self.call(Pos::Post(i), post, Labels::one(None), &mut hoist);
         let call = match self.slot(Pos::Post(i)) {
             None => quote!(#call;),
             Some(s) if pre.is_some() => {
@@ -249,35 +279,16 @@ impl Emitter<'_, '_> {
                 __kiln_rec.record(#s, __kiln_t);
             },
         };
-        quote!({
-            #built
+        quote! {
             #pre_stmt
             #l: { #rest }
             #(#hoist)*
             #call
-        })
+        }
     }
 
     fn pre_time(&self, i: usize) -> syn::Ident {
         format_ident!("__kiln_{}_pre_ns", snake(&self.p.members[i].item.desc.name))
-    }
-
-    /// The request-scoped values built before member `i` (or the handler).
-    fn built(&self, i: usize, label: Option<&syn::Lifetime>) -> TokenStream {
-        self.p.built[i]
-            .iter()
-            .map(|b| {
-                let mut hoist = Vec::new();
-                let call = self.call(Pos::Pre(i), &b.call, label, &mut hoist);
-                let value = self.unwrap_result(&b.call, call, label, Pos::Pre(i));
-                let local = self.request_local(b.index);
-                let index = b.index;
-                let m = self
-                    .taken_mut(|s| matches!(s, Source::RequestScoped(r) if *r == index))
-                    .then(|| quote!(mut));
-                quote!(#(#hoist)* let #m #local = #value;)
-            })
-            .collect()
     }
 
     /// The handler (or 404/405) assigning the response slot: its extractors
@@ -290,31 +301,66 @@ impl Emitter<'_, '_> {
         match &self.p.handler {
             Some(h) => {
                 let mut hoist = Vec::new();
-                let call = self.call(Pos::Pre(n), h, label, &mut hoist);
-                let built = self.built(n, label);
+                let inner = self.inner_label(n, label);
+                let labels = Labels {
+                    hoist: label,
+                    inline: inner.as_ref().or(label),
+                };
+                let call = self.call(Pos::Pre(n), h, labels, &mut hoist);
                 // Converted at the handler: a return type that is not a
                 // response is reported at the handler's name.
                 let into = respan(
                     quote!(#krate::__private::IntoResponse::into_response(__kiln_out)),
                     h.desc.ident.span(),
                 );
+                let into = self.rendered(into);
                 let res = self.timed(Pos::Pre(n), quote!({ let __kiln_out = #call; #into }));
-                quote!({ #(#hoist)* #built __kiln_res = #res; })
+                let body = self.with_built(n, label, &|_| quote!(__kiln_res = #res;));
+                if !self.p.unmatched {
+                    return quote!({ #(#hoist)* #body });
+                }
+                // The fallback answers unmatched paths; a known path with the
+                // wrong method is still a 405.
+                let not_allowed = self.timed(Pos::Pre(n), self.not_allowed());
+                quote!({
+                    if __kiln_allow.is_empty() {
+                        #(#hoist)* #body
+                    } else {
+                        __kiln_res = #not_allowed;
+                    }
+                })
             }
             None => {
+                let not_found = self.rendered(quote!(#krate::__private::not_found()));
+                let not_allowed = self.not_allowed();
                 let res = self.timed(
                     Pos::Pre(n),
                     quote! {
-                        if __kiln_allow.is_empty() {
-                            #krate::__private::not_found()
-                        } else {
-                            #krate::__private::method_not_allowed(__kiln_allow)
-                        }
+                        if __kiln_allow.is_empty() { #not_found } else { #not_allowed }
                     },
                 );
                 quote!({ __kiln_res = #res; })
             }
         }
+    }
+
+    fn not_allowed(&self) -> TokenStream {
+        let krate = self.krate;
+        self.rendered(quote!(#krate::__private::method_not_allowed(__kiln_allow)))
+    }
+
+    /// `res` (a response expression) rendered by `options { errors = render }`
+    /// when it carries a `kiln::Error`; as is without the option.
+    pub(super) fn rendered(&self, res: TokenStream) -> TokenStream {
+        let Some(render) = &self.model.def.errors else {
+            return res;
+        };
+        let krate = self.krate;
+        quote!({
+            let mut __kiln_r = #res;
+            #krate::__private::rerender(&mut __kiln_r, #render);
+            __kiln_r
+        })
     }
 
     /// The pre hook of member `i` as statements: its output bound to a
@@ -329,7 +375,7 @@ impl Emitter<'_, '_> {
         label: Option<&syn::Lifetime>,
     ) -> TokenStream {
         let mut hoist = Vec::new();
-        let expr = self.call(Pos::Pre(i), call, label, &mut hoist);
+        let expr = self.call(Pos::Pre(i), call, Labels::one(label), &mut hoist);
         let (timing, expr, stat) = match self.slot(Pos::Pre(i)) {
             None => (TokenStream::new(), expr, TokenStream::new()),
             Some(s) => {
@@ -367,16 +413,16 @@ impl Emitter<'_, '_> {
     /// The call expression; extractions are hoisted into `hoist` as `let`
     /// statements, so the request can be lent mutably to a body extractor
     /// before the call borrows it again.
-    fn call(
+    pub(super) fn call(
         &self,
         at: Pos,
         call: &Call,
-        label: Option<&syn::Lifetime>,
+        labels: Labels,
         hoist: &mut Vec<TokenStream>,
     ) -> TokenStream {
         let mut args: Vec<TokenStream> = Vec::new();
         for a in call.recv.iter().chain(&call.args) {
-            args.push(self.arg(at, a, label, hoist));
+            args.push(self.arg(at, a, labels, hoist));
         }
         let path = call.path;
         let target = match &call.desc.method {
@@ -407,13 +453,7 @@ impl Emitter<'_, '_> {
         quote!(#send #call #aw)
     }
 
-    fn arg(
-        &self,
-        at: Pos,
-        a: &Arg,
-        label: Option<&syn::Lifetime>,
-        hoist: &mut Vec<TokenStream>,
-    ) -> TokenStream {
+    fn arg(&self, at: Pos, a: &Arg, labels: Labels, hoist: &mut Vec<TokenStream>) -> TokenStream {
         let krate = self.krate;
         let span = a.ty.map_or_else(Span::call_site, first_span);
         // Lent through `__private::lend`, which checks at the consumer's type
@@ -432,17 +472,14 @@ impl Emitter<'_, '_> {
                 let f = self.model.singletons[*j].field;
                 lend(quote!(self.#f))
             }
-            Source::RequestScoped(r) => {
-                let local = self.request_local(*r);
-                lend(quote!(#local))
-            }
+            Source::RequestScoped(r) => lend(self.request_place(*r)),
             Source::Output(j) | Source::State(j) => {
                 let local = self.output_local(*j);
                 lend(quote!(#local))
             }
             Source::Transient(t) => {
-                let expr = self.call(at, t, label, hoist);
-                let value = self.unwrap_result(t, expr, label, at);
+                let expr = self.call(at, t, labels, hoist);
+                let value = self.unwrap_result(t, expr, labels.inline, at);
                 match a.mode {
                     Mode::Val => value,
                     _ => lend(quote!((#value))),
@@ -461,7 +498,7 @@ impl Emitter<'_, '_> {
                     name = format!("__kiln_{ty}_{}", hoist.len());
                 }
                 let local = syn::Ident::new(&name, Span::call_site());
-                let sc = self.short_circuit(label, &quote!(__kiln_r), &self.sc_stat(at));
+                let sc = self.short_circuit(labels.hoist, &quote!(__kiln_r), &self.sc_stat(at));
                 // The call and its `.await` share the user's span, so an
                 // unsatisfied bound is reported once, at the parameter.
                 let extract = respan(

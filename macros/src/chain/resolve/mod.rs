@@ -52,6 +52,9 @@ pub(crate) fn resolve<'a>(def: &'a ChainDef, entries: &'a [Entry], cx: &'a Ctxt)
     };
     r.request = r.providers(&def.request);
     r.transient = r.providers(&def.transient);
+    for it in &r.transient {
+        r.no_finish(*it, "`transient`: a transient value is built per parameter and dropped after its call; list it in `request { .. }` instead");
+    }
     r.request_order = r.request_order();
     r.check_method_names();
     let table = routes::table(def, cx);
@@ -211,6 +214,7 @@ impl<'a> Resolver<'a> {
             .map(|(i, s)| {
                 let ctor = s.ctor.as_ref().and_then(|path| {
                     let it = self.expect_kind(path, Kind::Provider)?;
+                    self.no_finish(it, "a singleton constructor: a singleton lives as long as the app; list the provider in `request { .. }` instead, or remove `finish`");
                     if it.desc.is_async || it.desc.is_fallible() {
                         self.cx.error(span_of(path), format!("singleton constructor {} must be a plain `fn` returning the value; build async or fallible singletons before calling `new`", it.desc.who()));
                         return None;
@@ -224,6 +228,20 @@ impl<'a> Resolver<'a> {
                 }
             })
             .collect()
+    }
+
+    /// A finish step runs when a request is over, so only request-scoped
+    /// values have one.
+    fn no_finish(&self, it: Item<'a>, listed_as: &str) {
+        if it.desc.finish {
+            self.cx.error(
+                span_of(it.path),
+                format!(
+                    "{} has a finish step (`#[provider(finish)]`), which runs when a request is over, but it is listed as {listed_as}",
+                    it.desc.who()
+                ),
+            );
+        }
     }
 
     /// A call of `it` at `at` with every argument resolved. `transients` is

@@ -34,10 +34,13 @@ impl<'a> Resolver<'a> {
                 hooks: self.hooks(i, s.item, &slots),
             })
             .collect();
-        let handler = route.and_then(|r| {
-            let h = self.expect_kind(&r.handler, Kind::Handler)?;
+        let handler_path = route.map_or(self.def.fallback.as_ref(), |r| Some(&r.handler));
+        let handler = handler_path.and_then(|path| {
+            let h = self.expect_kind(path, Kind::Handler)?;
             let call = self.call(At::Pre(n), h, &slots, &mut Vec::new());
-            self.check_path_arity(r, &call);
+            if let Some(r) = route {
+                self.check_path_arity(r, &call);
+            }
             Some(call)
         });
         let built = self.built(&members, handler.as_ref(), &slots);
@@ -49,6 +52,7 @@ impl<'a> Resolver<'a> {
         Pipeline {
             members,
             handler,
+            unmatched: route.is_none(),
             built,
             slot: base,
         }

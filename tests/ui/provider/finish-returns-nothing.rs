@@ -1,0 +1,6 @@
+use kiln::prelude::*;
+
+#[provider(finish)]
+fn flush() {}
+
+fn main() {}
