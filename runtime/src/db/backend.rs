@@ -59,7 +59,10 @@ pub(crate) mod sealed {
 }
 
 /// [`sealed::Open::locate`] for any backend whose connection executes queries.
-pub(crate) async fn locate_in<B>(pool: &Pool<B>, statements: &[&str]) -> Option<(usize, sqlx::Error)>
+pub(crate) async fn locate_in<B>(
+    pool: &Pool<B>,
+    statements: &[&str],
+) -> Option<(usize, sqlx::Error)>
 where
     B: sqlx::Database,
     for<'c> &'c mut B::Connection: sqlx::Executor<'c, Database = B>,
@@ -67,7 +70,10 @@ where
     let mut tx = pool.begin().await.ok()?;
     let mut failed = None;
     for (i, statement) in statements.iter().enumerate() {
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(*statement)).execute(&mut *tx).await {
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(*statement))
+            .execute(&mut *tx)
+            .await
+        {
             failed = Some((i, e));
             break;
         }

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 
+use super::Db;
 use super::backend::Backend;
 use super::error::DbError;
-use super::Db;
 use crate::Response;
 
 /// The predicate that decides whether a [`Tx`](super::Tx) commits: it gets

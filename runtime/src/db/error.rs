@@ -130,7 +130,8 @@ impl DbError {
     /// driver reports one (Postgres does; SQLite does not).
     #[must_use]
     pub fn constraint(&self) -> Option<&str> {
-        self.0.source
+        self.0
+            .source
             .as_ref()
             .and_then(sqlx::Error::as_database_error)
             .and_then(|d| d.constraint())
@@ -230,7 +231,11 @@ impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.0.kind, &self.0.source) {
             (DbErrorKind::Config | DbErrorKind::Migration, None) => f.write_str(&self.0.detail),
-            (_, Some(e)) => write!(f, "database error ({:?}) in {}: {e}", self.0.kind, self.0.detail),
+            (_, Some(e)) => write!(
+                f,
+                "database error ({:?}) in {}: {e}",
+                self.0.kind, self.0.detail
+            ),
             (_, None) => write!(f, "database error ({:?}): {}", self.0.kind, self.0.detail),
         }
     }

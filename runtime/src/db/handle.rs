@@ -51,7 +51,11 @@ impl<B: Backend> fmt::Debug for Db<B> {
 }
 
 impl<B: Backend> Db<B> {
-    pub(crate) fn from_parts(pools: Pools<B>, commit_if: CommitIf, acquire_timeout: Duration) -> Self {
+    pub(crate) fn from_parts(
+        pools: Pools<B>,
+        commit_if: CommitIf,
+        acquire_timeout: Duration,
+    ) -> Self {
         Db {
             pools,
             commit_if,

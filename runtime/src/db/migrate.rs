@@ -55,7 +55,10 @@ impl<B: Backend> Db<B> {
                                 );
                             }
                             None => {
-                                let _ = write!(msg, " (the failing statement could not be located): {cause}");
+                                let _ = write!(
+                                    msg,
+                                    " (the failing statement could not be located): {cause}"
+                                );
                             }
                         }
                     }
@@ -66,7 +69,10 @@ impl<B: Backend> Db<B> {
                 msg
             }
             MigrateError::VersionMismatch(v) => {
-                format!("{} was applied but has been changed since; restore it, and add a new migration for the change", named(*v))
+                format!(
+                    "{} was applied but has been changed since; restore it, and add a new migration for the change",
+                    named(*v)
+                )
             }
             MigrateError::VersionMissing(v) => {
                 format!("migration {v} was applied but is not among the embedded migrations")
@@ -101,9 +107,17 @@ pub(crate) fn statements(sql: &str) -> Vec<&str> {
         let c = b[i];
         match c {
             b'\'' | b'"' | b'`' => i = skip_quoted(b, i, c),
-            b'[' => i = b[i..].iter().position(|&x| x == b']').map_or(b.len(), |p| i + p + 1),
+            b'[' => {
+                i = b[i..]
+                    .iter()
+                    .position(|&x| x == b']')
+                    .map_or(b.len(), |p| i + p + 1)
+            }
             b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = b[i..].iter().position(|&x| x == b'\n').map_or(b.len(), |p| i + p + 1);
+                i = b[i..]
+                    .iter()
+                    .position(|&x| x == b'\n')
+                    .map_or(b.len(), |p| i + p + 1);
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 i = find(b, i + 2, b"*/").map_or(b.len(), |p| p + 2);
@@ -243,7 +257,8 @@ mod tests {
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(s[0].ends_with("END"));
         assert_eq!(s[1], "SELECT 1");
-        let temp = statements("create temp trigger t after insert on a begin select 1; end; select 2");
+        let temp =
+            statements("create temp trigger t after insert on a begin select 1; end; select 2");
         assert_eq!(temp.len(), 2, "{temp:?}");
     }
 
@@ -257,6 +272,9 @@ mod tests {
 
     #[test]
     fn drops_comment_only_pieces() {
-        assert_eq!(statements("-- nothing\n;\n/* nor */;SELECT 1"), ["SELECT 1"]);
+        assert_eq!(
+            statements("-- nothing\n;\n/* nor */;SELECT 1"),
+            ["SELECT 1"]
+        );
     }
 }

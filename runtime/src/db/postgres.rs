@@ -30,7 +30,7 @@ pub type Builder = super::Builder<Postgres>;
 /// # Errors
 /// As [`Db::begin`](super::Db::begin): `503` when the pool stays exhausted
 /// or the server unreachable for the acquire timeout.
-#[provider]
+#[provider(finish)]
 pub async fn tx(
     db: &::kiln::db::postgres::Db,
 ) -> Result<::kiln::db::postgres::Tx, ::kiln::db::DbError> {
@@ -41,7 +41,7 @@ pub async fn tx(
 ///
 /// # Errors
 /// As [`Db::read`](super::Db::read).
-#[provider]
+#[provider(finish)]
 pub async fn read(
     db: &::kiln::db::postgres::Db,
 ) -> Result<::kiln::db::postgres::DbRead, ::kiln::db::DbError> {

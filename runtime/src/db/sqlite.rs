@@ -31,8 +31,10 @@ pub type Builder = super::Builder<Sqlite>;
 /// # Errors
 /// As [`Db::begin`](super::Db::begin): `503` when the writer is busy past
 /// the acquire timeout.
-#[provider]
-pub async fn tx(db: &::kiln::db::sqlite::Db) -> Result<::kiln::db::sqlite::Tx, ::kiln::db::DbError> {
+#[provider(finish)]
+pub async fn tx(
+    db: &::kiln::db::sqlite::Db,
+) -> Result<::kiln::db::sqlite::Tx, ::kiln::db::DbError> {
     db.begin().await
 }
 
@@ -40,7 +42,7 @@ pub async fn tx(db: &::kiln::db::sqlite::Db) -> Result<::kiln::db::sqlite::Tx, :
 ///
 /// # Errors
 /// As [`Db::read`](super::Db::read).
-#[provider]
+#[provider(finish)]
 pub async fn read(
     db: &::kiln::db::sqlite::Db,
 ) -> Result<::kiln::db::sqlite::DbRead, ::kiln::db::DbError> {

@@ -110,7 +110,9 @@ impl<B: Backend> DerefMut for Tx<B> {
 
 impl<B: Backend> fmt::Debug for Tx<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tx").field("backend", &B::LABEL).finish_non_exhaustive()
+        f.debug_struct("Tx")
+            .field("backend", &B::LABEL)
+            .finish_non_exhaustive()
     }
 }
 
@@ -152,6 +154,8 @@ impl<B: Backend> DerefMut for DbRead<B> {
 
 impl<B: Backend> fmt::Debug for DbRead<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DbRead").field("backend", &B::LABEL).finish_non_exhaustive()
+        f.debug_struct("DbRead")
+            .field("backend", &B::LABEL)
+            .finish_non_exhaustive()
     }
 }

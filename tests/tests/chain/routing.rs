@@ -188,7 +188,8 @@ mod fallback {
 
     #[middleware(priority = 0, post_route)]
     fn tag(res: &mut Response) {
-        res.headers_mut().insert("x-seen", http::HeaderValue::from_static("1"));
+        res.headers_mut()
+            .insert("x-seen", http::HeaderValue::from_static("1"));
     }
 
     #[handler]
