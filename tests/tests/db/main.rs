@@ -16,3 +16,8 @@ mod postgres_tx {
     crate::semantics::suite!(postgres, postgres_db);
     use crate::support::postgres_db;
 }
+
+mod concurrency;
+mod config;
+mod down;
+mod migrations;
