@@ -56,7 +56,14 @@ struct ApiError {
 type Rejection = (StatusCode, Json<ApiError>);
 
 fn reject(status: StatusCode, code: &'static str, message: String) -> Rejection {
-    (status, Json(ApiError { status: status.as_u16(), code, message }))
+    (
+        status,
+        Json(ApiError {
+            status: status.as_u16(),
+            code,
+            message,
+        }),
+    )
 }
 
 /// What a handler can fail with: a rejection of its own, or the database's.
@@ -113,31 +120,42 @@ async fn create(tx: &mut Tx, Json(input): Json<NewTodo>) -> Result<impl IntoResp
     .fetch_one(&mut **tx)
     .await?;
     let location = format!("/todos/{}", todo.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(todo)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(todo),
+    ))
 }
 
 #[handler]
 async fn list(read: &mut DbRead) -> Result<Json<Vec<Todo>>, DbError> {
-    let todos = sqlx::query_as!(Todo, r#"SELECT id AS "id!", title, done AS "done: bool" FROM todos ORDER BY id"#)
-        .fetch_all(&mut **read)
-        .await?;
+    let todos = sqlx::query_as!(
+        Todo,
+        r#"SELECT id AS "id!", title, done AS "done: bool" FROM todos ORDER BY id"#
+    )
+    .fetch_all(&mut **read)
+    .await?;
     Ok(Json(todos))
 }
 
 #[handler]
 async fn show(read: &mut DbRead, Path(id): Path<i64>) -> Result<Json<Todo>, Failure> {
-    let todo = sqlx::query_as!(Todo, r#"SELECT id AS "id!", title, done AS "done: bool" FROM todos WHERE id = $1"#, id)
-        .fetch_one(&mut **read)
-        .await
-        .map_err(DbError::from)
-        .map_err(|e| match e.kind() {
-            DbErrorKind::NotFound => Failure::Rejected(reject(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no todo with id {id}"),
-            )),
-            _ => Failure::Db(e),
-        })?;
+    let todo = sqlx::query_as!(
+        Todo,
+        r#"SELECT id AS "id!", title, done AS "done: bool" FROM todos WHERE id = $1"#,
+        id
+    )
+    .fetch_one(&mut **read)
+    .await
+    .map_err(DbError::from)
+    .map_err(|e| match e.kind() {
+        DbErrorKind::NotFound => Failure::Rejected(reject(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no todo with id {id}"),
+        )),
+        _ => Failure::Db(e),
+    })?;
     Ok(Json(todo))
 }
 
@@ -154,7 +172,9 @@ chain! {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .init();
     let path = std::env::var("TODO_DB").unwrap_or_else(|_| "todo_db.sqlite".to_owned());
     // A failed migration stops here, with the migration and statement named.
     let db = Db::builder(&format!("sqlite://{path}"))

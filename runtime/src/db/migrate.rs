@@ -111,7 +111,7 @@ pub(crate) fn statements(sql: &str) -> Vec<&str> {
                 i = b[i..]
                     .iter()
                     .position(|&x| x == b']')
-                    .map_or(b.len(), |p| i + p + 1)
+                    .map_or(b.len(), |p| i + p + 1);
             }
             b'-' if b.get(i + 1) == Some(&b'-') => {
                 i = b[i..]

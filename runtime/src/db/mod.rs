@@ -11,27 +11,48 @@
 //!
 //! ```
 //! # #[cfg(feature = "sqlite")] {
-//! use kiln::db::sqlite::{Db, Tx};
+//! use kiln::db::sqlite::{Db, DbRead, Tx};
 //! use kiln::db::{DbError, sqlx};
 //! use kiln::prelude::*;
 //!
+//! /// Writes, then fails when asked to: kiln then rolls the write back.
+//! #[handler]
+//! async fn add(tx: &mut Tx, req: &Request) -> Result<StatusCode, DbError> {
+//!     sqlx::query("INSERT INTO notes VALUES ('hello')").execute(&mut **tx).await?;
+//!     if req.headers().contains_key("x-fail") {
+//!         return Err(sqlx::Error::RowNotFound.into()); // a 404
+//!     }
+//!     Ok(StatusCode::CREATED)
+//! }
+//!
+//! #[handler]
+//! async fn count(read: &mut DbRead) -> Result<String, DbError> {
+//!     let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM notes").fetch_one(&mut **read).await?;
+//!     Ok(n.to_string())
+//! }
+//!
+//! chain! {
+//!     struct Notes;
+//!     singletons { db: Db }
+//!     request { kiln::db::sqlite::tx, kiln::db::sqlite::read }
+//!     routes { POST "/notes" => add, GET "/notes" => count }
+//! }
+//!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! // A file database in production: `Db::connect("sqlite://app.db")`.
 //! let db = Db::memory().await?;
 //! sqlx::query("CREATE TABLE notes (text TEXT NOT NULL)").execute(db.write_pool()).await?;
+//! let client = TestClient::new(Notes::new(NotesSingletons { db }));
 //!
-//! // What a `POST` handler taking `&mut Tx` does...
-//! let mut tx: Tx = db.begin().await?;
-//! sqlx::query("INSERT INTO notes VALUES ('hello')").execute(&mut *tx).await?;
-//! // ...and what the pipeline does with it when the response is a 201.
-//! let mut res = StatusCode::CREATED.into_response();
-//! tx.finish(&mut res).await;
-//!
-//! let mut read = db.read().await?;
-//! let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM notes").fetch_one(&mut *read).await?;
-//! assert_eq!(n, 1);
+//! assert_eq!(client.post("/notes").send().await.status(), StatusCode::CREATED);
+//! assert_eq!(client.post("/notes").header("x-fail", "1").send().await.status(), StatusCode::NOT_FOUND);
+//! assert_eq!(client.get("/notes").send().await.text(), "1"); // the second write was rolled back
 //! # Ok::<(), DbError>(()) }).unwrap();
 //! # }
 //! ```
+//!
+//! Outside a chain (a background job, a test), [`Db::begin`] gives a [`Tx`] to
+//! [`commit`](Tx::commit) or [`rollback`](Tx::rollback) yourself.
 //!
 //! # Finishing a transaction
 //!
