@@ -3,9 +3,9 @@
 //! by hand with sqlx in a kiln handler, and written by hand in axum. The
 //! `Tx` machinery adds none over the hand-written code.
 //!
-//! Counted process-wide (the SQLite worker thread included) over 400
-//! requests after a warm-up; one test in this binary, so nothing else
-//! allocates meanwhile. `cargo test -p kiln-tests --test db_alloc -- --nocapture`
+//! Counted process-wide (the SQLite worker thread included), request by
+//! request, over 1000 requests after a warm-up; one test in this binary, so
+//! nothing else allocates meanwhile. `cargo test -p kiln-tests --test db_alloc -- --nocapture`
 //! prints the figures.
 
 use kiln::App as _;
@@ -17,7 +17,7 @@ use tower::ServiceExt as _;
 #[global_allocator]
 static GLOBAL: kiln_tests::Counting = kiln_tests::Counting;
 
-const REQUESTS: usize = 400;
+const REQUESTS: usize = 1000;
 
 #[handler]
 async fn with_tx(tx: &mut Tx) -> Result<StatusCode, DbError> {
@@ -53,22 +53,33 @@ async fn axum_handler(
     Ok(axum::http::StatusCode::OK)
 }
 
-/// Allocations per request of the request `$one` (an expression giving the
-/// status), averaged over [`REQUESTS`] after a warm-up.
+/// Allocations of each of [`REQUESTS`] runs of the request `$one` (an
+/// expression giving the status), after a warm-up: `(fewest, mean,
+/// histogram)`. A request's count varies by a few: the SQLite worker thread
+/// and the channels to it allocate a waker hook or not depending on whether a
+/// reply was ready when first polled, a race between two threads. The fewest
+/// is the count of a request that lost no race: what the code itself
+/// allocates.
 macro_rules! per_request {
     ($one:expr) => {{
         for _ in 0..50 {
             assert_eq!($one, 200);
         }
-        let before = kiln_tests::process_total();
+        let mut counts = std::collections::BTreeMap::<usize, usize>::new();
+        let mut total = 0;
         for _ in 0..REQUESTS {
+            let before = kiln_tests::process_total();
             assert_eq!($one, 200);
             // Let the pool's return-to-pool task run inside the window.
             tokio::task::yield_now().await;
+            let n = kiln_tests::process_total() - before;
+            total += n;
+            *counts.entry(n).or_default() += 1;
         }
+        let fewest = *counts.keys().next().unwrap();
         #[allow(clippy::cast_precision_loss)]
-        let n = (kiln_tests::process_total() - before) as f64 / REQUESTS as f64;
-        n
+        let mean = total as f64 / REQUESTS as f64;
+        (fewest, mean, counts)
     }};
 }
 
@@ -93,7 +104,9 @@ fn tx_machinery_adds_no_allocations() {
     rt.block_on(async {
         let dir = std::env::temp_dir().join(format!("kiln-db-alloc-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let db = Db::connect(&format!("sqlite://{}", dir.join("a.db").display())).await.unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.join("a.db").display()))
+            .await
+            .unwrap();
         let pool = db.write_pool().clone();
         let app = Measured::new(MeasuredSingletons { db });
         let mut conn = kiln::Conn::default();
@@ -103,13 +116,21 @@ fn tx_machinery_adds_no_allocations() {
             .route("/", axum::routing::get(axum_handler))
             .with_state(pool);
         let axum_hand = per_request!(axum_request(&router).await);
-        println!(
-            "allocations per request: kiln Tx {kiln_tx:.2}, kiln by hand {kiln_hand:.2}, axum by hand {axum_hand:.2}"
-        );
+        for (name, (fewest, mean, counts)) in [
+            ("kiln Tx", &kiln_tx),
+            ("kiln by hand", &kiln_hand),
+            ("axum by hand", &axum_hand),
+        ] {
+            println!(
+                "allocations per request, {name}: fewest {fewest}, mean {mean:.2}, {counts:?}"
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
         assert!(
-            kiln_tx <= kiln_hand + 0.05,
-            "the Tx machinery allocates: {kiln_tx:.2} per request vs {kiln_hand:.2} by hand"
+            kiln_tx.0 <= kiln_hand.0,
+            "the Tx machinery allocates: {} per request vs {} by hand",
+            kiln_tx.0,
+            kiln_hand.0
         );
     });
 }
