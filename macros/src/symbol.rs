@@ -68,6 +68,16 @@ pub(crate) fn path_extractor(ty: &TokenStream) -> Option<syn::Type> {
     }
 }
 
+/// The `Valid` extractor (`Valid<E>`, `kiln::validate::Valid<E>`), whose
+/// validation context comes from the app's singletons.
+pub(crate) fn is_valid_extractor(ty: &TokenStream) -> bool {
+    type_path(ty).is_some_and(|path| {
+        let bare = path.segments.len() == 1;
+        let rooted = path.segments.len() > 1 && path.segments[0].ident == "kiln";
+        path.segments.last().is_some_and(|l| l.ident == "Valid") && (bare || rooted)
+    })
+}
+
 fn type_path(ty: &TokenStream) -> Option<syn::Path> {
     match syn::parse2::<syn::Type>(ty.clone()).ok()? {
         syn::Type::Path(p) if p.qself.is_none() => Some(p.path),

@@ -48,3 +48,35 @@ pub fn lend_mut<T: ?Sized, U: ?Sized + Provided<T>>(v: &mut T) -> &mut U {
 pub fn send<F: std::future::Future + Send>(f: F) -> F {
     f
 }
+
+/// The app has singleton `T`: `chain!` implements it for each singleton
+/// when something reads singletons by type (a `Valid<..>` extractor's
+/// validation context). Every app has the unit singleton `()`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no singleton `{T}`",
+    label = "this `Valid<..>` needs `{T}` as its validation context",
+    note = "a `Valid<..>` parameter takes its validation context (the type of `#[garde(context(..))]`) from the app's singletons: add `name: {T}` to `singletons {{ .. }}`"
+)]
+pub trait HasSingleton<T> {
+    /// The singleton.
+    fn singleton(&self) -> &T;
+}
+
+impl<A: ?Sized> HasSingleton<()> for A {
+    #[inline]
+    fn singleton(&self) -> &() {
+        &()
+    }
+}
+
+/// A second impl of [`HasSingleton`] for every app, so that rustc never
+/// settles on the `()` impl alone: a missing context is then reported as
+/// the missing singleton (our message), not as "expected `()`".
+#[doc(hidden)]
+pub enum NoContext {}
+
+impl<A: ?Sized> HasSingleton<NoContext> for A {
+    fn singleton(&self) -> &NoContext {
+        unreachable!("`NoContext` is never a validation context")
+    }
+}

@@ -11,6 +11,7 @@
 //! 5. [`serving`]: the HTTP server, its limits, tower both ways, testing.
 //! 6. [`introspection`]: `describe()` and per-route statistics.
 //! 7. [`builtin`]: the ten built-in middleware and their default order.
+//! 8. [`errors`]: the one error shape, problem+json, your own format in one place.
 //!
 //! The macros' own pages ([`chain!`](crate::chain!),
 //! [`#[middleware]`](crate::middleware), [`#[handler]`](crate::handler),
@@ -43,4 +44,8 @@ pub mod introspection {
 
 pub mod builtin {
     #![doc = include_str!("docs/builtin.md")]
+}
+
+pub mod errors {
+    #![doc = include_str!("docs/errors.md")]
 }

@@ -44,7 +44,7 @@
 //!   [dependency injection](guide::di), [routing and extractors](guide::routing),
 //!   [`wrap` middleware](guide::wrap), [serving, tower and testing](guide::serving),
 //!   [`describe()` and statistics](guide::introspection),
-//!   [built-in middleware](guide::builtin).
+//!   [built-in middleware](guide::builtin), [errors](guide::errors).
 
 #![forbid(unsafe_code)]
 
@@ -58,6 +58,7 @@ mod conn;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod describe;
+pub mod error;
 mod extract;
 mod finish;
 pub mod guide;
@@ -68,6 +69,8 @@ mod serve;
 pub mod stats;
 mod test_client;
 mod tower;
+#[cfg(feature = "validate")]
+pub mod validate;
 
 use std::future::Future;
 
@@ -75,11 +78,11 @@ pub use self::tower::{IntoService, Layered};
 pub use body::{Body, BoxError, CollectError};
 pub use bumpalo::Bump;
 pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};
-pub use extract::{BodyRejection, Form, Header, HeaderRejection, TypedHeader};
+pub use error::{Error, FieldError};
 pub use extract::{
-    Extracting, FromRequest, FromRequestParts, Path, PathRejection, PeerAddr, Query, RawQuery,
-    RequestCx,
+    Extracting, FromRequest, FromRequestParts, Path, PeerAddr, Query, RawQuery, RequestCx,
 };
+pub use extract::{Form, Header, TypedHeader};
 pub use finish::Finish;
 pub use http;
 pub use next::Next;
@@ -155,15 +158,17 @@ pub mod prelude {
         Body, Finish, FromRequest, FromRequestParts, IntoResponse, Json, Next, Path, PeerAddr,
         Query, Request, Response, RoutePattern, TestClient, chain, handler, middleware, provider,
     };
-    pub use crate::{Form, Header, Redirect};
+    pub use crate::{Error, Form, Header, Redirect};
 }
 
 #[doc(hidden)]
 pub mod __private {
     //! Items generated code names. Not public API.
-    pub use crate::checks::{lend, lend_mut, send};
+    pub use crate::checks::{HasSingleton, lend, lend_mut, send};
     pub use crate::finish::must_finish;
     pub use crate::routing::Router;
+    #[cfg(feature = "validate")]
+    pub use crate::validate::valid_with;
     pub use crate::{
         App, Bump, Conn, ConnInfo, Finish, FromRequest, IntoResponse, Middleware, Next, PathParams,
         Request, RequestCx, Response,
@@ -174,19 +179,27 @@ pub mod __private {
     pub use crate::describe;
     pub use crate::stats::{ChainStats, Recorder, Stats};
 
-    /// The response for a path that no route matches.
+    pub use crate::error::rerender;
+
+    /// The response for a path that no route matches: a `404` [`Error`](crate::Error).
     #[must_use]
     pub fn not_found() -> Response {
-        IntoResponse::into_response(StatusCode::NOT_FOUND)
+        crate::Error::not_found()
+            .message("no route matches this path")
+            .into_response()
     }
 
-    /// The response for a known path with the wrong method.
+    /// The response for a known path with the wrong method: a `405`
+    /// [`Error`](crate::Error) carrying `Allow`.
     #[must_use]
     pub fn method_not_allowed(allow: &'static str) -> Response {
-        let mut res = IntoResponse::into_response(StatusCode::METHOD_NOT_ALLOWED);
-        res.headers_mut()
-            .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
-        res
+        crate::Error::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            crate::error::code::METHOD_NOT_ALLOWED,
+        )
+        .message("this path does not accept the method; `Allow` lists those it does")
+        .header(http::header::ALLOW, http::HeaderValue::from_static(allow))
+        .into_response()
     }
 }
 

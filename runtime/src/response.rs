@@ -18,7 +18,7 @@ use crate::{Body, Response};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a response: kiln cannot turn it into one",
     label = "this returns `{Self}`, which does not implement `IntoResponse`",
-    note = "handlers return anything that implements `kiln::IntoResponse`: `&'static str`, `String`, `Bytes`, `Json<T>`, `StatusCode`, `(StatusCode, T)`, `Response`, `Redirect`, or `Result<T, E>` of those; the error type of a fallible middleware or provider must implement it too",
+    note = "handlers return anything that implements `kiln::IntoResponse`: `&'static str`, `String`, `Bytes`, `Json<T>`, `StatusCode`, `(StatusCode, T)`, `Response`, `Redirect`, `kiln::Error`, or `Result<T, E>` of those; the error type of a fallible middleware or provider must implement it too",
     note = "for a type of your own, `impl IntoResponse for {Self}`, or return `Json(value)` for JSON"
 )]
 pub trait IntoResponse {
@@ -58,7 +58,7 @@ impl IntoResponse for () {
 /// growing when the 7th header arrives.
 const HEADER_ROOM: usize = 16;
 
-fn with_content_type(body: Body, ct: &'static str) -> Response {
+pub(crate) fn with_content_type(body: Body, ct: &'static str) -> Response {
     let mut res = Response::new(body);
     let headers = res.headers_mut();
     *headers = http::HeaderMap::with_capacity(HEADER_ROOM);
@@ -121,8 +121,8 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
 /// body limit, 400 for a syntax error and 422 for data of the wrong shape, each
 /// with line and column).
 ///
-/// A response that fails to serialize becomes a 500 with a plain message; that is a
-/// bug in the value's `Serialize` impl, not bad client input.
+/// A response that fails to serialize becomes a 500 ([`Error::internal`](crate::Error::internal));
+/// that is a bug in the value's `Serialize` impl, not bad client input.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
@@ -130,11 +130,10 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
             Ok(v) => with_content_type(Body::from(v), "application/json"),
-            Err(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "response serialization failed",
-            )
-                .into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "response serialization failed; answering 500");
+                crate::Error::internal().into_response()
+            }
         }
     }
 }
@@ -161,7 +160,8 @@ where
 }
 
 fn invalid_header() -> Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, "invalid response header").into_response()
+    tracing::error!("invalid response header; answering 500");
+    crate::Error::internal().into_response()
 }
 
 /// Headers and a body: `([(header::CACHE_CONTROL, "no-store")], "text")`.
@@ -262,7 +262,10 @@ impl IntoResponse for Redirect {
                 res.headers_mut().insert(header::LOCATION, location);
                 res
             }
-            None => (StatusCode::INTERNAL_SERVER_ERROR, "invalid redirect target").into_response(),
+            None => {
+                tracing::error!("invalid redirect target; answering 500");
+                crate::Error::internal().into_response()
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 
 use crate::{App, Body, Conn, ConnInfo, Request};
 
@@ -75,6 +75,21 @@ impl<A: App> TestClient<A> {
     pub fn delete(&self, uri: &str) -> TestRequest<'_, A> {
         self.request(Method::DELETE, uri)
     }
+
+    /// Starts a `PATCH` request.
+    pub fn patch(&self, uri: &str) -> TestRequest<'_, A> {
+        self.request(Method::PATCH, uri)
+    }
+
+    /// Starts a `HEAD` request (the response's body is dropped, as a server would).
+    pub fn head(&self, uri: &str) -> TestRequest<'_, A> {
+        self.request(Method::HEAD, uri)
+    }
+
+    /// Starts an `OPTIONS` request.
+    pub fn options(&self, uri: &str) -> TestRequest<'_, A> {
+        self.request(Method::OPTIONS, uri)
+    }
 }
 
 /// A request being built by a [`TestClient`].
@@ -105,6 +120,75 @@ impl<A: App> TestRequest<'_, A> {
     pub fn body(mut self, body: impl Into<Body>) -> Self {
         if let Ok(req) = &mut self.req {
             *req.body_mut() = body.into();
+        }
+        self
+    }
+
+    /// Sets the body to `value` serialized as JSON, and `Content-Type:
+    /// application/json` (replacing one set before).
+    ///
+    /// ```
+    /// use kiln::prelude::*;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct NewTodo { title: String }
+    ///
+    /// #[handler]
+    /// fn create(Json(todo): Json<NewTodo>) -> String { todo.title }
+    ///
+    /// chain! {
+    ///     struct Todos;
+    ///     routes { POST "/todos" => create }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let client = TestClient::new(Todos::new());
+    /// let res = client.post("/todos").json(&serde_json::json!({"title": "docs"})).send().await;
+    /// assert_eq!(res.text(), "docs");
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    /// If `value` fails to serialize (a map with non-string keys, say: a bug in the test).
+    #[must_use]
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        if let Ok(req) = &mut self.req {
+            let body = serde_json::to_vec(value).expect("test value does not serialize to JSON");
+            *req.body_mut() = Body::from(body);
+            req.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        self
+    }
+
+    /// Sets `Authorization: Bearer <token>` (replacing one set before).
+    ///
+    /// ```
+    /// use kiln::prelude::*;
+    /// use kiln::headers::Bearer;
+    ///
+    /// #[handler]
+    /// fn whoami(Header(Bearer(token)): Header<Bearer>) -> String { token }
+    ///
+    /// chain! {
+    ///     struct Api;
+    ///     routes { GET "/me" => whoami }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let res = TestClient::new(Api::new()).get("/me").bearer("t0k3n").send().await;
+    /// assert_eq!(res.text(), "t0k3n");
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    /// If the token is not a valid header value (a control character: a bug in the test).
+    #[must_use]
+    pub fn bearer(mut self, token: &str) -> Self {
+        if let Ok(req) = &mut self.req {
+            let value = HeaderValue::try_from(format!("Bearer {token}"))
+                .expect("invalid bearer token in test");
+            req.headers_mut().insert(header::AUTHORIZATION, value);
         }
         self
     }
@@ -189,11 +273,51 @@ impl TestResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// The body parsed as JSON.
+    /// The body parsed as JSON into `T`.
+    ///
+    /// ```
+    /// use kiln::prelude::*;
+    ///
+    /// #[handler]
+    /// fn show() -> Json<serde_json::Value> { Json(serde_json::json!({"id": 7})) }
+    ///
+    /// chain! {
+    ///     struct Api;
+    ///     routes { GET "/todo" => show }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let client = TestClient::new(Api::new());
+    /// let todo: serde_json::Value = client.get("/todo").send().await.json();
+    /// assert_eq!(todo["id"], 7);
+    /// // Errors are problem+json: read them the same way.
+    /// let err: serde_json::Value = client.get("/nope").send().await.json();
+    /// assert_eq!(err["code"], "not_found");
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    /// When the body is not JSON for `T`, with the status and the body's text,
+    /// so a failing test shows what the app answered. Use
+    /// [`try_json`](TestResponse::try_json) to test for that.
+    #[must_use]
+    #[track_caller]
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        match serde_json::from_slice(&self.body) {
+            Ok(v) => v,
+            Err(e) => panic!(
+                "response body is not JSON for `{}` ({e}); status {}, body: {}",
+                std::any::type_name::<T>(),
+                self.status,
+                self.text()
+            ),
+        }
+    }
+
+    /// The body parsed as JSON into `T`, or why it is not.
     ///
     /// # Errors
-    /// When the body is not valid JSON for `T`.
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+    /// When the body is not JSON for `T`.
+    pub fn try_json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&self.body)
     }
 }

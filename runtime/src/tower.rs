@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::StatusCode;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 
@@ -188,7 +187,7 @@ impl App for Layered {
             Ok(res) => res,
             Err(e) => {
                 tracing::error!(error = %e, "layered service failed; answering 500");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                crate::Error::internal().into_response()
             }
         }
     }

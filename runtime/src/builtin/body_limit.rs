@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use http::{StatusCode, header::CONTENT_LENGTH};
+use http::header::CONTENT_LENGTH;
 
 use super::ConfigError;
 use crate::{Body, IntoResponse, Request, Response, middleware};
@@ -76,7 +76,8 @@ impl BodyLimit {
     }
 }
 
-/// The body is larger than the limit: `413 Payload Too Large`.
+/// The body is larger than the limit: `413 Payload Too Large`, an [`Error`](crate::Error)
+/// with code `payload_too_large`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyTooLarge {
     /// The limit in bytes.
@@ -91,9 +92,15 @@ impl fmt::Display for BodyTooLarge {
 
 impl std::error::Error for BodyTooLarge {}
 
+impl From<BodyTooLarge> for crate::Error {
+    fn from(e: BodyTooLarge) -> Self {
+        crate::extract::too_large(e.limit)
+    }
+}
+
 impl IntoResponse for BodyTooLarge {
     fn into_response(self) -> Response {
-        StatusCode::PAYLOAD_TOO_LARGE.into_response()
+        crate::Error::from(self).into_response()
     }
 }
 

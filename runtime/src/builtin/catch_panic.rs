@@ -1,5 +1,5 @@
-//! Catch panic: a panic in the rest of the chain becomes a `500` with no
-//! details, and the middleware outside still run.
+//! Catch panic: a panic in the rest of the chain becomes a `500` that says
+//! nothing about it, and the middleware outside still run.
 
 use std::any::Any;
 use std::future::Future;
@@ -7,14 +7,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::Poll;
 
-use http::StatusCode;
-
-use crate::{IntoResponse, Next, Response, middleware};
+use crate::{Error, IntoResponse, Next, Response, middleware};
 
 /// The catch-panic middleware: when a middleware inside it or the handler
-/// panics, answers `500 Internal Server Error` with an empty body (nothing
-/// about the panic reaches the client) and logs the panic message with
-/// `tracing` at `ERROR`, target `kiln::panic`.
+/// panics, answers `500 Internal Server Error` ([`Error::internal`](crate::Error::internal):
+/// code `internal` and a generic message; nothing about the panic reaches the
+/// client) and logs the panic message with `tracing` at `ERROR`, target
+/// `kiln::panic`.
 ///
 /// [`serve`](crate::serve) also turns a panic into a 500, but outside the
 /// chain; this middleware catches it inside, so the middleware outside it
@@ -43,7 +42,8 @@ use crate::{IntoResponse, Next, Response, middleware};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let res = TestClient::new(App::new(AppSingletons { catch: CatchPanic::new() })).get("/").send().await;
 /// assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-/// assert!(res.text().is_empty());
+/// assert!(!res.text().contains("secret"));
+/// assert_eq!(res.json::<serde_json::Value>()["code"], "internal");
 /// # });
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -80,7 +80,7 @@ impl CatchPanic {
                     panic = message(&*panic),
                     "request panicked; answering 500"
                 );
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                Error::internal().into_response()
             }
         }
     }

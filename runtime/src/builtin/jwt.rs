@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, config_value};
-use crate::{IntoResponse, Request, Response, middleware};
+use crate::{Error, IntoResponse, Request, Response, middleware};
 
 pub use jsonwebtoken::Algorithm;
 
@@ -291,15 +291,25 @@ impl fmt::Display for JwtRejection {
 
 impl std::error::Error for JwtRejection {}
 
-impl IntoResponse for JwtRejection {
-    fn into_response(self) -> Response {
-        let (status, challenge) = match self {
+/// The [`Error`]: `401` (code `unauthorized`) or the configured status
+/// (`403`, code `forbidden`), the reason as its message, and the
+/// `WWW-Authenticate` challenge.
+impl From<JwtRejection> for Error {
+    fn from(rejection: JwtRejection) -> Self {
+        let reason = rejection.reason();
+        let (status, challenge) = match rejection {
             JwtRejection::Missing { challenge } => (StatusCode::UNAUTHORIZED, challenge),
             JwtRejection::Invalid { reason, status } => (status, invalid_challenge(reason)),
         };
-        let mut res = status.into_response();
-        res.headers_mut().insert(WWW_AUTHENTICATE, challenge);
-        res
+        Error::from(status)
+            .message(reason)
+            .header(WWW_AUTHENTICATE, challenge)
+    }
+}
+
+impl IntoResponse for JwtRejection {
+    fn into_response(self) -> Response {
+        Error::from(self).into_response()
     }
 }
 

@@ -17,6 +17,7 @@ use http::header::{FORWARDED, HeaderName, RETRY_AFTER};
 use http::{HeaderMap, StatusCode};
 
 use super::{ConfigError, SocketPeer, number_value};
+use crate::error::{Error, code};
 use crate::{IntoResponse, Request, Response, RoutePattern, middleware};
 
 const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
@@ -197,15 +198,21 @@ impl fmt::Display for RateLimited {
 
 impl std::error::Error for RateLimited {}
 
+/// The [`Error`]: `429`, code `rate_limited`, with `Retry-After` and `RateLimit-*`.
+impl From<RateLimited> for Error {
+    fn from(r: RateLimited) -> Self {
+        Error::new(StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED)
+            .message("too many requests; retry after the number of seconds in `Retry-After`")
+            .header(RETRY_AFTER, number_value(r.retry_after))
+            .header(RATELIMIT_LIMIT, number_value(u64::from(r.limit)))
+            .header(RATELIMIT_REMAINING, number_value(0))
+            .header(RATELIMIT_RESET, number_value(r.reset))
+    }
+}
+
 impl IntoResponse for RateLimited {
     fn into_response(self) -> Response {
-        let mut res = (StatusCode::TOO_MANY_REQUESTS, "too many requests").into_response();
-        let h = res.headers_mut();
-        h.insert(RETRY_AFTER, number_value(self.retry_after));
-        h.insert(RATELIMIT_LIMIT, number_value(u64::from(self.limit)));
-        h.insert(RATELIMIT_REMAINING, number_value(0));
-        h.insert(RATELIMIT_RESET, number_value(self.reset));
-        res
+        Error::from(self).into_response()
     }
 }
 

@@ -9,12 +9,14 @@ use std::time::Duration;
 use http::StatusCode;
 
 use super::ConfigError;
+use crate::error::{Error, code};
 use crate::{IntoResponse, Next, Response, middleware};
 
 /// The timeout middleware: when the middleware inside it and the handler have
 /// not produced a response within the duration, drops them (cancelling their
 /// work at its next `.await`) and answers `504 Gateway Timeout`, or `503
-/// Service Unavailable` with [`Timeout::with_status`].
+/// Service Unavailable` with [`Timeout::with_status`]: an [`Error`] with code
+/// `timeout`.
 ///
 /// A response produced without ever waiting (the common case for fast
 /// handlers) never touches the timer; the deadline starts when the rest of the
@@ -113,7 +115,9 @@ impl Timeout {
             Ok(res) => res,
             Err(_) => {
                 tracing::debug!(target: "kiln::timeout", timeout_ms = u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX), "request timed out");
-                self.status.into_response()
+                Error::new(self.status, code::TIMEOUT)
+                    .message("the request took longer than the server allows")
+                    .into_response()
             }
         }
     }

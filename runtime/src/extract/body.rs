@@ -3,11 +3,10 @@
 //!
 //! Each takes the request body (a second body extractor in the same handler
 //! sees it empty) and reads at most [`ConnInfo::body_limit`](crate::ConnInfo::body_limit)
-//! bytes. Failures are [`BodyRejection`]s: `413` past the limit, `415` for a
+//! bytes. Failures are [`Error`]s: `413` past the limit, `415` for a
 //! wrong `Content-Type`, `400` for unreadable or malformed bodies, `422` for
 //! well-formed bodies that do not fit the target type.
 
-use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -17,71 +16,27 @@ use http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::{Extracting, FromRequest, RequestCx};
+use crate::error::{Error, code, from_serde_path};
 use crate::{Body, CollectError, IntoResponse, Json, Request, Response};
 
-/// Why a body extractor failed; the response is `status` with `message` as
-/// plain text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BodyRejection {
-    status: StatusCode,
-    message: String,
-}
-
-impl BodyRejection {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        BodyRejection {
-            status,
-            message: message.into(),
-        }
-    }
-
-    /// The status of the response: 400, 413, 415 or 422.
-    #[must_use]
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// What went wrong, as sent to the client.
-    #[must_use]
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for BodyRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status, self.message)
-    }
-}
-
-impl std::error::Error for BodyRejection {}
-
-impl IntoResponse for BodyRejection {
-    fn into_response(self) -> Response {
-        (self.status, self.message).into_response()
-    }
-}
-
-fn collect_failed(e: CollectError) -> BodyRejection {
+fn collect_failed(e: CollectError) -> Error {
     match e {
         CollectError::TooLarge { limit } => too_large(limit),
         // The server's raw-stream limit (`http_body_util::Limited`) trips
         // before the extractor's own count when both are the same.
         CollectError::Read(e) if e.is::<http_body_util::LengthLimitError>() => {
-            BodyRejection::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+            Error::new(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE)
+                .message(e.to_string())
         }
-        CollectError::Read(e) => BodyRejection::new(
-            StatusCode::BAD_REQUEST,
-            format!("failed to read the request body: {e}"),
-        ),
+        CollectError::Read(e) => Error::new(StatusCode::BAD_REQUEST, code::INVALID_BODY)
+            .message(format!("failed to read the request body: {e}")),
     }
 }
 
-fn too_large(limit: usize) -> BodyRejection {
-    BodyRejection::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("request body larger than {limit} bytes"),
-    )
+/// `413`, naming the limit.
+pub(crate) fn too_large(limit: impl std::fmt::Display) -> Error {
+    Error::new(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE)
+        .message(format!("request body larger than {limit} bytes"))
 }
 
 /// Takes the body, reads it within the limit and hands the bytes to `parse`.
@@ -91,10 +46,10 @@ fn too_large(limit: usize) -> BodyRejection {
 fn read_then<'a, T>(
     req: &'a mut Request,
     cx: &RequestCx<'_>,
-    parse: impl FnOnce(Bytes) -> Result<T, BodyRejection> + Send + 'a,
+    parse: impl FnOnce(Bytes) -> Result<T, Error> + Send + 'a,
 ) -> Extracting<'a, T>
 where
-    T: FromRequest<Rejection = BodyRejection>,
+    T: FromRequest<Rejection = Error>,
 {
     let body = std::mem::take(req.body_mut());
     let limit = cx.conn().body_limit;
@@ -103,10 +58,10 @@ where
         let mut fut = pin!(body.collect(limit));
         let result = match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(r) => r.map_err(collect_failed).and_then(parse),
-            Poll::Pending => Err(BodyRejection::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "in-memory body not ready",
-            )),
+            Poll::Pending => {
+                tracing::error!("in-memory request body not ready; answering 500");
+                Err(Error::internal())
+            }
         };
         return Extracting::ready(result);
     }
@@ -132,14 +87,15 @@ fn is_form(headers: &HeaderMap) -> bool {
     media_type(headers).is_some_and(|m| m.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
-fn unsupported(expected: &str, headers: &HeaderMap) -> BodyRejection {
+fn unsupported(expected: &str, headers: &HeaderMap) -> Error {
     let got = headers
         .get(header::CONTENT_TYPE)
         .map_or("none", |v| v.to_str().unwrap_or("(not text)"));
-    BodyRejection::new(
+    Error::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        format!("expected `content-type: {expected}`, got {got}"),
+        code::UNSUPPORTED_MEDIA_TYPE,
     )
+    .message(format!("expected `content-type: {expected}`, got {got}"))
 }
 
 /// The whole body as bytes (no `Content-Type` required).
@@ -155,7 +111,7 @@ fn unsupported(expected: &str, headers: &HeaderMap) -> BodyRejection {
 /// # });
 /// ```
 impl FromRequest for Bytes {
-    type Rejection = BodyRejection;
+    type Rejection = Error;
 
     fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
         read_then(req, cx, Ok)
@@ -164,15 +120,13 @@ impl FromRequest for Bytes {
 
 /// The whole body as UTF-8 text; `400` when it is not UTF-8.
 impl FromRequest for String {
-    type Rejection = BodyRejection;
+    type Rejection = Error;
 
     fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
         read_then(req, cx, |bytes| {
             String::from_utf8(bytes.into()).map_err(|e| {
-                BodyRejection::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("request body is not UTF-8: {}", e.utf8_error()),
-                )
+                Error::new(StatusCode::BAD_REQUEST, code::INVALID_BODY)
+                    .message(format!("request body is not UTF-8: {}", e.utf8_error()))
             })
         })
     }
@@ -210,8 +164,10 @@ impl FromRequest for Body {
 /// | not JSON (syntax, truncated) | 400 |
 /// | JSON of the wrong shape (missing field, wrong type) | 422 |
 ///
-/// The message says where and why, as serde_json does:
-/// `invalid JSON: expected value at line 1 column 9`.
+/// Each is an [`Error`] (codes `unsupported_media_type`, `payload_too_large`,
+/// `invalid_json`, `json_mismatch`) whose message says where and why, as
+/// serde_json does (`invalid JSON: expected value at line 1 column 9`); a
+/// 422 also names the field as a JSON pointer (`/items/3/title`).
 ///
 /// ```
 /// # use kiln::{FromRequest, Json, RequestCx, TestClient, ConnInfo, PathParams, http::StatusCode};
@@ -230,10 +186,11 @@ impl FromRequest for Body {
 ///     .body(r#"{"title":1}"#).build();
 /// let err = Json::<Todo>::from_request(&mut req, &cx).await.err().unwrap();
 /// assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+/// assert_eq!(err.pointer(), Some("/title"));
 /// # });
 /// ```
 impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
-    type Rejection = BodyRejection;
+    type Rejection = Error;
 
     fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
         if !is_json(req.headers()) {
@@ -242,20 +199,33 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
         read_then(req, cx, |bytes| {
             serde_json::from_slice(&bytes)
                 .map(Json)
-                .map_err(|e| json_failed(&e))
+                .map_err(|e| json_failed::<T>(&e, &bytes))
         })
     }
 }
 
-fn json_failed(e: &serde_json::Error) -> BodyRejection {
+/// The error for a body that `serde_json` rejected.
+///
+/// A data error is parsed again with path tracking to name the field: the
+/// success path pays nothing for it, a 422 pays a second parse.
+pub(crate) fn json_failed<T: DeserializeOwned>(e: &serde_json::Error, bytes: &[u8]) -> Error {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Data => BodyRejection::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("JSON does not match the expected shape: {e}"),
-        ),
+        Category::Data => {
+            let de = &mut serde_json::Deserializer::from_slice(bytes);
+            let pointer = serde_path_to_error::deserialize::<_, T>(de)
+                .err()
+                .and_then(|e| from_serde_path(e.path()));
+            let err = Error::new(StatusCode::UNPROCESSABLE_ENTITY, code::JSON_MISMATCH)
+                .message(format!("JSON does not match the expected shape: {e}"));
+            match pointer {
+                Some(p) => err.field(p),
+                None => err,
+            }
+        }
         Category::Syntax | Category::Eof | Category::Io => {
-            BodyRejection::new(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}"))
+            Error::new(StatusCode::BAD_REQUEST, code::INVALID_JSON)
+                .message(format!("invalid JSON: {e}"))
         }
     }
 }
@@ -263,8 +233,9 @@ fn json_failed(e: &serde_json::Error) -> BodyRejection {
 /// A URL-encoded form body (`Content-Type: application/x-www-form-urlencoded`)
 /// deserialized into `T`; as a response, `T` serialized the same way.
 ///
-/// `415` for another content type, `413` over the limit, `422` when the form
-/// does not fit `T` (a missing field, a value that does not parse).
+/// `415` for another content type, `413` over the limit, `422` (code
+/// `invalid_form`, with the field's pointer) when the form does not fit `T`
+/// (a missing field, a value that does not parse).
 ///
 /// ```
 /// # use kiln::{FromRequest, Form, RequestCx, TestClient, ConnInfo, PathParams};
@@ -284,7 +255,7 @@ fn json_failed(e: &serde_json::Error) -> BodyRejection {
 pub struct Form<T>(pub T);
 
 impl<T: DeserializeOwned + Send + 'static> FromRequest for Form<T> {
-    type Rejection = BodyRejection;
+    type Rejection = Error;
 
     fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
         if !is_form(req.headers()) {
@@ -295,9 +266,10 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for Form<T> {
         }
         read_then(req, cx, |bytes| {
             super::from_urlencoded(&bytes).map(Form).map_err(|e| {
-                BodyRejection::new(
+                e.into_error(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("invalid form data: {e}"),
+                    code::INVALID_FORM,
+                    "invalid form data",
                 )
             })
         })
@@ -315,11 +287,10 @@ impl<T: serde::Serialize> IntoResponse for Form<T> {
                 );
                 res
             }
-            Err(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "response serialization failed",
-            )
-                .into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "form serialization failed; answering 500");
+                Error::internal().into_response()
+            }
         }
     }
 }

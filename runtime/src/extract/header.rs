@@ -6,7 +6,8 @@ use std::fmt;
 use http::{HeaderName, HeaderValue, StatusCode, header};
 
 use super::{FromRequestParts, RequestCx};
-use crate::{IntoResponse, Request, Response};
+use crate::Request;
+use crate::error::{Error, code};
 
 /// A header with a name and a decoding from its value.
 ///
@@ -31,8 +32,9 @@ pub trait TypedHeader: Sized + Send {
     fn decode(value: &HeaderValue) -> Option<Self>;
 }
 
-/// The header `T`, decoded: `400 Bad Request` when it is missing or
-/// malformed, naming the header.
+/// The header `T`, decoded: a `400 Bad Request` [`Error`] when it is missing
+/// (code `missing_header`) or malformed (code `invalid_header`), naming the
+/// header.
 ///
 /// ```
 /// use kiln::{FromRequestParts, Header, RequestCx, TestClient, ConnInfo, PathParams};
@@ -48,48 +50,17 @@ pub trait TypedHeader: Sized + Send {
 pub struct Header<T>(pub T);
 
 impl<T: TypedHeader> FromRequestParts for Header<T> {
-    type Rejection = HeaderRejection;
+    type Rejection = Error;
 
-    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, HeaderRejection> {
-        let value = req.headers().get(T::NAME).ok_or(HeaderRejection {
-            name: T::NAME,
-            missing: true,
-        })?;
-        T::decode(value).map(Header).ok_or(HeaderRejection {
-            name: T::NAME,
-            missing: false,
+    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Error> {
+        let Some(value) = req.headers().get(T::NAME) else {
+            return Err(Error::new(StatusCode::BAD_REQUEST, code::MISSING_HEADER)
+                .message(format!("missing header `{}`", T::NAME)));
+        };
+        T::decode(value).map(Header).ok_or_else(|| {
+            Error::new(StatusCode::BAD_REQUEST, code::INVALID_HEADER)
+                .message(format!("invalid header `{}`", T::NAME))
         })
-    }
-}
-
-/// Why [`Header`] extraction failed: `400` with `missing header `name``
-/// or `invalid header `name``.
-#[derive(Debug, Clone)]
-pub struct HeaderRejection {
-    name: HeaderName,
-    missing: bool,
-}
-
-impl HeaderRejection {
-    /// Whether the header was absent (rather than malformed).
-    #[must_use]
-    pub fn is_missing(&self) -> bool {
-        self.missing
-    }
-}
-
-impl fmt::Display for HeaderRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = if self.missing { "missing" } else { "invalid" };
-        write!(f, "{what} header `{}`", self.name)
-    }
-}
-
-impl std::error::Error for HeaderRejection {}
-
-impl IntoResponse for HeaderRejection {
-    fn into_response(self) -> Response {
-        (StatusCode::BAD_REQUEST, self.to_string()).into_response()
     }
 }
 

@@ -18,14 +18,14 @@ use std::task::{Context, Poll};
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use crate::conn::ConnInfo;
+use crate::error::{Error, code, from_serde_path};
 use crate::routing::{PathParams, RoutePattern};
 use crate::{IntoResponse, Request};
 
-pub use body::{BodyRejection, Form};
-pub use header::{
-    Bearer, ContentLength, ContentType, Header, HeaderRejection, TypedHeader, UserAgent,
-};
-pub use path::{Path, PathRejection};
+pub use body::Form;
+pub(crate) use body::too_large;
+pub use header::{Bearer, ContentLength, ContentType, Header, TypedHeader, UserAgent};
+pub use path::Path;
 
 /// What an extractor can see besides the request: the connection, the matched
 /// route and its path parameters.
@@ -73,19 +73,22 @@ impl<'a> RequestCx<'a> {
 /// becomes the response and short-circuits the chain.
 ///
 /// ```
-/// use kiln::{FromRequestParts, Request, RequestCx, http::StatusCode};
+/// use kiln::{Error, FromRequestParts, Request, RequestCx, http::StatusCode};
 ///
 /// /// The `x-tenant` header, required.
 /// struct Tenant(String);
 ///
 /// impl FromRequestParts for Tenant {
-///     type Rejection = (StatusCode, &'static str);
-///     fn from_request_parts(req: &Request, _cx: &RequestCx<'_>) -> Result<Self, Self::Rejection> {
+///     type Rejection = Error;
+///     fn from_request_parts(req: &Request, _cx: &RequestCx<'_>) -> Result<Self, Error> {
 ///         req.headers()
 ///             .get("x-tenant")
 ///             .and_then(|v| v.to_str().ok())
 ///             .map(|t| Tenant(t.to_owned()))
-///             .ok_or((StatusCode::BAD_REQUEST, "missing x-tenant header"))
+///             .ok_or_else(|| {
+///                 Error::new(StatusCode::BAD_REQUEST, "missing_tenant")
+///                     .message("send the tenant in `x-tenant`")
+///             })
 ///     }
 /// }
 /// ```
@@ -164,6 +167,27 @@ impl<'a, T: FromRequest> Extracting<'a, T> {
     pub fn future(fut: impl Future<Output = Extracted<T>> + Send + 'a) -> Self {
         Extracting(State::Waiting(Box::pin(fut)))
     }
+
+    /// Turns this extraction's result into another extractor's, for
+    /// extractors that wrap another (`Valid<Json<T>>`, say). A ready result
+    /// stays ready (no allocation); a waiting one is boxed once more.
+    ///
+    /// # Panics
+    /// If this extraction was already polled to completion (a bug in the caller).
+    pub fn map<U: FromRequest>(
+        self,
+        f: impl FnOnce(Extracted<T>) -> Extracted<U> + Send + 'a,
+    ) -> Extracting<'a, U>
+    where
+        T: 'a,
+    {
+        match self.0 {
+            State::Ready(r) => {
+                Extracting::ready(f(r.expect("`Extracting` mapped after completion")))
+            }
+            State::Waiting(fut) => Extracting::future(async move { f(fut.await) }),
+        }
+    }
 }
 
 // Nothing is ever pinned in place: a ready result is moved out, a waiting
@@ -222,13 +246,15 @@ impl FromRequestParts for RoutePattern {
 pub struct PeerAddr(pub SocketAddr);
 
 impl FromRequestParts for PeerAddr {
-    type Rejection = (StatusCode, &'static str);
+    type Rejection = Error;
 
-    fn from_request_parts(_: &Request, cx: &RequestCx<'_>) -> Result<Self, Self::Rejection> {
-        cx.info.peer.map(PeerAddr).ok_or((
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "peer address unknown: the app is not served by kiln::serve",
-        ))
+    fn from_request_parts(_: &Request, cx: &RequestCx<'_>) -> Result<Self, Error> {
+        cx.info.peer.map(PeerAddr).ok_or_else(|| {
+            tracing::error!(
+                "peer address unknown: the app is not served by kiln::serve; answering 500"
+            );
+            Error::internal()
+        })
     }
 }
 
@@ -246,8 +272,9 @@ impl FromRequestParts for RawQuery {
 
 /// The query string deserialized into `T` (serde), e.g. `Query<Page>` for `?page=2`.
 ///
-/// A query that does not fit `T` is a `400 Bad Request` whose body names the
-/// field and the reason.
+/// A query that does not fit `T` is a `400 Bad Request` [`Error`] (code
+/// `invalid_query`) that names the field (its pointer is `/page` for
+/// `?page=x`) and the reason.
 ///
 /// ```
 /// # use kiln::{FromRequestParts, Query, RequestCx, TestClient, ConnInfo, PathParams};
@@ -263,30 +290,53 @@ impl FromRequestParts for RawQuery {
 pub struct Query<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned + Send> FromRequestParts for Query<T> {
-    type Rejection = (StatusCode, String);
+    type Rejection = Error;
 
-    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Self::Rejection> {
+    fn from_request_parts(req: &Request, _: &RequestCx<'_>) -> Result<Self, Error> {
         from_urlencoded(req.uri().query().unwrap_or("").as_bytes())
             .map(Query)
             .map_err(|e| {
-                (
+                e.into_error(
                     StatusCode::BAD_REQUEST,
-                    format!("invalid query string: {e}"),
+                    code::INVALID_QUERY,
+                    "invalid query string",
                 )
             })
     }
 }
 
+/// Why URL-encoded data did not deserialize: the field's pointer, if any,
+/// and the message.
+pub(crate) struct UrlencodedError {
+    pointer: Option<String>,
+    message: String,
+}
+
+impl UrlencodedError {
+    /// The [`Error`]: `{what}: field `{name}`: {reason}`, with the field's pointer.
+    pub(crate) fn into_error(self, status: StatusCode, code: &'static str, what: &str) -> Error {
+        let err = Error::new(status, code).message(format!("{what}: {}", self.message));
+        match self.pointer {
+            Some(p) => err.field(p),
+            None => err,
+        }
+    }
+}
+
 /// Deserializes `application/x-www-form-urlencoded` data (a query string or a
 /// form body); the error names the field that failed.
-pub(crate) fn from_urlencoded<T: serde::de::DeserializeOwned>(input: &[u8]) -> Result<T, String> {
+pub(crate) fn from_urlencoded<T: serde::de::DeserializeOwned>(
+    input: &[u8],
+) -> Result<T, UrlencodedError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(input));
     serde_path_to_error::deserialize(de).map_err(|e| {
+        let pointer = from_serde_path(e.path());
         let path = e.path().to_string();
-        if path == "." {
+        let message = if path == "." {
             e.into_inner().to_string()
         } else {
             format!("field `{path}`: {}", e.into_inner())
-        }
+        };
+        UrlencodedError { pointer, message }
     })
 }

@@ -8,8 +8,9 @@ use percent_encoding::percent_decode_str;
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 
 use super::{FromRequestParts, RequestCx};
+use crate::Request;
+use crate::error::{code, escape_pointer_token};
 use crate::routing::PathParams;
-use crate::{IntoResponse, Request, Response};
 
 /// The path parameters of the matched route, deserialized into `T`.
 ///
@@ -17,7 +18,8 @@ use crate::{IntoResponse, Request, Response};
 /// `/users/{id}`), a tuple in pattern order (`Path<(String, u32)>`), or a
 /// struct whose fields are named like the parameters. Values are
 /// percent-decoded first. A value that does not parse is a `400 Bad Request`
-/// naming the parameter and the expected type.
+/// [`Error`](crate::Error) (code `invalid_path`) naming the parameter and the
+/// expected type; its pointer is the parameter's name (`/id`).
 ///
 /// ```
 /// use kiln::prelude::*;
@@ -32,43 +34,47 @@ use crate::{IntoResponse, Request, Response};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let client = TestClient::new(Users::new());
 /// assert_eq!(client.get("/users/7").send().await.text(), "user 7");
-/// assert_eq!(client.get("/users/x").send().await.status(), StatusCode::BAD_REQUEST);
+/// let res = client.get("/users/x").send().await;
+/// assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+/// assert_eq!(res.json::<serde_json::Value>()["pointer"], "/id");
 /// # });
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Path<T>(pub T);
 
 impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
-    type Rejection = PathRejection;
+    type Rejection = crate::Error;
 
-    fn from_request_parts(req: &Request, cx: &RequestCx<'_>) -> Result<Self, PathRejection> {
+    fn from_request_parts(req: &Request, cx: &RequestCx<'_>) -> Result<Self, crate::Error> {
         let de = Params {
             params: cx.params(),
             path: req.uri().path(),
         };
-        T::deserialize(de).map(Path).map_err(PathRejection)
+        T::deserialize(de).map(Path).map_err(|e| {
+            let err = crate::Error::new(StatusCode::BAD_REQUEST, code::INVALID_PATH).message(e.0);
+            match e.1 {
+                Some(name) => err.field(format!("/{}", escape_pointer_token(name))),
+                None => err,
+            }
+        })
     }
 }
 
-/// Why [`Path`] extraction failed: a `400 Bad Request` with the reason as text.
+/// The deserializer error: the message, and the parameter it is about when known.
 #[derive(Debug)]
-pub struct PathRejection(Error);
+struct Error(String, Option<&'static str>);
 
-impl fmt::Display for PathRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+impl Error {
+    fn at(name: &'static str, message: String) -> Self {
+        Error(message, Some(name))
+    }
+
+    /// Names the parameter, unless a deeper error already did.
+    fn or_at(mut self, name: &'static str) -> Self {
+        self.1.get_or_insert(name);
+        self
     }
 }
-
-impl IntoResponse for PathRejection {
-    fn into_response(self) -> Response {
-        (StatusCode::BAD_REQUEST, self.0.0).into_response()
-    }
-}
-
-/// The deserializer error: its message is the response body.
-#[derive(Debug)]
-struct Error(String);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,7 +86,7 @@ impl std::error::Error for Error {}
 
 impl de::Error for Error {
     fn custom<M: fmt::Display>(msg: M) -> Self {
-        Error(format!("invalid path: {msg}"))
+        Error(format!("invalid path: {msg}"), None)
     }
 }
 
@@ -96,10 +102,13 @@ impl<'a> Params<'a> {
         let mut it = self.params.iter(self.path);
         match (it.next(), it.next()) {
             (Some((name, raw)), None) => Ok(Value { name, raw }),
-            _ => Err(Error(format!(
-                "invalid path: expected 1 parameter, the route has {}",
-                self.params.len()
-            ))),
+            _ => Err(Error(
+                format!(
+                    "invalid path: expected 1 parameter, the route has {}",
+                    self.params.len()
+                ),
+                None,
+            )),
         }
     }
 }
@@ -141,10 +150,13 @@ impl<'de> de::Deserializer<'de> for Params<'_> {
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, Error> {
         if len != self.params.len() {
-            return Err(Error(format!(
-                "invalid path: expected a tuple of {len}, the route has {} parameters",
-                self.params.len()
-            )));
+            return Err(Error(
+                format!(
+                    "invalid path: expected a tuple of {len}, the route has {} parameters",
+                    self.params.len()
+                ),
+                None,
+            ));
         }
         self.deserialize_seq(v)
     }
@@ -221,8 +233,8 @@ impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::MapAccess<'de> fo
 
     fn next_value_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
         match self.value.take() {
-            Some(v) => seed.deserialize(v),
-            None => Err(Error("invalid path: value without a name".into())),
+            Some(v) => seed.deserialize(v).map_err(|e| e.or_at(v.name)),
+            None => Err(Error("invalid path: value without a name".into(), None)),
         }
     }
 }
@@ -237,7 +249,10 @@ impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::SeqAccess<'de> fo
         seed: S,
     ) -> Result<Option<S::Value>, Error> {
         match self.0.next() {
-            Some((name, raw)) => seed.deserialize(Value { name, raw }).map(Some),
+            Some((name, raw)) => seed
+                .deserialize(Value { name, raw })
+                .map(Some)
+                .map_err(|e| e.or_at(name)),
             None => Ok(None),
         }
     }
@@ -253,20 +268,26 @@ struct Value<'a> {
 impl<'a> Value<'a> {
     fn decoded(self) -> Result<Cow<'a, str>, Error> {
         percent_decode_str(self.raw).decode_utf8().map_err(|_| {
-            Error(format!(
-                "invalid path parameter `{}`: not UTF-8 once percent-decoded",
-                self.name
-            ))
+            Error::at(
+                self.name,
+                format!(
+                    "invalid path parameter `{}`: not UTF-8 once percent-decoded",
+                    self.name
+                ),
+            )
         })
     }
 
     fn parse<T: std::str::FromStr>(self, what: &str) -> Result<T, Error> {
         let s = self.decoded()?;
         s.parse().map_err(|_| {
-            Error(format!(
-                "invalid path parameter `{}`: expected {what}, got `{s}`",
-                self.name
-            ))
+            Error::at(
+                self.name,
+                format!(
+                    "invalid path parameter `{}`: expected {what}, got `{s}`",
+                    self.name
+                ),
+            )
         })
     }
 }
@@ -327,11 +348,14 @@ impl<'de> de::Deserializer<'de> for Value<'_> {
         let s = self.decoded()?;
         let de: de::value::StrDeserializer<'_, Error> = s.as_ref().into_deserializer();
         v.visit_enum(de).map_err(|e| {
-            Error(format!(
-                "invalid path parameter `{}`: {}",
+            Error::at(
                 self.name,
-                e.0.trim_start_matches("invalid path: ")
-            ))
+                format!(
+                    "invalid path parameter `{}`: {}",
+                    self.name,
+                    e.0.trim_start_matches("invalid path: ")
+                ),
+            )
         })
     }
 

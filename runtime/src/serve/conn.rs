@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, header};
 use http_body::Body as _;
 use http_body_util::Limited;
 use hyper::body::Incoming;
@@ -99,7 +99,7 @@ pub(super) async fn respond<A: App>(
             panic = panic_message(&*panic),
             "request handler panicked; answering 500"
         );
-        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        crate::Error::internal().into_response()
     }))
 }
 
@@ -114,11 +114,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 fn too_large(limit: usize) -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("request body larger than {limit} bytes"),
-    )
-        .into_response()
+    crate::extract::too_large(limit).into_response()
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> &str {

@@ -5,4 +5,5 @@ mod support;
 
 mod extract;
 mod http;
+mod test_client;
 mod tower_interop;

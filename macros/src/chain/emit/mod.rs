@@ -139,12 +139,45 @@ pub(crate) fn app(model: &Model) -> TokenStream {
     let router = super::resolve::routes::needs_router(&model.table);
     let new_fn = new_fn(model, router);
     let handle = handle(model);
+    let singletons = singletons_by_type(model);
     quote! {
         impl #name {
             #new_fn
             #handle
         }
+        #singletons
     }
+}
+
+/// `HasSingleton<T>` for every singleton, when a `Valid<..>` parameter reads
+/// its validation context by type.
+fn singletons_by_type(model: &Model) -> TokenStream {
+    fn reads(call: &super::model::Call) -> bool {
+        call.args.iter().any(|a| match &a.source {
+            Source::Extractor => a.ty.is_some_and(crate::symbol::is_valid_extractor),
+            Source::Transient(t) => reads(t),
+            _ => false,
+        })
+    }
+    let mut pipelines = model.pipelines().map(|(p, _)| p);
+    if !pipelines.any(|p| p.calls().any(reads)) {
+        return TokenStream::new();
+    }
+    let (krate, name) = (&model.krate, &model.def.name);
+    let impls = model.singletons.iter().filter_map(|s| {
+        let (field, ty) = (s.field, s.ty);
+        // Every app has `()`, the context of rules that need none.
+        if matches!(ty, syn::Type::Tuple(t) if t.elems.is_empty()) {
+            return None;
+        }
+        Some(quote! {
+            impl #krate::__private::HasSingleton<#ty> for #name {
+                #[inline]
+                fn singleton(&self) -> &#ty { &self.#field }
+            }
+        })
+    });
+    quote!(#(#impls)*)
 }
 
 /// `{App}Singletons`: the singletons `new` is given, by name.

@@ -21,7 +21,7 @@ use quote::{format_ident, quote};
 use super::respan;
 use crate::chain::model::{Arg, Call, Hooks, Model, Pipeline, Source};
 use crate::desc::{Mode, first_span};
-use crate::symbol::{key, snake};
+use crate::symbol::{is_valid_extractor, key, snake};
 
 /// The pipeline as a block evaluating to its response.
 pub(super) fn body(model: &Model, p: &Pipeline) -> TokenStream {
@@ -501,10 +501,15 @@ impl Emitter<'_, '_> {
                 let sc = self.short_circuit(labels.hoist, &quote!(__kiln_r), &self.sc_stat(at));
                 // The call and its `.await` share the user's span, so an
                 // unsatisfied bound is reported once, at the parameter.
-                let extract = respan(
-                    quote!(#krate::__private::FromRequest::from_request(&mut *__kiln_req, __kiln_cx).await),
-                    span,
-                );
+                let extract = if a.ty.is_some_and(is_valid_extractor) {
+                    // Its validation context is a singleton, found by type.
+                    quote!(#krate::__private::valid_with(
+                        &mut *__kiln_req, __kiln_cx, #krate::__private::HasSingleton::singleton(self)
+                    ).await)
+                } else {
+                    quote!(#krate::__private::FromRequest::from_request(&mut *__kiln_req, __kiln_cx).await)
+                };
+                let extract = respan(extract, span);
                 hoist.push(quote!(let #local = match #extract {
                     ::core::result::Result::Ok(v) => v,
                     ::core::result::Result::Err(__kiln_r) => #sc,
