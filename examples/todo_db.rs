@@ -18,9 +18,10 @@
 //! After changing a query or a migration, refresh the offline data:
 //! `examples/sqlx-prepare.sh` (see CONTRIBUTING.md).
 
+use kiln::Error;
+use kiln::db::DbError;
 use kiln::db::sqlite::{Db, DbRead, Tx};
 use kiln::db::sqlx::migrate::Migrator;
-use kiln::db::{DbError, DbErrorKind};
 use kiln::http::header;
 use kiln::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -45,72 +46,25 @@ struct NewTodo {
     title: String,
 }
 
-/// A JSON error: `{"status": 422, "code": "invalid_title", "message": "..."}`.
-#[derive(Serialize)]
-struct ApiError {
-    status: u16,
-    code: &'static str,
-    message: String,
-}
-
-type Rejection = (StatusCode, Json<ApiError>);
-
-fn reject(status: StatusCode, code: &'static str, message: String) -> Rejection {
-    (
-        status,
-        Json(ApiError {
-            status: status.as_u16(),
-            code,
-            message,
-        }),
-    )
-}
-
-/// What a handler can fail with: a rejection of its own, or the database's.
-enum Failure {
-    Rejected(Rejection),
-    Db(DbError),
-}
-
-impl From<DbError> for Failure {
-    fn from(e: DbError) -> Self {
-        Failure::Db(e)
-    }
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Self {
-        Failure::Db(e.into())
-    }
-}
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        match self {
-            Failure::Rejected(r) => r.into_response(),
-            Failure::Db(e) => e.into_response(),
-        }
-    }
-}
-
-/// 1 to 200 characters (checked again by the table's `CHECK`).
-fn valid_title(title: &str) -> Result<&str, Failure> {
+/// 1 to 200 characters (checked again by the table's `CHECK`); else a 422
+/// in kiln's problem+json shape, pointing at the field.
+fn valid_title(title: &str) -> Result<&str, Error> {
     let n = title.chars().count();
     if (1..=200).contains(&n) {
         Ok(title)
     } else {
-        Err(Failure::Rejected(reject(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_title",
-            format!("`title` must be 1 to 200 characters, got {n}"),
-        )))
+        Err(
+            Error::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_title")
+                .message(format!("`title` must be 1 to 200 characters, got {n}"))
+                .field("/title"),
+        )
     }
 }
 
 /// The transaction is begun after `Json` parsed the body (a malformed body
 /// never opens one) and committed by kiln after the `201` is produced.
 #[handler]
-async fn create(tx: &mut Tx, Json(input): Json<NewTodo>) -> Result<impl IntoResponse, Failure> {
+async fn create(tx: &mut Tx, Json(input): Json<NewTodo>) -> Result<impl IntoResponse, Error> {
     let title = valid_title(&input.title)?;
     let todo = sqlx::query_as!(
         Todo,
@@ -139,24 +93,16 @@ async fn list(read: &mut DbRead) -> Result<Json<Vec<Todo>>, DbError> {
 }
 
 #[handler]
-async fn show(read: &mut DbRead, Path(id): Path<i64>) -> Result<Json<Todo>, Failure> {
+async fn show(read: &mut DbRead, Path(id): Path<i64>) -> Result<Json<Todo>, Error> {
     let todo = sqlx::query_as!(
         Todo,
         r#"SELECT id AS "id!", title, done AS "done: bool" FROM todos WHERE id = $1"#,
         id
     )
-    .fetch_one(&mut **read)
-    .await
-    .map_err(DbError::from)
-    .map_err(|e| match e.kind() {
-        DbErrorKind::NotFound => Failure::Rejected(reject(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no todo with id {id}"),
-        )),
-        _ => Failure::Db(e),
-    })?;
-    Ok(Json(todo))
+    .fetch_optional(&mut **read)
+    .await?;
+    todo.map(Json)
+        .ok_or_else(|| Error::not_found().message(format!("no todo with id {id}")))
 }
 
 chain! {

@@ -48,7 +48,10 @@ pub enum DbErrorKind {
 /// (`tracing`, target `kiln::db`) when the response is built. Its
 /// [`Display`](fmt::Display) is for operators and includes the cause.
 ///
-/// | kind | status | `code` in the body |
+/// The body is kiln's [problem+json](crate::Error), with `code` and a fixed
+/// `detail` per kind:
+///
+/// | kind | status | `code` |
 /// |---|---|---|
 /// | [`Unavailable`](DbErrorKind::Unavailable) | `503`, `Retry-After: 1` | `db_unavailable` |
 /// | [`Conflict`](DbErrorKind::Conflict), or a unique violation at commit | `409` | `db_conflict` |
@@ -257,8 +260,10 @@ impl std::error::Error for DbError {
     }
 }
 
-impl IntoResponse for DbError {
-    fn into_response(self) -> Response {
+impl DbError {
+    /// What the client gets, as kiln's one error shape; logs the detail
+    /// (only the log sees it).
+    fn to_public(&self) -> crate::Error {
         let (status, code, message) = self.public_parts();
         if status.is_server_error() {
             if self.0.kind == DbErrorKind::Unavailable {
@@ -269,22 +274,39 @@ impl IntoResponse for DbError {
         } else {
             tracing::debug!(target: "kiln::db", error = %self, "database error answered {status}");
         }
-        let mut res = error_body(status, code, message);
+        let error = crate::Error::new(status, code).message(message.to_owned());
         if self.0.kind == DbErrorKind::Unavailable && self.0.public.is_none() {
-            res.headers_mut().insert(
+            error.header(
                 header::RETRY_AFTER,
                 HeaderValue::from(RETRY_AFTER.as_secs()),
-            );
+            )
+        } else {
+            error
         }
-        res
     }
 }
 
-/// The one place a database error's body is produced:
-/// `{"status": 503, "code": "db_unavailable", "message": "..."}`.
-fn error_body(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "status": status.as_u16(), "code": code, "message": message });
-    (status, crate::Json(body)).into_response()
+/// A [`kiln::Error`](crate::Error) (problem+json) with the status, code and
+/// message in the table on [`DbError`]; `503` carries `Retry-After`.
+impl IntoResponse for DbError {
+    fn into_response(self) -> Response {
+        self.to_public().into_response()
+    }
+}
+
+/// For handlers that return `Result<_, kiln::Error>`: `?` on a [`DbError`].
+impl From<DbError> for crate::Error {
+    fn from(e: DbError) -> Self {
+        e.to_public()
+    }
+}
+
+/// For handlers that return `Result<_, kiln::Error>`: `?` on a query, as
+/// [`DbError`] would answer it.
+impl From<sqlx::Error> for crate::Error {
+    fn from(e: sqlx::Error) -> Self {
+        DbError::from(e).to_public()
+    }
 }
 
 /// Says what a constraint violation means to the client, on the `Result` of a
@@ -309,7 +331,7 @@ fn error_body(status: StatusCode, code: &str, message: &str) -> Response {
 /// assert_eq!(err.kind(), DbErrorKind::UniqueViolation);
 /// assert_eq!(err.status(), StatusCode::CONFLICT);
 /// let res = err.into_response();
-/// assert_eq!(res.headers()["content-type"], "application/json");
+/// assert_eq!(res.headers()["content-type"], "application/problem+json");
 /// # });
 /// # }
 /// ```
@@ -367,8 +389,8 @@ mod tests {
         let e = DbError::from(sqlx::Error::Protocol("secret SELECT * FROM users".into()));
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(e.to_string().contains("secret"), "operators see it: {e}");
-        let (_, code, message) = e.public_parts();
-        assert_eq!(code, "db_error");
-        assert!(!message.contains("secret"));
+        let public = crate::Error::from(e);
+        assert_eq!(public.code(), "db_error");
+        assert!(!public.detail().contains("secret"));
     }
 }

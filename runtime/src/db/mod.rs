@@ -71,10 +71,12 @@
 //! at most the acquire timeout (never a hang); a unique or foreign-key
 //! violation is `500` unless you say what it means with
 //! [`DbResultExt::on_unique`] (`409`) or [`DbResultExt::on_foreign_key`]
-//! (`422`); everything else is `500`. The body is
-//! `{"status": ..., "code": "db_unavailable", "message": "..."}` with a fixed
-//! message per kind; the driver's message and the SQL go only to the log
-//! (`tracing`, target `kiln::db`).
+//! (`422`); everything else is `500`. The body is kiln's one error shape,
+//! [problem+json](crate::Error) with a stable `code` (`db_unavailable`,
+//! `db_conflict`, `db_error`, ...) and a fixed `detail` per kind; the
+//! driver's message and the SQL go only to the log (`tracing`, target
+//! `kiln::db`). Both `DbError` and `sqlx::Error` convert into
+//! [`kiln::Error`](crate::Error), for handlers that return it.
 //!
 //! # Migrations
 //!

@@ -70,7 +70,7 @@ fn assert_unavailable(res: &kiln::TestResponse) {
         res.text()
     );
     assert_eq!(res.header("retry-after"), Some("1"));
-    let body: serde_json::Value = res.json().unwrap();
+    let body: serde_json::Value = res.json();
     assert_eq!(body["code"], "db_unavailable");
 }
 

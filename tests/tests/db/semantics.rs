@@ -231,7 +231,7 @@ macro_rules! suite {
             let Some(c) = client("failed_commit_replaces_the_response").await else { return };
             let res = c.post("/orphan").send().await;
             assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{}", res.text());
-            let body: serde_json::Value = res.json().unwrap();
+            let body: serde_json::Value = res.json();
             assert_eq!(body["code"], "db_error");
             let text = res.text().to_lowercase();
             assert!(!text.contains("foreign") && !text.contains("insert"), "no driver detail: {text}");
@@ -246,9 +246,9 @@ macro_rules! suite {
             assert_eq!(c.post("/unique").header("x-name", "a").send().await.status(), StatusCode::CREATED);
             let res = c.post("/unique").header("x-name", "a").send().await;
             assert_eq!(res.status(), StatusCode::CONFLICT);
-            let body: serde_json::Value = res.json().unwrap();
+            let body: serde_json::Value = res.json();
             assert_eq!(body["code"], "unique_violation");
-            assert_eq!(body["message"], "that name is taken");
+            assert_eq!(body["detail"], "that name is taken");
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
