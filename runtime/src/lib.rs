@@ -45,6 +45,9 @@
 //!   [`wrap` middleware](guide::wrap), [serving, tower and testing](guide::serving),
 //!   [`describe()` and statistics](guide::introspection),
 //!   [built-in middleware](guide::builtin), [errors](guide::errors).
+//! - The database, `kiln::db` (features `sqlite`, `postgres`): a `Db`
+//!   singleton and request-scoped transactions that commit or roll back by
+//!   themselves.
 
 #![forbid(unsafe_code)]
 

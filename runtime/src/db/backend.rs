@@ -9,8 +9,8 @@ use sqlx::{AssertSqlSafe, Pool, Transaction};
 use super::builder::Settings;
 use super::error::DbError;
 
-/// A database kiln can run on: [`sqlx::Sqlite`] (feature `sqlite`) or
-/// [`sqlx::Postgres`] (feature `postgres`). Sealed.
+/// A database kiln can run on: `sqlx::Sqlite` (feature `sqlite`) or
+/// `sqlx::Postgres` (feature `postgres`). Sealed.
 pub trait Backend: sqlx::Database + sealed::Open {}
 
 impl<B: sqlx::Database + sealed::Open> Backend for B {}

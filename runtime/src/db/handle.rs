@@ -15,8 +15,8 @@ use super::tx::{DbRead, Tx};
 /// request-scoped providers (`kiln::db::sqlite::tx`, `kiln::db::sqlite::read`
 /// and the `postgres` ones) take it as `&Db`.
 ///
-/// Use the alias of your backend, [`sqlite::Db`](super::sqlite::Db) or
-/// [`postgres::Db`](super::postgres::Db): kiln's DI keys types by name, and
+/// Use the alias of your backend, `kiln::db::sqlite::Db` or
+/// `kiln::db::postgres::Db`: kiln's DI keys types by name, and
 /// its providers are written against the alias.
 ///
 /// Cloning is cheap (the pools are reference-counted) and shares the pools.

@@ -3,7 +3,8 @@
 //! by themselves, read connections ([`DbRead`]), migrations at startup, and
 //! [`DbError`], which answers `503`/`409`/`500` without leaking SQL.
 //!
-//! Pick a backend by its module, [`sqlite`] or [`postgres`]: each has the
+//! Pick a backend by its module, `kiln::db::sqlite` or `kiln::db::postgres`
+//! (each behind its feature): each has the
 //! aliases to use (`Db`, `Tx`, `DbRead`, `Builder`) and the two providers,
 //! `tx` and `read`, to list in `chain!`'s `request { ... }`. Queries are
 //! sqlx's, compile-time checked (`sqlx::query!`) or not (`sqlx::query`); add
@@ -89,19 +90,19 @@
 //! # SQLite
 //!
 //! A URL `sqlite://path/to/file.db` (created if missing), or
-//! [`sqlite::Db::memory`] for tests. What kiln sets, and why:
+//! `Db::memory()` for tests. What kiln sets, and why:
 //!
 //! | setting | value | why |
 //! |---|---|---|
 //! | `journal_mode` | `WAL` | readers do not block the writer, nor it them |
 //! | `synchronous` | `NORMAL` | in WAL, durable across application crashes; a power cut may lose the last transactions, not corrupt the file; no fsync per commit |
-//! | `busy_timeout` | 5 s ([`Builder::busy_timeout`](sqlite::Builder::busy_timeout)) | waits for a lock held by another process (a backup, a script) before failing with `503` |
+//! | `busy_timeout` | 5 s (`Builder::busy_timeout`) | waits for a lock held by another process (a backup, a script) before failing with `503` |
 //! | `foreign_keys` | `ON` | SQLite leaves them off by default |
 //! | writer | one connection | SQLite allows one writer at a time anyway; queueing writers in the pool (bounded by the acquire timeout) instead of in SQLite's lock means no `SQLITE_BUSY` between requests |
 //! | `BEGIN IMMEDIATE` | every [`Tx`] | takes the write lock at `BEGIN`: a deferred transaction that reads first and writes later fails with `SQLITE_BUSY_SNAPSHOT` when another committed in between |
 //! | read pool | up to `max_connections` (default 4), opened read-only | [`DbRead`] reads run in parallel with the writer |
 //!
-//! [`sqlite::Db::memory`] is one connection serving both `Tx` and `DbRead`:
+//! `Db::memory()` is one connection serving both `Tx` and `DbRead`:
 //! a second connection to `:memory:` would be a second, empty database, and a
 //! shared-cache one would answer `SQLITE_LOCKED` (which no busy timeout
 //! covers) between the writer and the readers. A request that takes both a
