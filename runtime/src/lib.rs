@@ -45,6 +45,9 @@
 //!   [`wrap` middleware](guide::wrap), [serving, tower and testing](guide::serving),
 //!   [`describe()` and statistics](guide::introspection),
 //!   [built-in middleware](guide::builtin), [errors](guide::errors).
+//! - The database, `kiln::db` (features `sqlite`, `postgres`): a `Db`
+//!   singleton and request-scoped transactions that commit or roll back by
+//!   themselves.
 //!
 //! # Files, streams and uploads (optional features)
 //!
@@ -70,6 +73,8 @@ mod codec;
 mod conn;
 #[cfg(any(feature = "fs", feature = "fs-build", feature = "compression"))]
 mod content_coding;
+#[cfg(feature = "db")]
+pub mod db;
 pub mod describe;
 pub mod error;
 mod extract;
