@@ -146,6 +146,7 @@ async fn articles_tags_favorites_feed_comments() {
     assert_eq!(res.json::<Value>()["article"]["favorited"], false);
 
     // Bob's feed is empty until he follows ada.
+    let c = &c;
     let feed = |t: String| async move { c.get("/api/articles/feed").header("authorization", &t).send().await.json::<Value>() };
     assert_eq!(feed(bob.clone()).await["articlesCount"], 0);
     let res = c.post("/api/profiles/ada/follow").header("authorization", &bob).send().await;
