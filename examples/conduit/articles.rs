@@ -3,9 +3,9 @@
 
 use garde::Validate;
 use kiln::prelude::*;
-use sqlx::AssertSqlSafe;
 use kiln::validate::Valid;
 use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
 
 use crate::auth::{Claims, viewer};
 use crate::db::{Conn, Read, Tx, on};
@@ -85,8 +85,7 @@ fn filter(tag: u8) -> String {
 }
 
 /// Only authors the viewer (`$1`) follows.
-const FEED: &str =
-    "WHERE a.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)";
+const FEED: &str = "WHERE a.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)";
 
 /// `{"article": ...}` out.
 #[derive(Serialize)]
@@ -129,7 +128,10 @@ pub(crate) struct ListQuery {
 
 /// `limit` (default 20, at most 100) and `offset` (default 0).
 fn page(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
-    (limit.unwrap_or(20).clamp(0, 100), offset.unwrap_or(0).max(0))
+    (
+        limit.unwrap_or(20).clamp(0, 100),
+        offset.unwrap_or(0).max(0),
+    )
 }
 
 /// The article `slug`, as `viewer` sees it.
@@ -223,7 +225,9 @@ pub(crate) async fn get(
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleBody<Article>>, ApiError> {
     let row = by_slug(read.conn(), &slug, viewer(claims)).await?;
-    Ok(Json(ArticleBody { article: row.into() }))
+    Ok(Json(ArticleBody {
+        article: row.into(),
+    }))
 }
 
 #[derive(Deserialize, Validate)]
@@ -289,7 +293,12 @@ pub(crate) async fn create(
     .await)?;
     set_tags(tx.conn(), id, &tags).await?;
     let row = by_slug(tx.conn(), &slug, Some(claims.uid)).await?;
-    Ok((StatusCode::CREATED, Json(ArticleBody { article: row.into() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(ArticleBody {
+            article: row.into(),
+        }),
+    ))
 }
 
 #[derive(Deserialize, Validate)]
@@ -351,7 +360,9 @@ pub(crate) async fn update(
         set_tags(tx.conn(), current.id, tags).await?;
     }
     let row = by_slug(tx.conn(), &new_slug, Some(claims.uid)).await?;
-    Ok(Json(ArticleBody { article: row.into() }))
+    Ok(Json(ArticleBody {
+        article: row.into(),
+    }))
 }
 
 /// `DELETE /api/articles/{slug}`: `204`; its comments, tags and favorites go with it.
@@ -379,7 +390,9 @@ pub(crate) async fn favorite(
         "INSERT INTO favorites (user_id, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     ).bind(claims.uid).bind(article.id).execute(&mut *c).await.map(drop))?;
     let row = by_slug(tx.conn(), &slug, Some(claims.uid)).await?;
-    Ok(Json(ArticleBody { article: row.into() }))
+    Ok(Json(ArticleBody {
+        article: row.into(),
+    }))
 }
 
 /// `DELETE /api/articles/{slug}/favorite`.
@@ -393,7 +406,9 @@ pub(crate) async fn unfavorite(
     on!(tx.conn(), c => sqlx::query("DELETE FROM favorites WHERE user_id = $1 AND article_id = $2")
         .bind(claims.uid).bind(article.id).execute(&mut *c).await.map(drop))?;
     let row = by_slug(tx.conn(), &slug, Some(claims.uid)).await?;
-    Ok(Json(ArticleBody { article: row.into() }))
+    Ok(Json(ArticleBody {
+        article: row.into(),
+    }))
 }
 
 /// The id of the article `slug` (for comments), `404` when there is none.

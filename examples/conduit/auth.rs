@@ -4,8 +4,8 @@
 //! reader may be anonymous), and argon2 password hashes, computed on
 //! tokio's blocking pool so a login never stalls the request threads.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use kiln::builtin::{JwtAuth, JwtRejection};
 use kiln::prelude::*;
 use password_hash::rand_core::OsRng;
@@ -28,7 +28,10 @@ pub(crate) fn signed_in(jwt: &JwtAuth, req: &Request) -> Result<Claims, JwtRejec
 
 /// A reader may be anonymous (`None`); a token, when sent, must be valid.
 #[middleware(priority = -20, pre_route)]
-pub(crate) fn maybe_signed_in(jwt: &JwtAuth, req: &Request) -> Result<Option<Claims>, JwtRejection> {
+pub(crate) fn maybe_signed_in(
+    jwt: &JwtAuth,
+    req: &Request,
+) -> Result<Option<Claims>, JwtRejection> {
     jwt.verify_optional(req)
 }
 
@@ -61,8 +64,11 @@ pub(crate) async fn hash_password(password: String) -> Result<String, ApiError> 
 /// Whether `password` matches the stored PHC `hash`.
 pub(crate) async fn verify_password(password: String, hash: String) -> Result<bool, ApiError> {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     })
     .await
     .map_err(|_| ApiError(Error::internal()))

@@ -2,9 +2,9 @@
 
 use garde::Validate;
 use kiln::prelude::*;
-use sqlx::AssertSqlSafe;
 use kiln::validate::Valid;
 use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
 
 use crate::articles::id_of;
 use crate::auth::{Claims, viewer};
@@ -73,7 +73,9 @@ pub(crate) async fn list(
 
 async fn by_id(conn: Conn<'_>, id: i64, viewer: i64) -> Result<Option<Comment>, ApiError> {
     let sql = format!("{SELECT} WHERE c.id = $2");
-    Ok(on!(conn, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(viewer).bind(id).fetch_optional(&mut *c).await)?)
+    Ok(
+        on!(conn, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(viewer).bind(id).fetch_optional(&mut *c).await)?,
+    )
 }
 
 /// `POST /api/articles/{slug}/comments`: `201` with the comment.

@@ -31,10 +31,16 @@ impl Database {
     /// `postgres://...`) and runs the migrations.
     pub(crate) async fn open(url: &str) -> Result<Self, DbError> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let db = postgres::Db::builder(url).migrations(&POSTGRES).connect().await?;
+            let db = postgres::Db::builder(url)
+                .migrations(&POSTGRES)
+                .connect()
+                .await?;
             Ok(Database::Postgres(db))
         } else {
-            let db = sqlite::Db::builder(url).migrations(&SQLITE).connect().await?;
+            let db = sqlite::Db::builder(url)
+                .migrations(&SQLITE)
+                .connect()
+                .await?;
             Ok(Database::Sqlite(db))
         }
     }
@@ -76,8 +82,8 @@ pub(crate) enum Tx {
 impl Tx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(&mut **tx),
-            Tx::Postgres(tx) => Conn::Postgres(&mut **tx),
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Postgres(tx) => Conn::Postgres(tx),
         }
     }
 }
@@ -100,8 +106,8 @@ pub(crate) enum Read {
 impl Read {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Read::Sqlite(r) => Conn::Sqlite(&mut **r),
-            Read::Postgres(r) => Conn::Postgres(&mut **r),
+            Read::Sqlite(r) => Conn::Sqlite(r),
+            Read::Postgres(r) => Conn::Postgres(r),
         }
     }
 }

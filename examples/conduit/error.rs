@@ -3,10 +3,10 @@
 //! kiln's own rejections included, in RealWorld's shape:
 //! `{"errors": {"body": ["email can't be blank"]}}`.
 
+use kiln::FieldError;
 use kiln::builtin::JwtIssueError;
 use kiln::db::{DbError, DbErrorKind};
 use kiln::prelude::*;
-use kiln::FieldError;
 
 /// A handler's error: a `kiln::Error`, with conversions from the database's
 /// and the token issuer's errors (`?` works on both).
@@ -16,7 +16,9 @@ pub(crate) struct ApiError(pub(crate) Error);
 impl ApiError {
     /// `404`: `"<what> not found"`.
     pub(crate) fn not_found(what: &'static str) -> Self {
-        ApiError(Error::new(StatusCode::NOT_FOUND, "not_found").message(format!("{what} not found")))
+        ApiError(
+            Error::new(StatusCode::NOT_FOUND, "not_found").message(format!("{what} not found")),
+        )
     }
 
     /// `403`: the user may not change what is someone else's.

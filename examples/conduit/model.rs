@@ -1,6 +1,7 @@
 //! What the API returns (RealWorld's JSON shapes, camelCase), the queries
 //! several routes share, timestamps and slugs.
 
+use std::fmt::Write as _;
 use std::hash::{BuildHasher, RandomState};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -99,7 +100,7 @@ pub(crate) fn slug(title: &str) -> String {
     if !s.is_empty() {
         s.push('-');
     }
-    s.push_str(&format!("{suffix:06x}"));
+    let _ = write!(s, "{suffix:06x}");
     s
 }
 
@@ -122,7 +123,10 @@ mod tests {
     fn slugs_are_url_safe_and_distinct() {
         let a = slug("How to train your dragon?");
         assert!(a.starts_with("how-to-train-your-dragon-"), "{a}");
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'), "{a}");
+        assert!(
+            a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+            "{a}"
+        );
         assert_ne!(slug("x"), slug("x"));
     }
 }

@@ -2,6 +2,9 @@
 //! `kiln::validate::Valid`), worded as RealWorld clients show them:
 //! `"email can't be blank"`.
 
+// garde calls custom rules as `fn(&T, &Context)`; the context here is `()`.
+#![allow(clippy::trivially_copy_pass_by_ref)]
+
 /// Not empty, not only whitespace.
 pub(crate) fn not_blank(value: &str, _: &()) -> garde::Result {
     if value.trim().is_empty() {

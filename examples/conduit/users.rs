@@ -3,9 +3,9 @@
 use garde::Validate;
 use kiln::builtin::JwtAuth;
 use kiln::prelude::*;
-use sqlx::AssertSqlSafe;
 use kiln::validate::Valid;
 use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
 
 use crate::auth::{Claims, hash_password, token, verify_password};
 use crate::db::{Conn, Read, Tx, on};
@@ -28,7 +28,11 @@ macro_rules! user_input {
         }
     )*};
 }
-user_input!(RegisterBody(NewUser), LoginBody(Login), UpdateBody(UserUpdate));
+user_input!(
+    RegisterBody(NewUser),
+    LoginBody(Login),
+    UpdateBody(UserUpdate)
+);
 
 #[derive(Deserialize, Validate)]
 pub(crate) struct NewUser {
@@ -48,7 +52,9 @@ pub(crate) struct Login {
     password: String,
 }
 
-/// Every field optional; `bio` and `image` may be set to `null`.
+/// Every field optional; `bio` and `image` may be set to `null`
+/// (`Some(None)`), which is not the same as leaving them out (`None`).
+#[allow(clippy::option_option)]
 #[derive(Deserialize, Validate)]
 pub(crate) struct UserUpdate {
     #[garde(inner(custom(not_blank), length(max = 64)))]
@@ -66,6 +72,7 @@ pub(crate) struct UserUpdate {
 }
 
 /// `Some(None)` for an explicit `null`, `None` (by `default`) for absent.
+#[allow(clippy::option_option)]
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
@@ -94,8 +101,7 @@ const SELECT: &str = "SELECT id, email, username, bio, image, password_hash FROM
 
 async fn by_id(conn: Conn<'_>, id: i64) -> Result<UserRow, ApiError> {
     let sql = format!("{SELECT} WHERE id = $1");
-    let row: Option<UserRow> =
-        on!(conn, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *c).await)?;
+    let row: Option<UserRow> = on!(conn, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *c).await)?;
     // A valid token for a deleted user: the token no longer names anyone.
     row.ok_or_else(|| ApiError(Error::unauthorized().message("the user no longer exists")))
 }
@@ -210,7 +216,13 @@ pub(crate) async fn update(
 ) -> Result<Json<UserBody<User>>, ApiError> {
     let up = body.user;
     let current = by_id(tx.conn(), claims.uid).await?;
-    check_free(tx.conn(), up.username.as_deref(), up.email.as_deref(), current.id).await?;
+    check_free(
+        tx.conn(),
+        up.username.as_deref(),
+        up.email.as_deref(),
+        current.id,
+    )
+    .await?;
     let hash = match up.password {
         Some(p) => hash_password(p).await?,
         None => current.password_hash,

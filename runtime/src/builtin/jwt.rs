@@ -452,7 +452,7 @@ impl JwtAuth {
             realm: None,
             invalid_status: StatusCode::FORBIDDEN,
             scheme: "Bearer".to_owned(),
-            lifetime: Duration::from_secs(3600),
+            lifetime: Duration::from_hours(1),
         }
     }
 
@@ -844,52 +844,62 @@ impl JwtAuthBuilder {
                 validation: v,
             });
         }
-        let scheme = self.scheme;
-        // RFC 9110's token characters: a scheme is one word.
-        if scheme.is_empty()
-            || !scheme
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-        {
-            return Err(err(format!(
-                "scheme `{scheme}` must be one word of letters, digits or `!#$%&'*+-.^_`|~`, such as `Bearer` or `Token`"
-            )));
-        }
-        let bearer = scheme == "Bearer";
-        let challenge = match &self.realm {
-            None if bearer => HeaderValue::from_static("Bearer"),
-            None => config_value(&scheme).map_err(|_| err(format!("scheme `{scheme}`")))?,
-            Some(r) if r.contains(['"', '\\']) || r.chars().any(char::is_control) => {
-                return Err(err(format!(
-                    "realm `{r}` must not contain quotes, backslashes or control characters"
-                )));
-            }
-            Some(r) => config_value(&format!("{scheme} realm=\"{r}\""))
-                .map_err(|_| err(format!("realm `{r}` is not valid in a header")))?,
-        };
-        let invalid_challenges = if bearer {
-            Box::default()
-        } else {
-            REASONS
-                .iter()
-                .map(|r| {
-                    config_value(&format!(
-                        "{scheme} error=\"invalid_token\", error_description=\"{r}\""
-                    ))
-                    .map_err(|_| err(format!("scheme `{scheme}`")))
-                })
-                .collect::<Result<_, _>>()?
-        };
+        let (challenge, invalid_challenges) =
+            challenges(&self.scheme, self.realm.as_deref()).map_err(err)?;
         Ok(JwtAuth {
             keys,
             algorithms,
-            scheme: scheme.into_boxed_str(),
+            scheme: self.scheme.into_boxed_str(),
             challenge,
             invalid_challenges,
             invalid_status: self.invalid_status,
             signer,
         })
     }
+}
+
+/// The challenge for missing credentials and, for a scheme other than
+/// `Bearer`, the `invalid_token` ones by [`REASONS`] index.
+fn challenges(
+    scheme: &str,
+    realm: Option<&str>,
+) -> Result<(HeaderValue, Box<[HeaderValue]>), String> {
+    // RFC 9110's token characters: a scheme is one word.
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(format!(
+            "scheme `{scheme}` must be one word of letters, digits or `!#$%&'*+-.^_`|~`, such as `Bearer` or `Token`"
+        ));
+    }
+    let bearer = scheme == "Bearer";
+    let challenge = match realm {
+        None if bearer => HeaderValue::from_static("Bearer"),
+        None => config_value(scheme).map_err(|_| format!("scheme `{scheme}`"))?,
+        Some(r) if r.contains(['"', '\\']) || r.chars().any(char::is_control) => {
+            return Err(format!(
+                "realm `{r}` must not contain quotes, backslashes or control characters"
+            ));
+        }
+        Some(r) => config_value(&format!("{scheme} realm=\"{r}\""))
+            .map_err(|_| format!("realm `{r}` is not valid in a header"))?,
+    };
+    let invalid_challenges = if bearer {
+        Box::default()
+    } else {
+        REASONS
+            .iter()
+            .map(|r| {
+                config_value(&format!(
+                    "{scheme} error=\"invalid_token\", error_description=\"{r}\""
+                ))
+                .map_err(|_| format!("scheme `{scheme}`"))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    Ok((challenge, invalid_challenges))
 }
 
 fn family_name(f: AlgorithmFamily) -> &'static str {

@@ -411,6 +411,8 @@ fn maybe_session(jwt: &JwtAuth, req: &Request) -> Result<Option<Session>, JwtRej
     jwt.verify_optional(req)
 }
 
+// kiln injects the middleware's `Option<Session>` output by reference.
+#[allow(clippy::ref_option)]
 #[handler]
 fn who(s: &Option<Session>) -> String {
     s.as_ref()
@@ -431,7 +433,7 @@ fn token_jwt() -> JwtAuth {
         .key(JwtKey::secret(Algorithm::HS256, SECRET).kid("k1"))
         .scheme("Token")
         .issuer("https://conduit.example")
-        .token_lifetime(std::time::Duration::from_secs(120))
+        .token_lifetime(std::time::Duration::from_mins(2))
         .invalid_token_status(StatusCode::UNAUTHORIZED)
         .build()
         .unwrap()
@@ -480,6 +482,10 @@ async fn a_configured_scheme_is_read_and_named_in_challenges() {
 
 #[tokio::test]
 async fn issued_tokens_carry_exp_iat_iss_kid_and_verify() {
+    #[derive(serde::Deserialize)]
+    struct Role {
+        role: String,
+    }
     let jwt = &token_jwt();
     let t = jwt
         .issue(&Session {
@@ -506,10 +512,6 @@ async fn issued_tokens_carry_exp_iat_iss_kid_and_verify() {
         }
     );
     // The typed accessor of the built-in claims reads the non-registered ones.
-    #[derive(serde::Deserialize)]
-    struct Role {
-        role: String,
-    }
     assert_eq!(claims.extra_as::<Role>().unwrap().role, "reader");
     // A token signed with another secret does not verify.
     let other = JwtAuth::builder()
