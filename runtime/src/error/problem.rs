@@ -68,8 +68,8 @@ impl Serialize for FieldError {
 }
 
 /// The default rendering of an error: its status, `Content-Type:
-/// application/problem+json` and the body in the table of the [module
-/// docs](self). The error's own headers are not included (its
+/// application/problem+json` and the body described member by member in the
+/// [errors guide](crate::guide::errors). The error's own headers are not included (its
 /// [`IntoResponse`] adds them, and [`rerender`] keeps them), so this is
 /// also the shape of a renderer for [`rerender`].
 ///

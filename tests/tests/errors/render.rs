@@ -1,10 +1,8 @@
 //! Rendering errors in an app's own format in one place: the RealWorld API's
-//! `{"errors": {"body": [..]}}`, applied to every error of the app.
-//! `options { errors = render }` renders every response kiln converts from
-//! an error (short-circuits, rejections, handler `Err`s, 404/405, what a
-//! `wrap` returns) before the post hooks outside it see it.
+//! `{"errors": {"body": [..]}}`, applied to every error of the app by
+//! `chain!`'s `options { errors = realworld }`.
 
-use kiln::builtin::{RequestIds, SecurityHeaders};
+use kiln::builtin::{CatchPanic, RequestIds, SecurityHeaders};
 use kiln::prelude::*;
 use serde_json::{Value, json};
 
@@ -38,11 +36,36 @@ fn taken() -> Result<&'static str, Error> {
         .field_error(kiln::FieldError::new("/title", "has already been taken")))
 }
 
+/// Rejects requests without `x-key`, as a user's middleware would.
+#[middleware(priority = 10, pre_route)]
+fn key(req: &Request) -> Result<(), Error> {
+    if req.headers().contains_key("x-key") {
+        Ok(())
+    } else {
+        Err(Error::unauthorized()
+            .message("send a key in `x-key`")
+            .header(
+                kiln::http::header::WWW_AUTHENTICATE,
+                kiln::http::HeaderValue::from_static("Key"),
+            ))
+    }
+}
+
+#[handler]
+fn boom() -> &'static str {
+    panic!("secret")
+}
+
 chain! {
     struct Api;
-    singletons { ids: RequestIds, security: SecurityHeaders }
-    middleware { kiln::builtin::RequestIds, kiln::builtin::SecurityHeaders }
-    routes { POST "/articles" => create, POST "/taken" => taken }
+    singletons { ids: RequestIds, security: SecurityHeaders, catch: CatchPanic }
+    middleware { kiln::builtin::RequestIds, kiln::builtin::SecurityHeaders, kiln::builtin::CatchPanic }
+    routes {
+        POST "/articles" => create,
+        POST "/taken" => taken,
+        GET "/keyed" => create with [key],
+        GET "/boom" => boom,
+    }
     options { errors = realworld }
 }
 
@@ -50,6 +73,7 @@ fn client() -> TestClient<Api> {
     TestClient::new(Api::new(ApiSingletons {
         ids: RequestIds::new(),
         security: SecurityHeaders::default(),
+        catch: CatchPanic::new(),
     }))
 }
 
