@@ -1,15 +1,17 @@
-//! Bearer JWT authentication on `jsonwebtoken`: pinned algorithms, keys from
-//! secrets, PEM or a JWKS document, RFC 6750 challenges.
+//! JWT authentication on `jsonwebtoken`: pinned algorithms, keys from
+//! secrets, PEM or a JWKS document, RFC 6750 challenges under a configurable
+//! scheme (`Bearer`, or `Token` for APIs such as RealWorld's), optional
+//! authentication, and token issuing with HMAC keys.
 
 use std::collections::HashSet;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{AlgorithmFamily, DecodingKey, Validation};
+use jsonwebtoken::{AlgorithmFamily, DecodingKey, EncodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +26,8 @@ pub struct JwtKey {
     kid: Option<String>,
     algorithms: Vec<Algorithm>,
     key: Result<DecodingKey, String>,
+    /// What signs tokens with this key: HMAC secrets only (a public key cannot).
+    signing: Option<EncodingKey>,
 }
 
 impl fmt::Debug for JwtKey {
@@ -37,10 +41,13 @@ impl fmt::Debug for JwtKey {
 
 impl JwtKey {
     /// An HMAC secret for `alg` (`HS256`, `HS384` or `HS512`). Use at least as
-    /// many random bytes as the hash size (32 for HS256).
+    /// many random bytes as the hash size (32 for HS256). It also signs the
+    /// tokens [`JwtAuth::issue`] makes.
     #[must_use]
     pub fn secret(alg: Algorithm, secret: &[u8]) -> Self {
-        JwtKey::new(alg, Ok(DecodingKey::from_secret(secret)))
+        let mut key = JwtKey::new(alg, Ok(DecodingKey::from_secret(secret)));
+        key.signing = Some(EncodingKey::from_secret(secret));
+        key
     }
 
     /// An RSA public key in PEM for `alg` (`RS256`/`RS384`/`RS512`/`PS256`/`PS384`/`PS512`).
@@ -75,6 +82,7 @@ impl JwtKey {
             kid: None,
             algorithms: vec![alg],
             key,
+            signing: None,
         }
     }
 
@@ -104,16 +112,26 @@ struct Key {
     validation: Validation,
 }
 
-/// The Bearer JWT middleware and verifier, configured with [`JwtAuth::builder`].
+/// The JWT middleware, verifier and issuer, configured with [`JwtAuth::builder`].
 ///
-/// As middleware it reads `Authorization: Bearer <token>`, verifies the
-/// token and provides [`JwtClaims`] downstream (`&JwtClaims`):
+/// As middleware it reads `Authorization: Bearer <token>` (or the scheme set
+/// with [`JwtAuthBuilder::scheme`], e.g. `Token`), verifies the token and
+/// provides [`JwtClaims`] downstream (`&JwtClaims`):
 ///
 /// | request | response |
 /// |---|---|
-/// | no `Authorization`, or not `Bearer` | `401` + `WWW-Authenticate: Bearer` (+ `realm`) |
+/// | no `Authorization`, or another scheme | `401` + `WWW-Authenticate: Bearer` (+ `realm`) |
 /// | a token that fails verification | `403` + `WWW-Authenticate: Bearer error="invalid_token", error_description="..."` |
 /// | a valid token | passes, with `&JwtClaims` injectable |
+///
+/// Typed claims: your own type through [`JwtAuth::verify`] in a three-line
+/// middleware (below), or [`JwtClaims::extra_as`] behind the built-in one.
+/// Optional authentication (an anonymous reader is fine, a bad token is
+/// not): [`JwtAuth::verify_optional`], provided as `Option<YourClaims>`.
+/// Tokens: [`JwtAuth::issue`] signs your claims with the HMAC key, adding
+/// `exp` from [`JwtAuthBuilder::token_lifetime`]. Everything needed is
+/// re-exported here ([`Algorithm`] included), so an app does not depend on
+/// `jsonwebtoken` itself.
 ///
 /// The 403 for invalid tokens is the default asked of kiln; RFC 6750 §3.1
 /// recommends `401` for `invalid_token` — set
@@ -195,8 +213,24 @@ pub struct JwtAuth {
     keys: Vec<Key>,
     /// Every algorithm some key allows.
     algorithms: Vec<Algorithm>,
+    /// The `Authorization` scheme, `Bearer` by default.
+    scheme: Box<str>,
     challenge: HeaderValue,
+    /// The `invalid_token` challenges by [`REASONS`] index, for a scheme
+    /// other than `Bearer` (whose challenges are static).
+    invalid_challenges: Box<[HeaderValue]>,
     invalid_status: StatusCode,
+    signer: Option<Signer>,
+}
+
+/// How [`JwtAuth::issue`] signs: the first HMAC key, and the claims it adds.
+#[derive(Clone)]
+struct Signer {
+    header: Header,
+    key: EncodingKey,
+    lifetime: Duration,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 impl fmt::Debug for JwtAuth {
@@ -210,7 +244,9 @@ impl fmt::Debug for JwtAuth {
                     .map(|k| (&k.kid, &k.validation.algorithms))
                     .collect::<Vec<_>>(),
             )
+            .field("scheme", &self.scheme)
             .field("invalid_status", &self.invalid_status)
+            .field("issues", &self.signer.as_ref().map(|s| s.header.alg))
             .finish_non_exhaustive()
     }
 }
@@ -244,6 +280,18 @@ pub struct JwtClaims {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl JwtClaims {
+    /// The claims other than the registered ones as your own type, for a
+    /// handler behind the built-in middleware: `claims.extra_as::<Role>()`.
+    /// (To have your type injected instead, see [`JwtAuth::verify`].)
+    ///
+    /// # Errors
+    /// serde's, when the claims do not fit `T`.
+    pub fn extra_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.extra)
+    }
+}
+
 /// The `aud` claim: one audience or several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -269,6 +317,8 @@ pub enum JwtRejection {
         reason: &'static str,
         /// The status to answer with.
         status: StatusCode,
+        /// The `WWW-Authenticate` value (`<scheme> error="invalid_token", ...`).
+        challenge: HeaderValue,
     },
 }
 
@@ -277,7 +327,7 @@ impl JwtRejection {
     #[must_use]
     pub fn reason(&self) -> &'static str {
         match self {
-            JwtRejection::Missing { .. } => "missing bearer token",
+            JwtRejection::Missing { .. } => "missing credentials",
             JwtRejection::Invalid { reason, .. } => reason,
         }
     }
@@ -291,6 +341,40 @@ impl fmt::Display for JwtRejection {
 
 impl std::error::Error for JwtRejection {}
 
+/// Why [`JwtAuth::issue`] could not make a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwtIssueError {
+    /// No key can sign: issuing needs an HMAC key ([`JwtKey::secret`]).
+    NoSigningKey,
+    /// The claims did not serialize to a JSON object.
+    NotAnObject,
+    /// Serializing or signing failed.
+    Encode(String),
+}
+
+impl fmt::Display for JwtIssueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JwtIssueError::NoSigningKey => {
+                f.write_str("no key can sign tokens; add an HMAC key with `JwtKey::secret`")
+            }
+            JwtIssueError::NotAnObject => f.write_str("the claims must serialize to a JSON object"),
+            JwtIssueError::Encode(e) => write!(f, "the token could not be encoded: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for JwtIssueError {}
+
+/// A `500`: a server that cannot sign its tokens is misconfigured.
+impl From<JwtIssueError> for Error {
+    fn from(e: JwtIssueError) -> Self {
+        tracing::error!(target: "kiln::jwt", error = %e, "token not issued");
+        Error::from(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
 /// The [`Error`]: `401` (code `unauthorized`) or the configured status
 /// (`403`, code `forbidden`), the reason as its message, and the
 /// `WWW-Authenticate` challenge.
@@ -299,7 +383,9 @@ impl From<JwtRejection> for Error {
         let reason = rejection.reason();
         let (status, challenge) = match rejection {
             JwtRejection::Missing { challenge } => (StatusCode::UNAUTHORIZED, challenge),
-            JwtRejection::Invalid { reason, status } => (status, invalid_challenge(reason)),
+            JwtRejection::Invalid {
+                status, challenge, ..
+            } => (status, challenge),
         };
         Error::from(status)
             .message(reason)
@@ -313,7 +399,22 @@ impl IntoResponse for JwtRejection {
     }
 }
 
-/// The fixed reasons, as static challenge values (no allocation on rejection).
+/// Every reason a token is invalid; [`JwtAuth`] keeps one challenge per entry
+/// for a scheme other than `Bearer`.
+const REASONS: [&str; 10] = [
+    "malformed token",
+    "algorithm not allowed",
+    "unknown key id",
+    "bad signature",
+    "token expired",
+    "token not yet valid",
+    "wrong issuer",
+    "wrong audience",
+    "missing required claim",
+    "invalid claims",
+];
+
+/// The fixed reasons, as static `Bearer` challenge values (no allocation on rejection).
 fn invalid_challenge(reason: &'static str) -> HeaderValue {
     macro_rules! challenges {
         ($($r:literal),*) => {
@@ -350,23 +451,132 @@ impl JwtAuth {
             validate_nbf: true,
             realm: None,
             invalid_status: StatusCode::FORBIDDEN,
+            scheme: "Bearer".to_owned(),
+            lifetime: Duration::from_hours(1),
         }
     }
 
-    /// Verifies the request's `Authorization: Bearer` token and decodes its
-    /// claims into `C` (your own type, or [`JwtClaims`]).
+    /// Verifies the request's `Authorization: <scheme> <token>` and decodes
+    /// its claims into `C` (your own type, or [`JwtClaims`]).
     ///
     /// # Errors
-    /// [`JwtRejection::Missing`] without Bearer credentials,
+    /// [`JwtRejection::Missing`] without credentials of the scheme,
     /// [`JwtRejection::Invalid`] when the token fails verification.
     pub fn verify<C: DeserializeOwned>(&self, req: &Request) -> Result<C, JwtRejection> {
-        let token = bearer(req).ok_or_else(|| JwtRejection::Missing {
+        let token = credentials(req, &self.scheme).ok_or_else(|| JwtRejection::Missing {
             challenge: self.challenge.clone(),
         })?;
         self.decode(token)
     }
 
-    /// Verifies a token (without the `Bearer ` prefix) and decodes its claims.
+    /// Optional authentication: `Ok(None)` when the request carries no
+    /// credentials of the scheme (an anonymous reader), the claims when it
+    /// carries a valid token, and the rejection when it carries a token that
+    /// fails verification — a bad token is never taken for no token, so a
+    /// client with an expired session learns it instead of silently seeing
+    /// the anonymous view.
+    ///
+    /// ```
+    /// use kiln::prelude::*;
+    /// use kiln::builtin::{JwtAuth, JwtRejection};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Claims { sub: String }
+    ///
+    /// /// Provides `Option<Claims>`: `None` for anonymous requests.
+    /// #[middleware(priority = -20, pre_route)]
+    /// fn maybe_user(jwt: &JwtAuth, req: &Request) -> Result<Option<Claims>, JwtRejection> {
+    ///     jwt.verify_optional(req)
+    /// }
+    ///
+    /// #[handler]
+    /// fn greet(user: &Option<Claims>) -> String {
+    ///     user.as_ref().map_or_else(|| "hello, stranger".into(), |c| format!("hello, {}", c.sub))
+    /// }
+    ///
+    /// chain! {
+    ///     struct App;
+    ///     singletons { jwt: JwtAuth }
+    ///     routes { GET "/" => greet with [maybe_user] }
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// [`JwtRejection::Invalid`] when a token is present and fails verification.
+    pub fn verify_optional<C: DeserializeOwned>(
+        &self,
+        req: &Request,
+    ) -> Result<Option<C>, JwtRejection> {
+        credentials(req, &self.scheme)
+            .map(|token| self.decode(token))
+            .transpose()
+    }
+
+    /// Signs `claims` into a token this `JwtAuth` accepts, with the first
+    /// HMAC key ([`JwtKey::secret`]) and its first algorithm (and its `kid`).
+    /// `exp` (now + [`JwtAuthBuilder::token_lifetime`], default one hour)
+    /// and `iat` are added unless `claims` has them, and so are `iss` and
+    /// `aud` when an issuer or audience is configured (the first one).
+    ///
+    /// ```
+    /// use kiln::builtin::{Algorithm, JwtAuth, JwtKey};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Claims { sub: String, admin: bool }
+    ///
+    /// let jwt = JwtAuth::builder()
+    ///     .key(JwtKey::secret(Algorithm::HS256, b"an example secret of 32 bytes!!!"))
+    ///     .token_lifetime(std::time::Duration::from_secs(24 * 3600))
+    ///     .build()
+    ///     .unwrap();
+    /// let token = jwt.issue(&Claims { sub: "ada".into(), admin: true }).unwrap();
+    /// let back: Claims = jwt.decode(&token).unwrap();
+    /// assert_eq!((back.sub.as_str(), back.admin), ("ada", true));
+    /// ```
+    ///
+    /// # Errors
+    /// [`JwtIssueError`]: no HMAC key, claims that are not a JSON object, a
+    /// failed encoding.
+    pub fn issue<C: Serialize>(&self, claims: &C) -> Result<String, JwtIssueError> {
+        let signer = self.signer.as_ref().ok_or(JwtIssueError::NoSigningKey)?;
+        let serde_json::Value::Object(mut map) =
+            serde_json::to_value(claims).map_err(|e| JwtIssueError::Encode(e.to_string()))?
+        else {
+            return Err(JwtIssueError::NotAnObject);
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        map.entry("iat").or_insert(now.into());
+        map.entry("exp")
+            .or_insert((now + signer.lifetime.as_secs()).into());
+        if let Some(iss) = &signer.issuer {
+            map.entry("iss").or_insert(iss.as_str().into());
+        }
+        if let Some(aud) = &signer.audience {
+            map.entry("aud").or_insert(aud.as_str().into());
+        }
+        jsonwebtoken::encode(&signer.header, &map, &signer.key)
+            .map_err(|e| JwtIssueError::Encode(e.to_string()))
+    }
+
+    /// The configured `Authorization` scheme (`Bearer` by default).
+    #[must_use]
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// The `invalid_token` challenge for `reason`, under the configured scheme.
+    fn invalid_challenge(&self, reason: &'static str) -> HeaderValue {
+        if self.invalid_challenges.is_empty() {
+            return invalid_challenge(reason);
+        }
+        let i = REASONS.iter().position(|r| *r == reason).unwrap_or(0);
+        self.invalid_challenges[i].clone()
+    }
+
+    /// Verifies a token (without the scheme prefix) and decodes its claims.
     ///
     /// # Errors
     /// [`JwtRejection::Invalid`] when the token fails verification.
@@ -374,6 +584,7 @@ impl JwtAuth {
         let invalid = |reason| JwtRejection::Invalid {
             reason,
             status: self.invalid_status,
+            challenge: self.invalid_challenge(reason),
         };
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed token"))?;
         if !self.algorithms.contains(&header.alg) {
@@ -426,11 +637,11 @@ fn reason(kind: &ErrorKind) -> &'static str {
     }
 }
 
-/// The token of `Authorization: Bearer <token>` (scheme case-insensitive).
-fn bearer(req: &Request) -> Option<&str> {
+/// The token of `Authorization: <scheme> <token>` (scheme case-insensitive).
+fn credentials<'r>(req: &'r Request, want: &str) -> Option<&'r str> {
     let v = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !scheme.eq_ignore_ascii_case(want) {
         return None;
     }
     let token = token.trim_start_matches(' ');
@@ -439,7 +650,7 @@ fn bearer(req: &Request) -> Option<&str> {
 
 #[middleware(priority = -20, pre_route)]
 impl JwtAuth {
-    /// Verifies the Bearer token; provides its claims.
+    /// Verifies the token; provides its claims.
     ///
     /// # Errors
     /// The 401/403 of [`JwtRejection`].
@@ -462,9 +673,26 @@ pub struct JwtAuthBuilder {
     validate_nbf: bool,
     realm: Option<String>,
     invalid_status: StatusCode,
+    scheme: String,
+    lifetime: Duration,
 }
 
 impl JwtAuthBuilder {
+    /// The `Authorization` scheme tokens come under (default `Bearer`,
+    /// matched case-insensitively); the `WWW-Authenticate` challenges name
+    /// it. RealWorld's API uses `Token`: `Authorization: Token <jwt>`.
+    pub fn scheme(mut self, scheme: &str) -> Self {
+        scheme.clone_into(&mut self.scheme);
+        self
+    }
+
+    /// How long the tokens [`JwtAuth::issue`] makes are valid (`exp`;
+    /// default one hour).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
     /// Adds a verification key.
     pub fn key(mut self, key: JwtKey) -> Self {
         self.keys.push(key);
@@ -553,7 +781,21 @@ impl JwtAuthBuilder {
         let mut keys = Vec::new();
         let mut algorithms = Vec::new();
         let mut kids = HashSet::new();
+        let mut signer = None;
         for (i, k) in all.into_iter().enumerate() {
+            if signer.is_none()
+                && let Some(signing) = &k.signing
+            {
+                let mut header = Header::new(k.algorithms[0]);
+                header.kid.clone_from(&k.kid);
+                signer = Some(Signer {
+                    header,
+                    key: signing.clone(),
+                    lifetime: self.lifetime,
+                    issuer: self.issuers.first().cloned(),
+                    audience: self.audiences.first().cloned(),
+                });
+            }
             let name = k
                 .kid
                 .as_deref()
@@ -602,23 +844,62 @@ impl JwtAuthBuilder {
                 validation: v,
             });
         }
-        let challenge = match &self.realm {
-            None => HeaderValue::from_static("Bearer"),
-            Some(r) if r.contains(['"', '\\']) || r.chars().any(char::is_control) => {
-                return Err(err(format!(
-                    "realm `{r}` must not contain quotes, backslashes or control characters"
-                )));
-            }
-            Some(r) => config_value(&format!("Bearer realm=\"{r}\""))
-                .map_err(|_| err(format!("realm `{r}` is not valid in a header")))?,
-        };
+        let (challenge, invalid_challenges) =
+            challenges(&self.scheme, self.realm.as_deref()).map_err(err)?;
         Ok(JwtAuth {
             keys,
             algorithms,
+            scheme: self.scheme.into_boxed_str(),
             challenge,
+            invalid_challenges,
             invalid_status: self.invalid_status,
+            signer,
         })
     }
+}
+
+/// The challenge for missing credentials and, for a scheme other than
+/// `Bearer`, the `invalid_token` ones by [`REASONS`] index.
+fn challenges(
+    scheme: &str,
+    realm: Option<&str>,
+) -> Result<(HeaderValue, Box<[HeaderValue]>), String> {
+    // RFC 9110's token characters: a scheme is one word.
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(format!(
+            "scheme `{scheme}` must be one word of letters, digits or `!#$%&'*+-.^_`|~`, such as `Bearer` or `Token`"
+        ));
+    }
+    let bearer = scheme == "Bearer";
+    let challenge = match realm {
+        None if bearer => HeaderValue::from_static("Bearer"),
+        None => config_value(scheme).map_err(|_| format!("scheme `{scheme}`"))?,
+        Some(r) if r.contains(['"', '\\']) || r.chars().any(char::is_control) => {
+            return Err(format!(
+                "realm `{r}` must not contain quotes, backslashes or control characters"
+            ));
+        }
+        Some(r) => config_value(&format!("{scheme} realm=\"{r}\""))
+            .map_err(|_| format!("realm `{r}` is not valid in a header"))?,
+    };
+    let invalid_challenges = if bearer {
+        Box::default()
+    } else {
+        REASONS
+            .iter()
+            .map(|r| {
+                config_value(&format!(
+                    "{scheme} error=\"invalid_token\", error_description=\"{r}\""
+                ))
+                .map_err(|_| format!("scheme `{scheme}`"))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    Ok((challenge, invalid_challenges))
 }
 
 fn family_name(f: AlgorithmFamily) -> &'static str {
@@ -658,6 +939,7 @@ fn jwks_keys(doc: &str) -> Result<Vec<JwtKey>, String> {
             kid: Some(kid),
             algorithms: vec![alg],
             key,
+            signing: None,
         });
     }
     if out.is_empty() {
@@ -678,11 +960,17 @@ mod tests {
                 .body(crate::Body::empty())
                 .unwrap()
         };
-        assert_eq!(bearer(&req("Bearer abc")), Some("abc"));
-        assert_eq!(bearer(&req("bearer  abc")), Some("abc"));
-        assert_eq!(bearer(&req("Basic abc")), None);
-        assert_eq!(bearer(&req("Bearer ")), None);
-        assert_eq!(bearer(&req("Bearer")), None);
+        let bearer = |v| credentials(&req(v), "Bearer").map(str::to_owned);
+        assert_eq!(bearer("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(bearer("bearer  abc").as_deref(), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("Bearer"), None);
+        assert_eq!(bearer("Token abc"), None);
+        let token = |v| credentials(&req(v), "Token").map(str::to_owned);
+        assert_eq!(token("Token abc").as_deref(), Some("abc"));
+        assert_eq!(token("token abc").as_deref(), Some("abc"));
+        assert_eq!(token("Bearer abc"), None);
     }
 
     #[test]
@@ -706,6 +994,7 @@ mod tests {
 
     #[test]
     fn every_reason_has_a_static_challenge() {
+        assert_eq!(REASONS.len(), 10);
         for kind in [
             ErrorKind::InvalidSignature,
             ErrorKind::ExpiredSignature,
@@ -718,6 +1007,7 @@ mod tests {
             ErrorKind::InvalidToken,
         ] {
             let r = reason(&kind);
+            assert!(REASONS.contains(&r), "{r}");
             let c = invalid_challenge(r);
             assert!(c.to_str().unwrap().contains(r), "{r}");
         }

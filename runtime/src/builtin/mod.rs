@@ -101,7 +101,9 @@ pub use catch_panic::CatchPanic;
 pub use compression::{Compression, CompressionBuilder, DecompressedTooLarge, Negotiated};
 pub use cors::{Cors, CorsBuilder, CorsDecision};
 #[cfg(feature = "jwt")]
-pub use jwt::{Algorithm, Audience, JwtAuth, JwtAuthBuilder, JwtClaims, JwtKey, JwtRejection};
+pub use jwt::{
+    Algorithm, Audience, JwtAuth, JwtAuthBuilder, JwtClaims, JwtIssueError, JwtKey, JwtRejection,
+};
 #[cfg(feature = "rate-limit")]
 pub use rate_limit::{
     ClientIpHeader, KeyedLimiter, Quota, RateLimit, RateLimitBuilder, RateLimitInfo,

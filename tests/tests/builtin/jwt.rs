@@ -399,6 +399,203 @@ async fn custom_claims_through_verify() {
     assert_eq!(c.get("/me").send().await.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Claims that `JwtAuth::issue` signs and the app reads back, typed.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Session {
+    sub: String,
+    role: String,
+}
+
+#[middleware(priority = -20, pre_route)]
+fn maybe_session(jwt: &JwtAuth, req: &Request) -> Result<Option<Session>, JwtRejection> {
+    jwt.verify_optional(req)
+}
+
+// kiln injects the middleware's `Option<Session>` output by reference.
+#[allow(clippy::ref_option)]
+#[handler]
+fn who(s: &Option<Session>) -> String {
+    s.as_ref()
+        .map_or_else(|| "anonymous".to_owned(), |s| s.sub.clone())
+}
+
+chain! {
+    struct Optional;
+    singletons { jwt: JwtAuth }
+    routes {
+        GET "/who" => who with [maybe_session],
+        GET "/me" => me with [kiln::builtin::JwtAuth],
+    }
+}
+
+fn token_jwt() -> JwtAuth {
+    JwtAuth::builder()
+        .key(JwtKey::secret(Algorithm::HS256, SECRET).kid("k1"))
+        .scheme("Token")
+        .issuer("https://conduit.example")
+        .token_lifetime(std::time::Duration::from_mins(2))
+        .invalid_token_status(StatusCode::UNAUTHORIZED)
+        .build()
+        .unwrap()
+}
+
+fn token_scheme(jwt: &JwtAuth) -> TestClient<Optional> {
+    TestClient::new(Optional::new(OptionalSingletons { jwt: jwt.clone() }))
+}
+
+#[tokio::test]
+async fn a_configured_scheme_is_read_and_named_in_challenges() {
+    let jwt = &token_jwt();
+    let c = token_scheme(jwt);
+    let t = jwt
+        .issue(&Session {
+            sub: "ada".into(),
+            role: "admin".into(),
+        })
+        .unwrap();
+    let res = c
+        .get("/me")
+        .header("authorization", &format!("Token {t}"))
+        .send()
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text(), "ada admin");
+    // The Bearer scheme is now foreign: no credentials, and the challenge says `Token`.
+    let res = c
+        .get("/me")
+        .header("authorization", &format!("Bearer {t}"))
+        .send()
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.header("www-authenticate"), Some("Token"));
+    let res = c
+        .get("/me")
+        .header("authorization", "Token not.a.jwt")
+        .send()
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        res.header("www-authenticate"),
+        Some("Token error=\"invalid_token\", error_description=\"malformed token\"")
+    );
+}
+
+#[tokio::test]
+async fn issued_tokens_carry_exp_iat_iss_kid_and_verify() {
+    #[derive(serde::Deserialize)]
+    struct Role {
+        role: String,
+    }
+    let jwt = &token_jwt();
+    let t = jwt
+        .issue(&Session {
+            sub: "ada".into(),
+            role: "reader".into(),
+        })
+        .unwrap();
+    let header = jsonwebtoken::decode_header(&t).unwrap();
+    assert_eq!(
+        (header.alg, header.kid.as_deref()),
+        (Algorithm::HS256, Some("k1"))
+    );
+    let claims: JwtClaims = jwt.decode(&t).unwrap();
+    let (iat, exp) = (claims.iat.unwrap(), claims.exp.unwrap());
+    assert_eq!(exp - iat, 120);
+    assert!(iat.abs_diff(now()) <= 5);
+    assert_eq!(claims.iss.as_deref(), Some("https://conduit.example"));
+    let typed: Session = jwt.decode(&t).unwrap();
+    assert_eq!(
+        typed,
+        Session {
+            sub: "ada".into(),
+            role: "reader".into()
+        }
+    );
+    // The typed accessor of the built-in claims reads the non-registered ones.
+    assert_eq!(claims.extra_as::<Role>().unwrap().role, "reader");
+    // A token signed with another secret does not verify.
+    let other = JwtAuth::builder()
+        .key(JwtKey::secret(
+            Algorithm::HS256,
+            b"another secret of at least 32 bytes",
+        ))
+        .build()
+        .unwrap();
+    let forged = other
+        .issue(&Session {
+            sub: "eve".into(),
+            role: "admin".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        jwt.decode::<JwtClaims>(&forged).unwrap_err().reason(),
+        "bad signature"
+    );
+}
+
+#[tokio::test]
+async fn optional_auth_is_anonymous_without_a_token_and_rejects_a_bad_one() {
+    let jwt = &token_jwt();
+    let c = token_scheme(jwt);
+    assert_eq!(c.get("/who").send().await.text(), "anonymous");
+    let t = jwt
+        .issue(&Session {
+            sub: "ada".into(),
+            role: "r".into(),
+        })
+        .unwrap();
+    let res = c
+        .get("/who")
+        .header("authorization", &format!("Token {t}"))
+        .send()
+        .await;
+    assert_eq!(res.text(), "ada");
+    let expired = jwt
+        .issue(&json!({"sub": "ada", "role": "r", "exp": now() - 3600}))
+        .unwrap();
+    let res = c
+        .get("/who")
+        .header("authorization", &format!("Token {expired}"))
+        .send()
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        res.header("www-authenticate"),
+        Some("Token error=\"invalid_token\", error_description=\"token expired\"")
+    );
+}
+
+#[test]
+fn issuing_needs_an_hmac_key_and_object_claims_and_schemes_are_words() {
+    let rsa = JwtAuth::builder()
+        .key(JwtKey::rsa_pem(
+            Algorithm::RS256,
+            keys::RSA_PUBLIC.as_bytes(),
+        ))
+        .build()
+        .unwrap();
+    assert_eq!(
+        rsa.issue(&json!({"sub": "x"})),
+        Err(kiln::builtin::JwtIssueError::NoSigningKey)
+    );
+    let hs = JwtAuth::builder()
+        .key(JwtKey::secret(Algorithm::HS256, SECRET))
+        .build()
+        .unwrap();
+    assert_eq!(
+        hs.issue(&"a string"),
+        Err(kiln::builtin::JwtIssueError::NotAnObject)
+    );
+    for bad in ["", "Two words", "Tok\"en"] {
+        let e = JwtAuth::builder()
+            .key(JwtKey::secret(Algorithm::HS256, SECRET))
+            .scheme(bad)
+            .build()
+            .unwrap_err();
+        assert!(e.message().contains("must be one word"), "{bad}: {e}");
+    }
+}
+
 mod keys {
     //! Test-only key pairs, generated with `openssl genpkey` for these tests.
     pub(crate) const RSA_PRIVATE: &str = "\

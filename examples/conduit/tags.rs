@@ -1,0 +1,21 @@
+//! Tags: every tag in use.
+
+use kiln::prelude::*;
+use serde::Serialize;
+
+use crate::db::{Read, on};
+use crate::error::ApiError;
+
+#[derive(Serialize)]
+pub(crate) struct TagsBody {
+    tags: Vec<String>,
+}
+
+/// `GET /api/tags`: most used first, then by name.
+#[handler]
+pub(crate) async fn list(read: &mut Read) -> Result<Json<TagsBody>, ApiError> {
+    let tags: Vec<String> = on!(read.conn(), c => sqlx::query_scalar(
+        "SELECT tag FROM article_tags GROUP BY tag ORDER BY count(*) DESC, tag LIMIT 100",
+    ).fetch_all(&mut *c).await)?;
+    Ok(Json(TagsBody { tags }))
+}
