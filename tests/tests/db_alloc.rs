@@ -126,11 +126,16 @@ fn tx_machinery_adds_no_allocations() {
             );
         }
         let _ = std::fs::remove_dir_all(&dir);
+        // Counts vary by a few per request (sqlx's channel to its worker thread
+        // races), so even the fewest is not exact: one run saw a single 23 by
+        // hand. Means over 1000 requests differ by a few hundredths (standard
+        // error ~0.04); one more allocation per request in `Tx` moves its mean
+        // by 1, far past this bound.
         assert!(
-            kiln_tx.0 <= kiln_hand.0,
-            "the Tx machinery allocates: {} per request vs {} by hand",
-            kiln_tx.0,
-            kiln_hand.0
+            kiln_tx.1 < kiln_hand.1 + 0.5,
+            "the Tx machinery allocates: {:.2} per request vs {:.2} by hand",
+            kiln_tx.1,
+            kiln_hand.1
         );
     });
 }
