@@ -257,7 +257,7 @@ async fn built_in_middleware_errors_keep_their_headers() {
     let c = client();
     let res = c.get("/me").send().await;
     let body = problem(&res, StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(body["detail"], "missing bearer token");
+    assert_eq!(body["detail"], "missing credentials");
     assert!(
         res.header("www-authenticate")
             .unwrap()
