@@ -126,8 +126,11 @@ chain! {
         kiln::builtin::RateLimit,
     }
     routes {
+        #[limit(rate = exempt)]
         GET "/health" => health,
+        #[limit(rate = Quota::per_minute(120))]
         GET "/api/items" => list,
+        #[limit(body = 16 * 1024, rate = Quota::per_minute(120))]
         POST "/api/items" => create with [kiln::builtin::JwtAuth],
         GET "/api/me" => me with [kiln::builtin::JwtAuth],
         GET "/api/slow" => slow,
@@ -154,11 +157,9 @@ fn app() -> Result<Api, kiln::builtin::ConfigError> {
         security: SecurityHeaders::default(),
         catch: CatchPanic::new(),
         timeout: Timeout::new(Duration::from_secs(1))?,
-        body_limit: BodyLimit::new(16 * 1024)?,
+        body_limit: BodyLimit,
         rate: RateLimit::builder()
             .quota(Quota::per_second(20).burst(40))
-            .route("/api/items", Quota::per_minute(120))
-            .exempt("/health")
             .build()?,
         jwt: JwtAuth::builder()
             .key(JwtKey::secret(Algorithm::HS256, SECRET))

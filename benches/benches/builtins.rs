@@ -173,7 +173,7 @@ fn full() -> apps::FullApp {
         security: SecurityHeaders::default(),
         catch: CatchPanic::new(),
         timeout: Timeout::new(Duration::from_secs(30)).unwrap(),
-        limit: BodyLimit::new(1 << 20).unwrap(),
+        limit: BodyLimit,
         rate: rate(),
         jwt: jwt(),
     })
@@ -330,9 +330,7 @@ fn scenarios() -> Vec<Scenario> {
         ),
         scenario(
             "body-limit",
-            apps::BodyApp::new(apps::BodyAppSingletons {
-                limit: BodyLimit::new(1 << 20).unwrap(),
-            }),
+            apps::BodyApp::new(apps::BodyAppSingletons { limit: BodyLimit }),
             root(),
             ok,
         ),

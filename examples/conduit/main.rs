@@ -69,6 +69,8 @@ chain! {
     routes {
         scope "/api" {
             POST "/users" => users::register,
+            // Password guessing is slower than reading.
+            #[limit(rate = Quota::per_minute(30).burst(10))]
             POST "/users/login" => users::login,
             GET "/user" => users::current with [signed_in],
             PUT "/user" => users::update with [signed_in],
@@ -117,8 +119,6 @@ fn app(db: Database, secret: &[u8]) -> Result<Conduit, ConfigError> {
             .build()?,
         rate: RateLimit::builder()
             .quota(Quota::per_second(50).burst(100))
-            // Password guessing is slower than reading.
-            .route("/api/users/login", Quota::per_minute(30).burst(10))
             .build()?,
     }))
 }

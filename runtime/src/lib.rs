@@ -82,6 +82,7 @@ mod finish;
 #[cfg(any(feature = "fs", feature = "fs-build"))]
 pub mod fs;
 pub mod guide;
+mod limits;
 #[cfg(feature = "multipart")]
 pub mod multipart;
 mod next;
@@ -113,6 +114,7 @@ pub use extract::{
 pub use extract::{Form, Header, TypedHeader};
 pub use finish::Finish;
 pub use http;
+pub use limits::{RouteLimits, RouteRate};
 pub use next::Next;
 pub use response::Redirect;
 pub use response::{IntoResponse, Json};

@@ -75,7 +75,7 @@ fn full() -> Full {
         security: SecurityHeaders::default(),
         catch: CatchPanic::new(),
         timeout: Timeout::new(Duration::from_secs(30)).unwrap(),
-        limit: BodyLimit::new(1 << 20).unwrap(),
+        limit: BodyLimit,
         rate: RateLimit::builder()
             .quota(Quota::per_second(1_000_000))
             .build()

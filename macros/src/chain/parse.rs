@@ -8,8 +8,8 @@
 //!     request    { provider, .. }
 //!     transient  { provider, .. }
 //!     middleware { path [(priority = N)], .. }
-//!     routes     { METHOD "/pattern" => handler [with [mw, ..]],
-//!                  scope ["/prefix"] [with [mw, ..]] { routes } , ..,
+//!     routes     { [#[limit(..)]] METHOD "/pattern" => handler [with [mw, ..]],
+//!                  [#[limit(..)]] scope ["/prefix"] [with [mw, ..]] { routes } , ..,
 //!                  fallback => handler }
 //!     options    { stats, errors = render }
 //! }
@@ -67,6 +67,89 @@ pub(crate) struct Route {
     pub handler: Path,
     /// The scopes' middleware, then the route's own.
     pub with: Vec<Listed>,
+    /// `#[limit(..)]` on the route, else on its innermost scope, per key.
+    pub limits: Limits,
+}
+
+/// `#[limit(body = expr, rate = expr | exempt)]`: constants `chain!`
+/// evaluates at compile time.
+#[derive(Clone, Default)]
+pub(crate) struct Limits {
+    /// `body = expr`: a `usize` of bytes.
+    pub body: Option<syn::Expr>,
+    pub rate: Option<Rate>,
+    /// The attribute, for the span of a constant that fails to evaluate.
+    pub span: Option<proc_macro2::Span>,
+}
+
+#[derive(Clone)]
+pub(crate) enum Rate {
+    Exempt,
+    /// A `kiln::builtin::Quota`.
+    Quota(syn::Expr),
+}
+
+impl Limits {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.body.is_none() && self.rate.is_none()
+    }
+
+    /// These limits, with `outer`'s (a scope's) where these set none.
+    fn inherit(&mut self, outer: &Limits) {
+        if self.body.is_none() {
+            self.body.clone_from(&outer.body);
+        }
+        if self.rate.is_none() {
+            self.rate.clone_from(&outer.rate);
+        }
+        if self.span.is_none() {
+            self.span = outer.span;
+        }
+    }
+}
+
+/// The `#[..]` attributes before a route or scope: only `#[limit(..)]`.
+fn limits(input: ParseStream, cx: &Ctxt) -> syn::Result<Limits> {
+    let mut out = Limits::default();
+    for attr in input.call(syn::Attribute::parse_outer)? {
+        if !attr.path().is_ident("limit") {
+            cx.error_spanned(
+                attr.path(),
+                "unknown route attribute; expected `#[limit(body = <bytes>, rate = <Quota> | exempt)]`",
+            );
+            continue;
+        }
+        out.span = Some(
+            attr.path()
+                .get_ident()
+                .map_or_else(proc_macro2::Span::call_site, Ident::span),
+        );
+        attr.parse_args_with(|args: ParseStream| {
+            while !args.is_empty() {
+                let key: Ident = args.parse()?;
+                args.parse::<Token![=]>()?;
+                let value: syn::Expr = args.parse()?;
+                match key.to_string().as_str() {
+                    "body" if out.body.is_some() => cx.error_spanned(&key, "duplicate `body` limit"),
+                    "body" => out.body = Some(value),
+                    "rate" if out.rate.is_some() => cx.error_spanned(&key, "duplicate `rate` limit"),
+                    "rate" => {
+                        let exempt = matches!(&value, syn::Expr::Path(p) if p.path.is_ident("exempt"));
+                        out.rate = Some(if exempt { Rate::Exempt } else { Rate::Quota(value) });
+                    }
+                    _ => cx.error_spanned(
+                        &key,
+                        format!("unknown limit `{key}`; expected `body = <bytes>` or `rate = <Quota> | exempt`"),
+                    ),
+                }
+                if !args.is_empty() {
+                    args.parse::<Token![,]>()?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(out)
 }
 
 impl ChainDef {
@@ -177,8 +260,8 @@ fn route_list(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Route>> {
     braced!(inner in input);
     let mut out = Vec::new();
     while !inner.is_empty() {
-        let scope = peek_word(&inner, "scope");
-        out.extend(routes(&inner, cx)?);
+        let (routes, scope) = routes(&inner, cx)?;
+        out.extend(routes);
         if inner.is_empty() {
             break;
         }
@@ -214,10 +297,20 @@ fn with_list(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Listed>> {
 }
 
 /// One entry of `routes`: a route, or `scope ["/prefix"] [with [..]] { routes }`
-/// flattened into routes. A scope without a prefix only shares middleware.
-fn routes(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Route>> {
+/// flattened into routes (and whether it was a scope). A scope without a
+/// prefix only shares middleware or limits.
+fn routes(input: ParseStream, cx: &Ctxt) -> syn::Result<(Vec<Route>, bool)> {
+    let limits = limits(input, cx)?;
     if !peek_word(input, "scope") {
-        return Ok(vec![route(input, cx)?]);
+        let mut route = route(input, cx)?;
+        if route.method == "fallback" && !limits.is_empty() {
+            cx.error_spanned(
+                &route.method,
+                "`#[limit]` on `fallback`: unmatched requests have no route to limit; declare it on the routes",
+            );
+        }
+        route.limits = limits;
+        return Ok((vec![route], false));
     }
     input.parse::<Ident>()?;
     let prefix = if input.peek(LitStr) {
@@ -241,7 +334,7 @@ fn routes(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Route>> {
             "`fallback` answers every unmatched path, so it belongs in `routes` itself, not in a scope",
         );
     }
-    Ok(nested
+    let routes = nested
         .into_iter()
         .filter(|r| r.method != "fallback")
         .map(|mut r| {
@@ -251,9 +344,11 @@ fn routes(input: ParseStream, cx: &Ctxt) -> syn::Result<Vec<Route>> {
                 format!("{prefix}{}", r.pattern)
             };
             r.with.splice(0..0, with.iter().cloned());
+            r.limits.inherit(&limits);
             r
         })
-        .collect())
+        .collect();
+    Ok((routes, true))
 }
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
@@ -269,6 +364,7 @@ fn route(input: ParseStream, cx: &Ctxt) -> syn::Result<Route> {
             pattern: String::new(),
             handler: input.parse()?,
             with: Vec::new(),
+            limits: Limits::default(),
         });
     }
     if !METHODS.contains(&method.to_string().as_str()) {
@@ -293,6 +389,7 @@ fn route(input: ParseStream, cx: &Ctxt) -> syn::Result<Route> {
         path,
         handler,
         with,
+        limits: Limits::default(),
     })
 }
 

@@ -1,29 +1,23 @@
-//! Body limit: `413 Payload Too Large` for bodies over a limit, up front when
-//! the size is declared, while reading otherwise.
+//! Body limit: `413 Payload Too Large`, early in the chain, for a body
+//! declared larger than the route's limit.
 
 use std::fmt;
 
 use http::header::CONTENT_LENGTH;
 
-use super::ConfigError;
-use crate::{Body, IntoResponse, Request, Response, middleware};
+use crate::{IntoResponse, Request, Response, RouteLimits, middleware};
 
-/// The body limit middleware: rejects a request whose body is larger than the
-/// limit with `413 Payload Too Large`.
+/// Rejects, early in the chain, a request whose `Content-Length` is over the
+/// route's body limit, with `413 Payload Too Large`.
 ///
-/// - A `Content-Length` over the limit is rejected before anything reads the
-///   body (nor does hyper then send `100 Continue`).
-/// - A body of unknown length (chunked, or HTTP/2 without `content-length`) is
-///   wrapped so that reading past the limit fails; body extractors answer
-///   that with 413. The wrapper is the one allocation this middleware makes,
-///   and only for such bodies.
-///
-/// It can only lower the limit: body extractors also enforce
-/// [`ConnInfo::body_limit`](crate::ConnInfo::body_limit) (set with
-/// [`ServeConfig::body_limit`](crate::ServeConfig::body_limit), 2 MiB by
-/// default). List it per route for a route-specific limit
-/// (`POST "/avatar" => upload with [kiln::builtin::BodyLimit]`) — one limit per
-/// app, since it is configured by its singleton.
+/// The limit itself is the route's: its `#[limit(body = ..)]` in `chain!`,
+/// else the server's ([`ServeConfig::body_limit`](crate::ServeConfig::body_limit),
+/// 2 MiB). Body extractors enforce it anyway, wherever they run; listing
+/// `BodyLimit` (globally, once) only moves the check to its priority, so a
+/// declared-too-large body is turned away before the middleware after it
+/// (auth, a database transaction) do any work, and before hyper sends
+/// `100 Continue`. A chunked body of unknown length is counted by whatever
+/// reads it.
 ///
 /// Default priority -40.
 ///
@@ -38,43 +32,21 @@ use crate::{Body, IntoResponse, Request, Response, middleware};
 ///     struct App;
 ///     singletons { limit: BodyLimit }
 ///     middleware { kiln::builtin::BodyLimit }
-///     routes { POST "/" => upload }
+///     routes {
+///         #[limit(body = 4)]
+///         POST "/" => upload,
+///     }
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let client = TestClient::new(App::new(AppSingletons { limit: BodyLimit::new(4).unwrap() }));
+/// let client = TestClient::new(App::new(AppSingletons { limit: BodyLimit }));
 /// assert_eq!(client.post("/").body("1234").send().await.text(), "4");
 /// let res = client.post("/").header("content-length", "5").body("12345").send().await;
 /// assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 /// # });
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit {
-    max: u64,
-}
-
-impl BodyLimit {
-    /// A limit of `max` bytes.
-    ///
-    /// # Errors
-    /// A limit of 0 (use a route without a body extractor, or reject in the
-    /// handler, to refuse every body).
-    pub fn new(max: usize) -> Result<Self, ConfigError> {
-        if max == 0 {
-            return Err(ConfigError::new(
-                "BodyLimit",
-                "a limit of 0 bytes rejects every body; give at least 1",
-            ));
-        }
-        Ok(BodyLimit { max: max as u64 })
-    }
-
-    /// The limit in bytes.
-    #[must_use]
-    pub fn max(&self) -> u64 {
-        self.max
-    }
-}
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BodyLimit;
 
 /// The body is larger than the limit: `413 Payload Too Large`, an [`Error`](crate::Error)
 /// with code `payload_too_large`.
@@ -106,32 +78,23 @@ impl IntoResponse for BodyTooLarge {
 
 #[middleware(priority = -40, pre_route)]
 impl BodyLimit {
-    /// Checks the declared or in-memory size; wraps a stream of unknown length.
+    /// Checks the declared size (or an in-memory body's) against the route's limit.
     ///
     /// # Errors
     /// [`BodyTooLarge`] when the body is known to be over the limit.
     #[inline]
-    pub fn pre(&self, req: &mut Request) -> Result<(), BodyTooLarge> {
-        let too_large = BodyTooLarge { limit: self.max };
-        if let Some(len) = req.headers().get(CONTENT_LENGTH) {
-            return match parse_len(len.as_bytes()) {
-                Some(n) if n <= self.max => Ok(()),
-                _ => Err(too_large),
-            };
-        }
-        let body = req.body_mut();
-        if let Some(bytes) = body.as_bytes() {
+    pub fn pre(&self, req: &Request, limits: RouteLimits) -> Result<(), BodyTooLarge> {
+        let limit = limits.body_limit() as u64;
+        let too_large = BodyTooLarge { limit };
+        let len = match req.headers().get(CONTENT_LENGTH) {
+            Some(len) => parse_len(len.as_bytes()),
             // In memory (empty, or built in process): its size is known.
-            return if bytes.len() as u64 <= self.max {
-                Ok(())
-            } else {
-                Err(too_large)
-            };
+            None => req.body().as_bytes().map(|b| b.len() as u64),
+        };
+        match len {
+            Some(n) if n > limit => Err(too_large),
+            _ => Ok(()),
         }
-        let limit = usize::try_from(self.max).unwrap_or(usize::MAX);
-        let stream = std::mem::take(body);
-        *body = Body::wrap(http_body_util::Limited::new(stream, limit));
-        Ok(())
     }
 }
 
@@ -156,10 +119,5 @@ mod tests {
         assert_eq!(parse_len(b""), None);
         assert_eq!(parse_len(b"12a"), None);
         assert_eq!(parse_len(b"99999999999999999999"), None);
-    }
-
-    #[test]
-    fn zero_is_rejected() {
-        assert!(BodyLimit::new(0).is_err());
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use http::{HeaderMap, StatusCode};
 
 use super::{ConfigError, SocketPeer, number_value};
 use crate::error::{Error, code};
-use crate::{IntoResponse, Request, Response, RoutePattern, middleware};
+use crate::{IntoResponse, Request, Response, RouteLimits, RouteRate, middleware};
 
 const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
@@ -37,49 +38,65 @@ pub struct Quota {
 impl Quota {
     /// `n` requests per second, in bursts of up to `n`.
     #[must_use]
-    pub fn per_second(n: u32) -> Quota {
+    pub const fn per_second(n: u32) -> Quota {
         Quota::n_per(n, Duration::from_secs(1))
     }
 
     /// `n` requests per minute, in bursts of up to `n`.
     #[must_use]
-    pub fn per_minute(n: u32) -> Quota {
+    pub const fn per_minute(n: u32) -> Quota {
         Quota::n_per(n, Duration::from_mins(1))
     }
 
     /// `n` requests per hour, in bursts of up to `n`.
     #[must_use]
-    pub fn per_hour(n: u32) -> Quota {
+    pub const fn per_hour(n: u32) -> Quota {
         Quota::n_per(n, Duration::from_hours(1))
     }
 
     /// One request per `period`, in bursts of 1 (raise it with [`Quota::burst`]).
     #[must_use]
-    pub fn with_period(period: Duration) -> Quota {
+    pub const fn with_period(period: Duration) -> Quota {
         Quota {
             per_request: period,
             burst: 1,
         }
     }
 
-    fn n_per(n: u32, period: Duration) -> Quota {
+    const fn n_per(n: u32, period: Duration) -> Quota {
         Quota {
-            per_request: period.checked_div(n).unwrap_or(Duration::ZERO),
+            per_request: match period.checked_div(n) {
+                Some(d) => d,
+                None => Duration::ZERO,
+            },
             burst: n,
         }
     }
 
     /// Allows bursts of up to `n` requests (the steady rate is unchanged).
     #[must_use]
-    pub fn burst(mut self, n: u32) -> Quota {
+    pub const fn burst(mut self, n: u32) -> Quota {
         self.burst = n;
         self
     }
 
     /// The burst size.
     #[must_use]
-    pub fn burst_size(&self) -> u32 {
+    pub const fn burst_size(&self) -> u32 {
         self.burst
+    }
+
+    /// The checks of [`to_governor`](Self::to_governor), as panics for a
+    /// route's `#[limit(rate = ..)]`, which `chain!` evaluates at compile time.
+    pub(crate) const fn check_const(self) {
+        if self.burst == 0 {
+            panic!(
+                "a quota of 0 requests blocks everything; use `#[limit(rate = exempt)]` instead"
+            );
+        }
+        if self.per_request.is_zero() {
+            panic!("the quota's replenish period is zero (more than one request per nanosecond?)");
+        }
     }
 
     fn to_governor(self, what: &str) -> Result<governor::Quota, ConfigError> {
@@ -416,8 +433,10 @@ fn parse_hop(s: &str) -> Option<IpAddr> {
     s.parse::<SocketAddr>().ok().map(|a| a.ip())
 }
 
-/// The rate limiting middleware: a [`Quota`] per client IP, with per-route
-/// quotas and exemptions, configured with [`RateLimit::builder`].
+/// The rate limiting middleware: a [`Quota`] per client IP, configured with
+/// [`RateLimit::builder`], with per-route quotas and exemptions declared on
+/// the routes in `chain!` (`#[limit(rate = Quota::per_minute(5))]`,
+/// `#[limit(rate = exempt)]`, on a route or a scope).
 ///
 /// The client IP is the socket peer's, unless the peer is a trusted proxy
 /// ([`RateLimitBuilder::trusted_proxies`]): then the proxy's header
@@ -434,8 +453,10 @@ fn parse_hop(s: &str) -> Option<IpAddr> {
 /// [`RateLimitBuilder::headers_on_success`] the `RateLimit-*` headers are
 /// also added to allowed responses (three small values per response).
 ///
-/// Routes with their own quota ([`RateLimitBuilder::route`]) are counted
-/// separately from the default quota; exempt routes are not counted.
+/// Each route with its own quota is counted separately from the default
+/// quota and from every other route; exempt routes are not counted. A route
+/// quota is a constant that `chain!` checks at compile time, so it cannot
+/// name a route that does not exist, nor be 0.
 ///
 /// Default priority -30: before auth, so floods are turned away before any
 /// signature is checked. To limit by user instead, use a [`KeyedLimiter`]
@@ -452,13 +473,17 @@ fn parse_hop(s: &str) -> Option<IpAddr> {
 ///     struct App;
 ///     singletons { limit: RateLimit }
 ///     middleware { kiln::builtin::RateLimit }
-///     routes { GET "/" => index, POST "/login" => index, GET "/health" => index }
+///     routes {
+///         GET "/" => index,
+///         #[limit(rate = Quota::per_minute(5))]
+///         POST "/login" => index,
+///         #[limit(rate = exempt)]
+///         GET "/health" => index,
+///     }
 /// }
 ///
 /// let limit = RateLimit::builder()
 ///     .quota(Quota::per_second(50).burst(100))
-///     .route("/login", Quota::per_minute(5))
-///     .exempt("/health")
 ///     .trusted_proxies(["10.0.0.0/8"])
 ///     .build()
 ///     .unwrap();
@@ -475,7 +500,10 @@ fn parse_hop(s: &str) -> Option<IpAddr> {
 /// ```
 pub struct RateLimit {
     default: Option<KeyedLimiter<IpAddr>>,
-    routes: Vec<(String, Option<KeyedLimiter<IpAddr>>)>,
+    /// One slot per route of the app, filled when a route with its own
+    /// quota is first hit (the app's route count comes with the request).
+    routes: OnceLock<Box<[OnceLock<Option<KeyedLimiter<IpAddr>>>]>>,
+    sweep: Duration,
     proxies: Vec<Net>,
     header: ClientIpHeader,
     ipv6_prefix: u8,
@@ -505,7 +533,6 @@ impl RateLimit {
     pub fn builder() -> RateLimitBuilder {
         RateLimitBuilder {
             quota: None,
-            routes: Vec::new(),
             proxies: Vec::new(),
             header: ClientIpHeader::XForwardedFor,
             ipv6_prefix: 64,
@@ -570,13 +597,36 @@ impl RateLimit {
         self.proxies.iter().any(|n| n.contains(ip))
     }
 
-    fn limiter(&self, route: Option<&'static str>) -> Option<&KeyedLimiter<IpAddr>> {
-        if let Some(r) = route
-            && let Some((_, l)) = self.routes.iter().find(|(p, _)| p == r)
-        {
-            return l.as_ref();
-        }
-        self.default.as_ref()
+    fn limiter(&self, limits: &RouteLimits) -> Option<&KeyedLimiter<IpAddr>> {
+        let quota = match limits.rate() {
+            RouteRate::Default => return self.default.as_ref(),
+            RouteRate::Exempt => return None,
+            RouteRate::Quota(q) => q,
+        };
+        let (route, count) = limits.route_index();
+        let slots = self
+            .routes
+            .get_or_init(|| (0..count).map(|_| OnceLock::new()).collect());
+        let Some(slot) = slots.get(route) else {
+            // This limiter serves two apps with different routes.
+            tracing::error!(
+                route,
+                count,
+                "RateLimit shared by two apps; using the default quota"
+            );
+            return self.default.as_ref();
+        };
+        slot.get_or_init(
+            || match KeyedLimiter::with_sweep_interval(quota, self.sweep) {
+                Ok(l) => Some(l),
+                // Unreachable: `chain!` checked the quota at compile time.
+                Err(e) => {
+                    tracing::error!(error = %e, "invalid route quota; the route is not limited");
+                    None
+                }
+            },
+        )
+        .as_ref()
     }
 }
 
@@ -590,10 +640,10 @@ impl RateLimit {
     pub fn pre(
         &self,
         req: &Request,
-        route: RoutePattern,
+        limits: RouteLimits,
         peer: SocketPeer,
     ) -> Result<RateLimitStatus, RateLimited> {
-        let Some(limiter) = self.limiter(route.0) else {
+        let Some(limiter) = self.limiter(&limits) else {
             return Ok(RateLimitStatus(None));
         };
         let info = limiter.check(&self.client_key(peer.0, req.headers()))?;
@@ -617,7 +667,6 @@ impl RateLimit {
 #[must_use]
 pub struct RateLimitBuilder {
     quota: Option<Quota>,
-    routes: Vec<(String, Option<Quota>)>,
     proxies: Vec<String>,
     header: ClientIpHeader,
     ipv6_prefix: u8,
@@ -626,22 +675,10 @@ pub struct RateLimitBuilder {
 }
 
 impl RateLimitBuilder {
-    /// The quota of every route without one of its own.
+    /// The quota of every route that declares none of its own. Without one,
+    /// only routes with `#[limit(rate = ..)]` are limited.
     pub fn quota(mut self, quota: Quota) -> Self {
         self.quota = Some(quota);
-        self
-    }
-
-    /// A quota for one route pattern, exactly as written in `chain!`
-    /// (e.g. `/users/{id}`), counted separately.
-    pub fn route(mut self, pattern: &str, quota: Quota) -> Self {
-        self.routes.push((pattern.to_owned(), Some(quota)));
-        self
-    }
-
-    /// A route pattern that is not limited (health checks, say).
-    pub fn exempt(mut self, pattern: &str) -> Self {
-        self.routes.push((pattern.to_owned(), None));
         self
     }
 
@@ -686,38 +723,14 @@ impl RateLimitBuilder {
     /// Checks the configuration.
     ///
     /// # Errors
-    /// No default quota and no route quota; a quota of 0; a route listed
-    /// twice; an unparsable proxy address; an IPv6 prefix above 128 or below 32.
+    /// A default quota of 0; an unparsable proxy address; an IPv6 prefix
+    /// above 128 or below 32.
     pub fn build(self) -> Result<RateLimit, ConfigError> {
         let err = |m: String| ConfigError::new("RateLimit", m);
-        if self.quota.is_none() && !self.routes.iter().any(|(_, q)| q.is_some()) {
-            return Err(err(
-                "no quota; set `.quota(Quota::per_second(10))` or a route quota".into(),
-            ));
-        }
         let default = match self.quota {
             Some(q) => Some(KeyedLimiter::with_sweep_interval(q, self.sweep)?),
             None => None,
         };
-        let mut routes: Vec<(String, Option<KeyedLimiter<IpAddr>>)> = Vec::new();
-        for (pattern, q) in self.routes {
-            if !pattern.starts_with('/') {
-                return Err(err(format!(
-                    "route `{pattern}` must be a pattern as written in `chain!`, starting with `/`"
-                )));
-            }
-            if routes.iter().any(|(p, _)| *p == pattern) {
-                return Err(err(format!("route `{pattern}` is configured twice")));
-            }
-            let limiter = match q {
-                Some(q) => Some(
-                    KeyedLimiter::with_sweep_interval(q, self.sweep)
-                        .map_err(|e| err(format!("route `{pattern}`: {}", e.message())))?,
-                ),
-                None => None,
-            };
-            routes.push((pattern, limiter));
-        }
         let proxies = self
             .proxies
             .iter()
@@ -737,7 +750,8 @@ impl RateLimitBuilder {
         }
         Ok(RateLimit {
             default,
-            routes,
+            routes: OnceLock::new(),
+            sweep: self.sweep,
             proxies,
             header: self.header,
             ipv6_prefix: self.ipv6_prefix,
@@ -839,8 +853,6 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_fix() {
-        let e = RateLimit::builder().build().unwrap_err();
-        assert!(e.message().contains("no quota"), "{e}");
         let e = RateLimit::builder()
             .quota(Quota::per_second(0))
             .build()
@@ -852,19 +864,6 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(e.message().contains("CIDR"), "{e}");
-        let e = RateLimit::builder()
-            .quota(Quota::per_second(1))
-            .route("login", Quota::per_second(1))
-            .build()
-            .unwrap_err();
-        assert!(e.message().contains("starting with `/`"), "{e}");
-        let e = RateLimit::builder()
-            .quota(Quota::per_second(1))
-            .exempt("/a")
-            .exempt("/a")
-            .build()
-            .unwrap_err();
-        assert!(e.message().contains("twice"), "{e}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! itself (the stream, unread).
 //!
 //! Each takes the request body (a second body extractor in the same handler
-//! sees it empty) and reads at most [`ConnInfo::body_limit`](crate::ConnInfo::body_limit)
+//! sees it empty) and reads at most the route's body limit ([`RequestCx::body_limit`]: its
+//! `#[limit(body = ..)]`, else [`ConnInfo::body_limit`](crate::ConnInfo::body_limit))
 //! bytes. Failures are [`Error`]s: `413` past the limit, `415` for a
 //! wrong `Content-Type`, `400` for unreadable or malformed bodies, `422` for
 //! well-formed bodies that do not fit the target type.
@@ -19,15 +20,13 @@ use super::{Extracting, FromRequest, RequestCx};
 use crate::error::{Error, code, from_serde_path};
 use crate::{Body, CollectError, IntoResponse, Json, Request, Response};
 
-fn collect_failed(e: CollectError) -> Error {
+fn collect_failed(e: CollectError, limit: usize) -> Error {
     match e {
         CollectError::TooLarge { limit } => too_large(limit),
         // The server's raw-stream limit (`http_body_util::Limited`) trips
         // before the extractor's own count when both are the same.
-        CollectError::Read(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Error::new(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE)
-                .message(e.to_string())
-        }
+        // A stream bounded by `take_limited` (a middleware's copy of it).
+        CollectError::Read(e) if e.is::<http_body_util::LengthLimitError>() => too_large(limit),
         CollectError::Read(e) => {
             // `Compression`'s decoder went past its limit (a zip bomb, say).
             #[cfg(feature = "compression")]
@@ -38,6 +37,21 @@ fn collect_failed(e: CollectError) -> Error {
                 .message(format!("failed to read the request body: {e}"))
         }
     }
+}
+
+/// Takes the body, bounded by `limit`: a body declared larger is refused
+/// before a byte is read (and before hyper sends `100 Continue`); a stream of
+/// unknown length fails once it goes past the limit.
+pub(crate) fn take_limited(req: &mut Request, limit: usize) -> Result<Body, Error> {
+    let body = std::mem::take(req.body_mut());
+    if http_body::Body::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large(limit));
+    }
+    Ok(if body.is_stream() {
+        Body::wrap(http_body_util::Limited::new(body, limit))
+    } else {
+        body
+    })
 }
 
 /// `413`, naming the limit.
@@ -59,12 +73,12 @@ where
     T: FromRequest<Rejection = Error>,
 {
     let body = std::mem::take(req.body_mut());
-    let limit = cx.conn().body_limit;
+    let limit = cx.body_limit();
     if !body.is_stream() {
         // `collect` of an in-memory body never waits: poll it once.
         let mut fut = pin!(body.collect(limit));
         let result = match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(r) => r.map_err(collect_failed).and_then(parse),
+            Poll::Ready(r) => r.map_err(|e| collect_failed(e, limit)).and_then(parse),
             Poll::Pending => {
                 tracing::error!("in-memory request body not ready; answering 500");
                 Err(Error::internal())
@@ -72,7 +86,13 @@ where
         };
         return Extracting::ready(result);
     }
-    Extracting::future(async move { parse(body.collect(limit).await.map_err(collect_failed)?) })
+    Extracting::future(async move {
+        parse(
+            body.collect(limit)
+                .await
+                .map_err(|e| collect_failed(e, limit))?,
+        )
+    })
 }
 
 /// The media type of the request without parameters, lowercased by the caller's comparison.
@@ -140,8 +160,9 @@ impl FromRequest for String {
 }
 
 /// The body stream itself, unread, for handlers that process large bodies
-/// chunk by chunk. The server's body limit still applies to the stream: it
-/// fails once more than the limit has arrived.
+/// chunk by chunk. The route's body limit still applies: a body declared
+/// larger is a `413` before the handler runs, and the stream fails once more
+/// than the limit has arrived.
 ///
 /// ```
 /// # use kiln::{Body, FromRequest, RequestCx, TestClient, ConnInfo, PathParams};
@@ -154,10 +175,10 @@ impl FromRequest for String {
 /// # });
 /// ```
 impl FromRequest for Body {
-    type Rejection = std::convert::Infallible;
+    type Rejection = Error;
 
-    fn from_request<'a>(req: &'a mut Request, _: &'a RequestCx<'a>) -> Extracting<'a, Self> {
-        Extracting::ready(Ok(std::mem::take(req.body_mut())))
+    fn from_request<'a>(req: &'a mut Request, cx: &'a RequestCx<'a>) -> Extracting<'a, Self> {
+        Extracting::ready(take_limited(req, cx.body_limit()))
     }
 }
 

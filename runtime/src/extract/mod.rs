@@ -19,10 +19,13 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 
 use crate::conn::ConnInfo;
 use crate::error::{Error, code, from_serde_path};
+use crate::limits::RouteLimits;
 use crate::routing::{PathParams, RoutePattern};
 use crate::{IntoResponse, Request};
 
 pub use body::Form;
+#[cfg(feature = "multipart")]
+pub(crate) use body::take_limited;
 pub(crate) use body::too_large;
 pub use header::{Bearer, ContentLength, ContentType, Header, TypedHeader, UserAgent};
 pub use path::Path;
@@ -34,6 +37,7 @@ pub struct RequestCx<'a> {
     info: &'a ConnInfo,
     params: &'a PathParams,
     route: Option<&'static str>,
+    limits: &'static RouteLimits,
 }
 
 impl<'a> RequestCx<'a> {
@@ -44,7 +48,29 @@ impl<'a> RequestCx<'a> {
             info,
             params,
             route,
+            limits: &RouteLimits::NONE,
         }
+    }
+
+    /// The same context for a route that declared `#[limit(..)]`; generated
+    /// code passes each route's constant.
+    #[must_use]
+    pub fn with_limits(mut self, limits: &'static RouteLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The route's declared limits ([`RouteLimits::NONE`] when it declared none).
+    #[must_use]
+    pub fn limits(&self) -> &'static RouteLimits {
+        self.limits
+    }
+
+    /// The body limit that applies to this request: the route's
+    /// `#[limit(body = ..)]`, else the server's.
+    #[must_use]
+    pub fn body_limit(&self) -> usize {
+        self.limits.declared_body().unwrap_or(self.info.body_limit)
     }
 
     /// The connection's facts (peer address, body limit).

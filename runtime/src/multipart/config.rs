@@ -31,10 +31,10 @@ use std::sync::Arc;
 /// # drop(uploads);
 /// ```
 ///
-/// The server's own body limit ([`ServeConfig::body_limit`](crate::ServeConfig::body_limit))
-/// is a ceiling for every body, uploads included: raise it for an app that
-/// takes large uploads, and keep other routes small with
-/// [`BodyLimit`](crate::builtin::BodyLimit).
+/// The route's body limit is a ceiling for every body, uploads included:
+/// declare a large one on the upload route (`#[limit(body = 110 << 20)]` in
+/// `chain!`); other routes keep the server's
+/// ([`ServeConfig::body_limit`](crate::ServeConfig::body_limit), 2 MiB).
 ///
 /// Cloning it is cheap (the rules are shared behind an `Arc`).
 #[derive(Debug, Clone, Default)]

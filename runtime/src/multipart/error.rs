@@ -34,8 +34,8 @@ pub(super) fn storage(what: &str, e: &std::io::Error) -> Error {
     Error::internal().message("the upload could not be stored")
 }
 
-/// The client's error from a multer error; `server_limit` is the server's
-/// body limit, named when it is the one that tripped.
+/// The client's error from a multer error; `server_limit` is the route's
+/// body limit (its `#[limit(body)]` or the server's), named when it tripped.
 pub(super) fn from_multer(e: multer::Error, server_limit: usize) -> Error {
     use multer::Error as E;
     match e {
@@ -48,7 +48,7 @@ pub(super) fn from_multer(e: multer::Error, server_limit: usize) -> Error {
         E::StreamReadFailed(inner) => {
             if inner.is::<http_body_util::LengthLimitError>() {
                 too_large(format!(
-                    "request body larger than {server_limit} bytes (the server's body limit)"
+                    "request body larger than {server_limit} bytes (the route's body limit)"
                 ))
             } else {
                 #[cfg(feature = "compression")]

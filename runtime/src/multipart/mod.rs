@@ -173,13 +173,15 @@ impl FromRequest for Multipart {
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse().ok());
+        let limit = cx.body_limit();
+        let body = match crate::extract::take_limited(req, limit) {
+            Ok(body) => body,
+            Err(e) => return Extracting::ready(Err(e)),
+        };
         Extracting::ready(Ok(Multipart {
-            state: State::Unread {
-                body: std::mem::take(req.body_mut()),
-                boundary,
-            },
+            state: State::Unread { body, boundary },
             config: MultipartConfig::default(),
-            server_limit: cx.conn().body_limit,
+            server_limit: limit,
             declared,
             fields: 0,
         }))

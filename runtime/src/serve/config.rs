@@ -103,9 +103,12 @@ impl Config {
         self
     }
 
-    /// The largest request body in bytes. A `Content-Length` above it is
-    /// answered `413` before the app runs; a streamed body fails once it goes
-    /// past it (body extractors answer `413`). Becomes
+    /// The largest request body in bytes, for every route that does not
+    /// declare its own (`#[limit(body = ..)]` in `chain!`, larger or smaller).
+    /// Whatever reads the body enforces it, inside the app's chain: a
+    /// `Content-Length` above it is a `413` before a byte is read, a stream
+    /// fails once it goes past it, and the `413` passes the chain's post hooks
+    /// (CORS, request id, ...) like any other error. Becomes
     /// [`ConnInfo::body_limit`](crate::ConnInfo::body_limit).
     #[must_use]
     pub fn body_limit(mut self, max: usize) -> Self {

@@ -16,9 +16,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use http::{HeaderMap, header};
 use http_body::Body as _;
-use http_body_util::Limited;
 use hyper::body::Incoming;
 use hyper_util::server::conn::auto;
 
@@ -75,15 +73,14 @@ pub(super) async fn respond<A: App>(
     state: Arc<ConnState<A>>,
     req: http::Request<Incoming>,
 ) -> Result<Response, Infallible> {
-    let limit = state.info.body_limit;
+    // No body limit here: the route's own (or the server's) is enforced by
+    // whatever reads the body, inside the app's chain, so a 413 carries the
+    // chain's headers and names the limit that applied.
     let (parts, incoming) = req.into_parts();
-    if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
-        return Ok(too_large(limit));
-    }
     let body = if incoming.is_end_stream() {
         Body::empty()
     } else {
-        Body::wrap(Limited::new(incoming, limit))
+        Body::wrap(incoming)
     };
     let req = Request::from_parts(parts, body);
     let mut conn = state.take();
@@ -100,20 +97,6 @@ pub(super) async fn respond<A: App>(
         );
         crate::Error::internal().into_response()
     }))
-}
-
-/// The `Content-Length` of a request, if it has a valid one.
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
-}
-
-fn too_large(limit: usize) -> Response {
-    crate::extract::too_large(limit).into_response()
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> &str {

@@ -1,5 +1,5 @@
-//! `kiln::builtin::BodyLimit`: 413 up front by `Content-Length`, and while
-//! reading a body of unknown length.
+//! Body limits per route (`#[limit(body = ..)]`), the server's limit for the
+//! rest, and `kiln::builtin::BodyLimit` checking the route's limit early.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -17,16 +17,51 @@ fn upload(hits: &Hits, body: Bytes) -> String {
     body.len().to_string()
 }
 
+/// Counts the request, then reads the body: shows whether `BodyLimit` ran first.
+#[handler]
+#[allow(clippy::needless_pass_by_value)]
+fn counted(hits: &Hits, body: Bytes) -> String {
+    upload(hits, body)
+}
+
 chain! {
     struct App;
     singletons { limit: BodyLimit, hits: Hits }
     middleware { kiln::builtin::BodyLimit }
-    routes { POST "/" => upload }
+    routes {
+        #[limit(body = 8)]
+        POST "/" => upload,
+        #[limit(body = 64)]
+        POST "/wide" => upload,
+        POST "/default" => upload,
+    }
+}
+
+// No `BodyLimit` listed: the extractors enforce the same limits.
+chain! {
+    struct Bare;
+    singletons { hits: Hits }
+    routes {
+        #[limit(body = 8)]
+        POST "/" => counted,
+        #[limit(body = 4)]
+        scope "/small" {
+            POST "/a" => counted,
+            #[limit(body = 16)]
+            POST "/b" => counted,
+        }
+    }
 }
 
 fn client() -> TestClient<App> {
     TestClient::new(App::new(AppSingletons {
-        limit: BodyLimit::new(8).unwrap(),
+        limit: BodyLimit,
+        hits: Hits::default(),
+    }))
+}
+
+fn bare() -> TestClient<Bare> {
+    TestClient::new(Bare::new(BareSingletons {
         hits: Hits::default(),
     }))
 }
@@ -48,6 +83,13 @@ impl futures_core::Stream for Chunks {
     }
 }
 
+async fn detail(res: kiln::TestResponse) -> String {
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: serde_json::Value = res.json();
+    assert_eq!(v["code"], "payload_too_large");
+    v["detail"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn declared_lengths_over_the_limit_are_rejected_up_front() {
     let c = client();
@@ -57,7 +99,7 @@ async fn declared_lengths_over_the_limit_are_rejected_up_front() {
         .body("123456789")
         .send()
         .await;
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(detail(res).await, "request body larger than 8 bytes");
     assert_eq!(
         c.app().hits.0.load(Ordering::SeqCst),
         0,
@@ -70,6 +112,34 @@ async fn declared_lengths_over_the_limit_are_rejected_up_front() {
         .send()
         .await;
     assert_eq!(res.text(), "8");
+}
+
+#[tokio::test]
+async fn each_route_has_its_own_limit_and_the_server_s_is_the_default() {
+    let c = client();
+    let body = "x".repeat(40);
+    assert_eq!(c.post("/wide").body(body.clone()).send().await.text(), "40");
+    let res = c.post("/").body(body.clone()).send().await;
+    assert_eq!(detail(res).await, "request body larger than 8 bytes");
+    let res = c.post("/wide").body("x".repeat(65)).send().await;
+    assert_eq!(detail(res).await, "request body larger than 64 bytes");
+    // The server's limit (a `TestClient` has the server's default, 2 MiB).
+    assert_eq!(c.post("/default").body(body).send().await.text(), "40");
+    let res = c
+        .post("/default")
+        .body_limit(16)
+        .body("x".repeat(17))
+        .send()
+        .await;
+    assert_eq!(detail(res).await, "request body larger than 16 bytes");
+    // A route's own limit may be above the server's.
+    let res = c
+        .post("/wide")
+        .body_limit(16)
+        .body("x".repeat(60))
+        .send()
+        .await;
+    assert_eq!(res.text(), "60");
 }
 
 #[tokio::test]
@@ -90,7 +160,26 @@ async fn streams_of_unknown_length_are_cut_at_the_limit() {
         .body(stream(&["1234", "5678", "9"]))
         .send()
         .await;
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(detail(res).await, "request body larger than 8 bytes");
     let res = c.post("/").body(stream(&["1234", "5678"])).send().await;
     assert_eq!(res.text(), "8");
+}
+
+#[tokio::test]
+async fn without_body_limit_the_extractors_enforce_the_route_s_limit() {
+    let c = bare();
+    let res = c
+        .post("/")
+        .header("content-length", "9")
+        .body("123456789")
+        .send()
+        .await;
+    assert_eq!(detail(res).await, "request body larger than 8 bytes");
+    let res = c.post("/").body(stream(&["12345", "6789"])).send().await;
+    assert_eq!(detail(res).await, "request body larger than 8 bytes");
+    // A scope's limit covers its routes; a route's own overrides it.
+    let res = c.post("/small/a").body("12345").send().await;
+    assert_eq!(detail(res).await, "request body larger than 4 bytes");
+    assert_eq!(c.post("/small/b").body("12345").send().await.text(), "5");
+    assert_eq!(c.app().hits.0.load(Ordering::SeqCst), 1);
 }

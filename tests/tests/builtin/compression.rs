@@ -133,6 +133,7 @@ chain! {
         GET "/events" => events,
         GET "/stream" => stream,
         GET "/held" => held,
+        #[limit(body = 1024 * 1024)]
         POST "/echo" => echo,
     }
 }
@@ -141,7 +142,7 @@ fn app_with(compression: Compression) -> (App, std::sync::Arc<Notify>) {
     let gate = std::sync::Arc::new(Notify::new());
     let app = App::new(AppSingletons {
         compression,
-        limit: BodyLimit::new(1024 * 1024).unwrap(),
+        limit: BodyLimit,
         gate: Gate(std::sync::Arc::clone(&gate)),
     });
     (app, gate)

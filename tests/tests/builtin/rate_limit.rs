@@ -19,9 +19,20 @@ chain! {
     middleware { kiln::builtin::RateLimit }
     routes {
         GET "/" => ok,
+        GET "/other/{id}" => ok,
+        #[limit(rate = Quota::per_hour(1))]
         POST "/login" => ok,
+        #[limit(rate = exempt)]
         GET "/health" => ok,
+        #[limit(rate = Quota::per_minute(5))]
         GET "/users/{id}" => ok,
+        // A scope's declaration covers its routes; a route's own overrides it.
+        #[limit(rate = exempt)]
+        scope "/internal" {
+            GET "/a" => ok,
+            #[limit(rate = Quota::per_hour(1))]
+            GET "/b" => ok,
+        }
     }
 }
 
@@ -58,13 +69,13 @@ async fn over_quota_is_429_with_retry_after_and_ratelimit_headers() {
     assert_eq!(res.header("ratelimit-limit"), Some("3"));
     assert_eq!(res.header("ratelimit-remaining"), Some("0"));
     assert!((59..=60).contains(&secs("ratelimit-reset")));
-    // Another client has its own quota; so do routes' patterns under the default.
+    // Another client has its own quota; routes without their own share the default.
     assert_eq!(
         c.get("/").peer(peer(2)).send().await.status(),
         StatusCode::OK
     );
     assert_eq!(
-        c.get("/users/7").peer(peer(1)).send().await.status(),
+        c.get("/other/7").peer(peer(1)).send().await.status(),
         StatusCode::TOO_MANY_REQUESTS,
         "the default quota is shared by every route without its own"
     );
@@ -74,9 +85,6 @@ async fn over_quota_is_429_with_retry_after_and_ratelimit_headers() {
 async fn per_route_quotas_and_exemptions() {
     let c = app(RateLimit::builder()
         .quota(Quota::per_minute(2))
-        .route("/login", Quota::per_hour(1))
-        .route("/users/{id}", Quota::per_minute(5))
-        .exempt("/health")
         .build()
         .unwrap());
     assert_eq!(c.post("/login").send().await.status(), StatusCode::OK);
@@ -105,7 +113,28 @@ async fn per_route_quotas_and_exemptions() {
     );
     for _ in 0..10 {
         assert_eq!(c.get("/health").send().await.status(), StatusCode::OK);
+        assert_eq!(c.get("/internal/a").send().await.status(), StatusCode::OK);
     }
+    // `/login` (same quota, same client) is spent: equal quotas count apart.
+    assert_eq!(c.get("/internal/b").send().await.status(), StatusCode::OK);
+    assert_eq!(
+        c.get("/internal/b").send().await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the route's quota overrides its scope's exemption"
+    );
+}
+
+#[tokio::test]
+async fn without_a_default_only_declared_routes_are_limited() {
+    let c = app(RateLimit::builder().build().unwrap());
+    for _ in 0..20 {
+        assert_eq!(c.get("/").send().await.status(), StatusCode::OK);
+    }
+    assert_eq!(c.post("/login").send().await.status(), StatusCode::OK);
+    assert_eq!(
+        c.post("/login").send().await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]

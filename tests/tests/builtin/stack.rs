@@ -63,9 +63,11 @@ chain! {
     routes {
         GET "/" => public,
         GET "/me" => me with [kiln::builtin::JwtAuth],
+        #[limit(body = 16)]
         POST "/upload" => upload,
         GET "/panic" => panics,
         GET "/slow" => slow,
+        #[limit(rate = Quota::per_hour(1))]
         GET "/limited" => public,
     }
 }
@@ -79,10 +81,9 @@ fn stack() -> Stack {
         security: SecurityHeaders::default(),
         catch: CatchPanic::new(),
         timeout: Timeout::new(Duration::from_millis(50)).unwrap(),
-        limit: BodyLimit::new(16).unwrap(),
+        limit: BodyLimit,
         rate: RateLimit::builder()
             .quota(Quota::per_second(1000))
-            .route("/limited", Quota::per_hour(1))
             .build()
             .unwrap(),
         jwt: JwtAuth::builder()

@@ -84,6 +84,7 @@ chain! {
         GET "/boom" => boom,
         GET "/slow" => slow,
         GET "/me" => me with [kiln::builtin::JwtAuth],
+        #[limit(body = 8)]
         POST "/upload" => upload with [kiln::builtin::BodyLimit],
         GET "/limited" => ok with [kiln::builtin::RateLimit],
     }
@@ -95,7 +96,7 @@ fn client() -> TestClient<Api> {
     TestClient::new(Api::new(ApiSingletons {
         catch: CatchPanic::new(),
         timeout: Timeout::new(Duration::from_millis(20)).unwrap(),
-        limit: BodyLimit::new(8).unwrap(),
+        limit: BodyLimit,
         jwt: JwtAuth::builder()
             .key(JwtKey::secret(kiln::builtin::Algorithm::HS256, SECRET))
             .build()

@@ -348,7 +348,7 @@ async fn limits_answer_413_naming_the_limit_and_leave_no_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_servers_body_limit_is_named_when_it_trips_first() {
+async fn the_body_limit_that_applied_is_named_when_it_trips_first() {
     let tmp = tempfile::tempdir().unwrap();
     let server = start(
         app(MultipartConfig::new()
@@ -363,7 +363,7 @@ async fn the_servers_body_limit_is_named_when_it_trips_first() {
         &got,
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        "request body larger than 20000 bytes (the server's body limit)",
+        "request body larger than 20000 bytes (the route's body limit)",
     );
     until_files(tmp.path(), 0).await;
     server.stop().await;

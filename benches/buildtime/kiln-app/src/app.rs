@@ -57,6 +57,7 @@ chain! {
         powered_by,
     }
     routes {
+        #[limit(rate = exempt)]
         GET "/health" => catalog::health,
         GET "/version" => catalog::version,
         GET "/products" => catalog::list_products,
@@ -67,6 +68,7 @@ chain! {
         GET "/categories/{slug}" => catalog::show_category,
         GET "/categories/{slug}/products" => catalog::category_products,
         GET "/locale" => catalog::show_locale,
+        #[limit(body = 64 * 1024, rate = Quota::per_minute(10))]
         POST "/auth/login" => catalog::login,
         GET "/shops" => catalog::list_locations,
         POST "/newsletter" => catalog::subscribe,
@@ -130,11 +132,9 @@ pub(crate) fn app() -> Result<Shop, ConfigError> {
         security: SecurityHeaders::default(),
         catch: CatchPanic::new(),
         timeout: Timeout::new(Duration::from_secs(10))?,
-        body_limit: BodyLimit::new(64 * 1024)?,
+        body_limit: BodyLimit,
         rate: RateLimit::builder()
             .quota(Quota::per_second(50).burst(100))
-            .route("/auth/login", Quota::per_minute(10))
-            .exempt("/health")
             .build()?,
         jwt: JwtAuth::builder()
             .key(JwtKey::secret(Algorithm::HS256, JWT_SECRET))

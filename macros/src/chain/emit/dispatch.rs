@@ -6,10 +6,11 @@
 //! BENCHMARKS.md, compile time.)
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use super::pipeline;
 use crate::chain::model::{Model, PathEntry};
+use crate::chain::parse::Rate;
 use crate::chain::resolve::routes::needs_router;
 
 /// The expression building the router in `new`.
@@ -52,9 +53,10 @@ pub(super) fn dispatch(model: &Model) -> TokenStream {
             let body = pipeline::body(model, &model.routes[r]);
             let head = (implicit_head && m == "GET")
                 .then(|| quote!(|| *__kiln_req.method() == #krate::__private::Method::HEAD));
+            let limits = route_limits(model, r);
             quote!(if *__kiln_req.method() == #krate::__private::Method::#m #head {
                 let __kiln_cx = &#krate::__private::RequestCx::new(
-                    __kiln_info, #params, ::core::option::Option::Some(#pattern));
+                    __kiln_info, #params, ::core::option::Option::Some(#pattern))#limits;
                 return #body;
             })
         });
@@ -96,5 +98,35 @@ pub(super) fn dispatch(model: &Model) -> TokenStream {
         let __kiln_cx = &#krate::__private::RequestCx::new(
             __kiln_info, #empty, ::core::option::Option::None);
         #fallback
+    }
+}
+
+/// `.with_limits(..)` for a route with `#[limit(..)]`: a constant, so a
+/// limit that fails its checks (a body of 0, a quota of 0) is a compile error
+/// at the attribute.
+fn route_limits(model: &Model, r: usize) -> TokenStream {
+    let krate = &model.krate;
+    let limits = &model.def.routes[r].limits;
+    if limits.is_empty() {
+        return TokenStream::new();
+    }
+    let span = limits.span.unwrap_or_else(proc_macro2::Span::call_site);
+    let index = u16::try_from(r).unwrap_or(u16::MAX);
+    let count = u16::try_from(model.def.routes.len()).unwrap_or(u16::MAX);
+    let body = match &limits.body {
+        Some(e) => quote_spanned!(span=> ::core::option::Option::Some(#e)),
+        None => quote!(::core::option::Option::None),
+    };
+    let rate = match &limits.rate {
+        None => quote!(#krate::RouteRate::Default),
+        Some(Rate::Exempt) => quote!(#krate::RouteRate::Exempt),
+        Some(Rate::Quota(q)) => quote_spanned!(span=> #krate::RouteRate::Quota(#q)),
+    };
+    quote_spanned! {span=>
+        .with_limits({
+            const __KILN_LIMITS: &#krate::RouteLimits =
+                &#krate::RouteLimits::__declare(#index, #count, #body, #rate);
+            __KILN_LIMITS
+        })
     }
 }
