@@ -105,12 +105,13 @@ pub(super) fn dispatch(model: &Model) -> TokenStream {
 /// limit that fails its checks (a body of 0, a quota of 0) is a compile error
 /// at the attribute.
 fn route_limits(model: &Model, r: usize) -> TokenStream {
-    let krate = &model.krate;
     let limits = &model.def.routes[r].limits;
     if limits.is_empty() {
         return TokenStream::new();
     }
     let span = limits.span.unwrap_or_else(proc_macro2::Span::call_site);
+    // The crate path at the attribute too, so a failed evaluation points there.
+    let krate = &respan(model.krate.clone(), span);
     let index = u16::try_from(r).unwrap_or(u16::MAX);
     let count = u16::try_from(model.def.routes.len()).unwrap_or(u16::MAX);
     let body = match &limits.body {
@@ -129,4 +130,21 @@ fn route_limits(model: &Model, r: usize) -> TokenStream {
             __KILN_LIMITS
         })
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut n = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                n.set_span(span);
+                t = proc_macro2::TokenTree::Group(n);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }
