@@ -485,6 +485,7 @@ impl Api {
                             finish: false,
                         },
                     ],
+                    limits: "",
                     stats_slot: 0usize,
                 },
                 ::kiln::__private::describe::Route {
@@ -536,6 +537,7 @@ impl Api {
                         },
                     ],
                     request_scoped: &[],
+                    limits: "",
                     stats_slot: 5usize,
                 },
                 ::kiln::__private::describe::Route {
@@ -592,6 +594,7 @@ impl Api {
                         },
                     ],
                     request_scoped: &[],
+                    limits: "",
                     stats_slot: 9usize,
                 },
             ],
@@ -640,6 +643,7 @@ impl Api {
                     },
                 ],
                 request_scoped: &[],
+                limits: "",
                 stats_slot: 13usize,
             },
         };

@@ -85,10 +85,19 @@ impl App {
                 "/admin/items" => {
                     if *__kiln_req.method() == ::kiln::__private::Method::POST {
                         let __kiln_cx = &::kiln::__private::RequestCx::new(
-                            __kiln_info,
-                            &::kiln::__private::PathParams::EMPTY,
-                            ::core::option::Option::Some("/admin/items"),
-                        );
+                                __kiln_info,
+                                &::kiln::__private::PathParams::EMPTY,
+                                ::core::option::Option::Some("/admin/items"),
+                            )
+                            .with_limits({
+                                const __KILN_LIMITS: &::kiln::__private::RouteLimits = &::kiln::__private::RouteLimits::__declare(
+                                    2u16,
+                                    4u16,
+                                    ::core::option::Option::Some(64 * 1024),
+                                    ::kiln::__private::RouteRate::Quota(Quota::per_minute(5)),
+                                );
+                                __KILN_LIMITS
+                            });
                         return {
                             let mut __kiln_res: ::kiln::__private::Response;
                             {
@@ -271,10 +280,19 @@ impl App {
                                         || *__kiln_req.method() == ::kiln::__private::Method::HEAD
                                     {
                                         let __kiln_cx = &::kiln::__private::RequestCx::new(
-                                            __kiln_info,
-                                            &__kiln_params,
-                                            ::core::option::Option::Some("/files/{*rest}"),
-                                        );
+                                                __kiln_info,
+                                                &__kiln_params,
+                                                ::core::option::Option::Some("/files/{*rest}"),
+                                            )
+                                            .with_limits({
+                                                const __KILN_LIMITS: &::kiln::__private::RouteLimits = &::kiln::__private::RouteLimits::__declare(
+                                                    1u16,
+                                                    4u16,
+                                                    ::core::option::Option::None,
+                                                    ::kiln::__private::RouteRate::Exempt,
+                                                );
+                                                __KILN_LIMITS
+                                            });
                                         return {
                                             let __kiln_res: ::kiln::__private::Response;
                                             {
@@ -325,5 +343,250 @@ impl App {
                 __kiln_res
             }
         }
+    }
+}
+impl App {
+    fn __kiln_description() -> &'static ::kiln::__private::describe::Description {
+        static __KILN_DESCRIPTION: ::kiln::__private::describe::Description = ::kiln::__private::describe::Description {
+            app: "App",
+            stats: false,
+            stats_slots: 0usize,
+            singletons: &[
+                ::kiln::__private::describe::Singleton {
+                    field: "db",
+                    ty: "Db",
+                    built_by: ::core::option::Option::None,
+                    needs: &[],
+                },
+            ],
+            request: &[
+                ::kiln::__private::describe::Provider {
+                    name: "tx",
+                    provides: "Tx",
+                    is_async: true,
+                    fallible: true,
+                    finish: false,
+                    used: true,
+                    needs: &[
+                        ::kiln::__private::describe::Need {
+                            ty: "&Db",
+                            from: ::kiln::__private::describe::Source::Singleton("db"),
+                        },
+                    ],
+                },
+            ],
+            transient: &[
+                ::kiln::__private::describe::Provider {
+                    name: "stamp",
+                    provides: "Stamp",
+                    is_async: false,
+                    fallible: false,
+                    finish: false,
+                    used: true,
+                    needs: &[
+                        ::kiln::__private::describe::Need {
+                            ty: "&Request",
+                            from: ::kiln::__private::describe::Source::Request,
+                        },
+                    ],
+                },
+            ],
+            routes: &[
+                ::kiln::__private::describe::Route {
+                    method: "GET",
+                    pattern: ::core::option::Option::Some("/users/{id}"),
+                    handler: ::core::option::Option::Some(::kiln::__private::describe::Handler {
+                        name: "user",
+                        is_async: false,
+                        needs: &[
+                            ::kiln::__private::describe::Need {
+                                ty: "Path<u32>",
+                                from: ::kiln::__private::describe::Source::Extractor,
+                            },
+                            ::kiln::__private::describe::Need {
+                                ty: "Stamp",
+                                from: ::kiln::__private::describe::Source::Transient(
+                                    "stamp",
+                                ),
+                            },
+                        ],
+                    }),
+                    middleware: &[],
+                    request_scoped: &[],
+                    limits: "",
+                    stats_slot: 0usize,
+                },
+                ::kiln::__private::describe::Route {
+                    method: "GET",
+                    pattern: ::core::option::Option::Some("/files/{*rest}"),
+                    handler: ::core::option::Option::Some(::kiln::__private::describe::Handler {
+                        name: "file",
+                        is_async: false,
+                        needs: &[
+                            ::kiln::__private::describe::Need {
+                                ty: "Path<String>",
+                                from: ::kiln::__private::describe::Source::Extractor,
+                            },
+                        ],
+                    }),
+                    middleware: &[],
+                    request_scoped: &[],
+                    limits: "rate = exempt",
+                    stats_slot: 0usize,
+                },
+                ::kiln::__private::describe::Route {
+                    method: "POST",
+                    pattern: ::core::option::Option::Some("/admin/items"),
+                    handler: ::core::option::Option::Some(::kiln::__private::describe::Handler {
+                        name: "create",
+                        is_async: true,
+                        needs: &[
+                            ::kiln::__private::describe::Need {
+                                ty: "&Admin",
+                                from: ::kiln::__private::describe::Source::Middleware(
+                                    "admin",
+                                ),
+                            },
+                            ::kiln::__private::describe::Need {
+                                ty: "&mut Tx",
+                                from: ::kiln::__private::describe::Source::RequestScoped(
+                                    "tx",
+                                ),
+                            },
+                            ::kiln::__private::describe::Need {
+                                ty: "Json<New>",
+                                from: ::kiln::__private::describe::Source::Extractor,
+                            },
+                        ],
+                    }),
+                    middleware: &[
+                        ::kiln::__private::describe::Step {
+                            name: "admin",
+                            path: "admin",
+                            priority: 5i32,
+                            declared_priority: 5i32,
+                            phase: ::kiln::__private::describe::Phase::Pre,
+                            scope: ::kiln::__private::describe::Scope::Route,
+                            is_async: false,
+                            fallible: true,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Request",
+                                    from: ::kiln::__private::describe::Source::Request,
+                                },
+                            ],
+                            provides: ::core::option::Option::Some("Admin"),
+                        },
+                        ::kiln::__private::describe::Step {
+                            name: "no_store",
+                            path: "no_store",
+                            priority: 90i32,
+                            declared_priority: 90i32,
+                            phase: ::kiln::__private::describe::Phase::Post,
+                            scope: ::kiln::__private::describe::Scope::Route,
+                            is_async: false,
+                            fallible: false,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&mut Response",
+                                    from: ::kiln::__private::describe::Source::Response,
+                                },
+                            ],
+                            provides: ::core::option::Option::None,
+                        },
+                    ],
+                    request_scoped: &[
+                        ::kiln::__private::describe::Scoped {
+                            provider: "tx",
+                            before: 2usize,
+                            finish: false,
+                        },
+                    ],
+                    limits: "body = 64*1024, rate = Quota::per_minute(5)",
+                    stats_slot: 0usize,
+                },
+                ::kiln::__private::describe::Route {
+                    method: "PUT",
+                    pattern: ::core::option::Option::Some("/items"),
+                    handler: ::core::option::Option::Some(::kiln::__private::describe::Handler {
+                        name: "create",
+                        is_async: true,
+                        needs: &[
+                            ::kiln::__private::describe::Need {
+                                ty: "&Admin",
+                                from: ::kiln::__private::describe::Source::Middleware(
+                                    "admin",
+                                ),
+                            },
+                            ::kiln::__private::describe::Need {
+                                ty: "&mut Tx",
+                                from: ::kiln::__private::describe::Source::RequestScoped(
+                                    "tx",
+                                ),
+                            },
+                            ::kiln::__private::describe::Need {
+                                ty: "Json<New>",
+                                from: ::kiln::__private::describe::Source::Extractor,
+                            },
+                        ],
+                    }),
+                    middleware: &[
+                        ::kiln::__private::describe::Step {
+                            name: "admin",
+                            path: "admin",
+                            priority: 5i32,
+                            declared_priority: 5i32,
+                            phase: ::kiln::__private::describe::Phase::Pre,
+                            scope: ::kiln::__private::describe::Scope::Route,
+                            is_async: false,
+                            fallible: true,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&Request",
+                                    from: ::kiln::__private::describe::Source::Request,
+                                },
+                            ],
+                            provides: ::core::option::Option::Some("Admin"),
+                        },
+                        ::kiln::__private::describe::Step {
+                            name: "no_store",
+                            path: "no_store",
+                            priority: 90i32,
+                            declared_priority: 90i32,
+                            phase: ::kiln::__private::describe::Phase::Post,
+                            scope: ::kiln::__private::describe::Scope::Route,
+                            is_async: false,
+                            fallible: false,
+                            needs: &[
+                                ::kiln::__private::describe::Need {
+                                    ty: "&mut Response",
+                                    from: ::kiln::__private::describe::Source::Response,
+                                },
+                            ],
+                            provides: ::core::option::Option::None,
+                        },
+                    ],
+                    request_scoped: &[
+                        ::kiln::__private::describe::Scoped {
+                            provider: "tx",
+                            before: 2usize,
+                            finish: false,
+                        },
+                    ],
+                    limits: "",
+                    stats_slot: 0usize,
+                },
+            ],
+            unmatched: ::kiln::__private::describe::Route {
+                method: "*",
+                pattern: ::core::option::Option::None,
+                handler: ::core::option::Option::None,
+                middleware: &[],
+                request_scoped: &[],
+                limits: "",
+                stats_slot: 0usize,
+            },
+        };
+        &__KILN_DESCRIPTION
     }
 }

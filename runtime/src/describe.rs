@@ -113,6 +113,9 @@ pub struct Route {
     /// The request-scoped values this route builds, in the order it builds
     /// them.
     pub request_scoped: &'static [Scoped],
+    /// The route's `#[limit(..)]` as written (its scope's included), `""`
+    /// without one.
+    pub limits: &'static str,
     /// With stats: the route's first counter slot. The route is this slot,
     /// middleware `i` the slot `stats_slot + 1 + i`, the handler the one
     /// after the last middleware. Numbered by `chain!`, once.
@@ -328,6 +331,9 @@ impl fmt::Display for Description {
             match route.handler {
                 Some(h) => writeln!(f, "{} -> {}", route.title(), h.name)?,
                 None => writeln!(f, "{}", route.title())?,
+            }
+            if !route.limits.is_empty() {
+                writeln!(f, "limits: {}", route.limits)?;
             }
             let mut rows = vec![
                 [

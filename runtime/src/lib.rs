@@ -201,7 +201,7 @@ pub mod __private {
     pub use crate::validate::valid_with;
     pub use crate::{
         App, Bump, Conn, ConnInfo, Finish, FromRequest, IntoResponse, Middleware, Next, PathParams,
-        Request, RequestCx, Response,
+        Request, RequestCx, Response, RouteLimits, RouteRate,
     };
     pub use http::{Method, StatusCode};
     pub use kiln_macros::__chain_impl as chain_impl;

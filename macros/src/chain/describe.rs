@@ -63,12 +63,14 @@ pub(crate) fn describe(model: &Model) -> TokenStream {
             p,
             &quote!(#method),
             &quote!(::core::option::Option::Some(#pattern)),
+            &limits_text(&r.limits),
         )
     });
     let unmatched = d.route(
         &model.unmatched,
         &quote!("*"),
         &quote!(::core::option::Option::None),
+        "",
     );
     quote! {
         impl #name {
@@ -121,7 +123,13 @@ impl Describer<'_, '_> {
         })
     }
 
-    fn route(&self, p: &Pipeline, method: &TokenStream, pattern: &TokenStream) -> TokenStream {
+    fn route(
+        &self,
+        p: &Pipeline,
+        method: &TokenStream,
+        pattern: &TokenStream,
+        limits: &str,
+    ) -> TokenStream {
         let krate = self.krate;
         let steps = p.members.iter().map(|m| self.step(p, m));
         let handler = match &p.handler {
@@ -148,6 +156,7 @@ impl Describer<'_, '_> {
             handler: #handler,
             middleware: &[#(#steps),*],
             request_scoped: &[#(#scoped),*],
+            limits: #limits,
             stats_slot: #slot,
         })
     }
@@ -245,4 +254,20 @@ impl Describer<'_, '_> {
             }
         }
     }
+}
+
+/// A route's `#[limit(..)]` as written (after its scope's), `""` without one.
+fn limits_text(limits: &crate::chain::parse::Limits) -> String {
+    let mut parts = Vec::new();
+    if let Some(e) = &limits.body {
+        parts.push(format!("body = {}", pretty(&quote!(#e))));
+    }
+    match &limits.rate {
+        Some(crate::chain::parse::Rate::Exempt) => parts.push("rate = exempt".to_owned()),
+        Some(crate::chain::parse::Rate::Quota(q)) => {
+            parts.push(format!("rate = {}", pretty(&quote!(#q))));
+        }
+        None => {}
+    }
+    parts.join(", ")
 }

@@ -213,9 +213,7 @@ fn snapshot_impl_shared_state() {
     check_snapshot(&expanded(src, false), "chain_impl_state.rs");
 }
 
-#[test]
-fn snapshot_patterns_transients_scopes() {
-    let src = r#"
+const ROUTES: &str = r#"
         #[provider]
         fn stamp(req: &Request) -> Stamp { todo!() }
         #[provider]
@@ -237,8 +235,11 @@ fn snapshot_patterns_transients_scopes() {
             transient { stamp }
             routes {
                 GET "/users/{id}" => user,
+                #[limit(rate = exempt)]
                 GET "/files/{*rest}" => file,
+                #[limit(body = 64 * 1024)]
                 scope "/admin" with [admin] {
+                    #[limit(rate = Quota::per_minute(5))]
                     POST "/items" => create with [no_store],
                 }
                 scope with [no_store] {
@@ -247,7 +248,10 @@ fn snapshot_patterns_transients_scopes() {
             }
         }
     "#;
-    check_snapshot(&expanded(src, false), "chain_routes.rs");
+
+#[test]
+fn snapshot_patterns_transients_scopes_limits() {
+    check_snapshot(&expanded(ROUTES, true), "chain_routes.rs");
 }
 
 /// Every source in a model's pipelines, as `describe()` must name them.
@@ -359,7 +363,7 @@ fn crate_path_is_the_only_way_generated_code_names_kiln() {
 #[test]
 fn generated_code_names_kiln_only_under_private() {
     let src = API.replace("@METRICS", "").replace("@OPTIONS", "");
-    let out = expanded(&src, true);
+    let out = expanded(&src, true) + &expanded(ROUTES, true);
     for w in out.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
         if let Some(rest) = w.strip_prefix("::kiln::") {
             assert!(

@@ -183,3 +183,22 @@ async fn without_body_limit_the_extractors_enforce_the_route_s_limit() {
     assert_eq!(c.post("/small/b").body("12345").send().await.text(), "5");
     assert_eq!(c.app().hits.0.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn describe_shows_each_route_s_limits() {
+    let d = bare().app().describe();
+    let limits: Vec<(&str, &str)> = d
+        .routes
+        .iter()
+        .map(|r| (r.pattern.unwrap(), r.limits))
+        .collect();
+    assert_eq!(
+        limits,
+        [
+            ("/", "body = 8"),
+            ("/small/a", "body = 4"),
+            ("/small/b", "body = 16")
+        ]
+    );
+    assert!(d.to_string().contains("limits: body = 16"), "{d}");
+}

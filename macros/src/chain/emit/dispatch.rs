@@ -119,14 +119,14 @@ fn route_limits(model: &Model, r: usize) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let rate = match &limits.rate {
-        None => quote!(#krate::RouteRate::Default),
-        Some(Rate::Exempt) => quote!(#krate::RouteRate::Exempt),
-        Some(Rate::Quota(q)) => quote_spanned!(span=> #krate::RouteRate::Quota(#q)),
+        None => quote!(#krate::__private::RouteRate::Default),
+        Some(Rate::Exempt) => quote!(#krate::__private::RouteRate::Exempt),
+        Some(Rate::Quota(q)) => quote_spanned!(span=> #krate::__private::RouteRate::Quota(#q)),
     };
     quote_spanned! {span=>
         .with_limits({
-            const __KILN_LIMITS: &#krate::RouteLimits =
-                &#krate::RouteLimits::__declare(#index, #count, #body, #rate);
+            const __KILN_LIMITS: &#krate::__private::RouteLimits =
+                &#krate::__private::RouteLimits::__declare(#index, #count, #body, #rate);
             __KILN_LIMITS
         })
     }
