@@ -86,7 +86,7 @@ pub(crate) struct Limits {
 pub(crate) enum Rate {
     Exempt,
     /// A `kiln::builtin::Quota`.
-    Quota(syn::Expr),
+    Quota(Box<syn::Expr>),
 }
 
 impl Limits {
@@ -135,7 +135,11 @@ fn limits(input: ParseStream, cx: &Ctxt) -> syn::Result<Limits> {
                     "rate" if out.rate.is_some() => cx.error_spanned(&key, "duplicate `rate` limit"),
                     "rate" => {
                         let exempt = matches!(&value, syn::Expr::Path(p) if p.path.is_ident("exempt"));
-                        out.rate = Some(if exempt { Rate::Exempt } else { Rate::Quota(value) });
+                        out.rate = Some(if exempt {
+                            Rate::Exempt
+                        } else {
+                            Rate::Quota(Box::new(value))
+                        });
                     }
                     _ => cx.error_spanned(
                         &key,

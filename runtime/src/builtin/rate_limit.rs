@@ -89,14 +89,14 @@ impl Quota {
     /// The checks of [`to_governor`](Self::to_governor), as panics for a
     /// route's `#[limit(rate = ..)]`, which `chain!` evaluates at compile time.
     pub(crate) const fn check_const(self) {
-        if self.burst == 0 {
-            panic!(
-                "a quota of 0 requests blocks everything; use `#[limit(rate = exempt)]` instead"
-            );
-        }
-        if self.per_request.is_zero() {
-            panic!("the quota's replenish period is zero (more than one request per nanosecond?)");
-        }
+        assert!(
+            self.burst != 0,
+            "a quota of 0 requests blocks everything; use `#[limit(rate = exempt)]` instead"
+        );
+        assert!(
+            !self.per_request.is_zero(),
+            "the quota's replenish period is zero (more than one request per nanosecond?)"
+        );
     }
 
     fn to_governor(self, what: &str) -> Result<governor::Quota, ConfigError> {
@@ -433,6 +433,9 @@ fn parse_hop(s: &str) -> Option<IpAddr> {
     s.parse::<SocketAddr>().ok().map(|a| a.ip())
 }
 
+/// Per-route limiters, by route index (`None`: the quota failed to build).
+type RouteSlots = OnceLock<Box<[OnceLock<Option<KeyedLimiter<IpAddr>>>]>>;
+
 /// The rate limiting middleware: a [`Quota`] per client IP, configured with
 /// [`RateLimit::builder`], with per-route quotas and exemptions declared on
 /// the routes in `chain!` (`#[limit(rate = Quota::per_minute(5))]`,
@@ -502,7 +505,7 @@ pub struct RateLimit {
     default: Option<KeyedLimiter<IpAddr>>,
     /// One slot per route of the app, filled when a route with its own
     /// quota is first hit (the app's route count comes with the request).
-    routes: OnceLock<Box<[OnceLock<Option<KeyedLimiter<IpAddr>>>]>>,
+    routes: RouteSlots,
     sweep: Duration,
     proxies: Vec<Net>,
     header: ClientIpHeader,

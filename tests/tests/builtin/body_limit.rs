@@ -83,7 +83,7 @@ impl futures_core::Stream for Chunks {
     }
 }
 
-async fn detail(res: kiln::TestResponse) -> String {
+fn detail(res: &kiln::TestResponse) -> String {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let v: serde_json::Value = res.json();
     assert_eq!(v["code"], "payload_too_large");
@@ -99,7 +99,7 @@ async fn declared_lengths_over_the_limit_are_rejected_up_front() {
         .body("123456789")
         .send()
         .await;
-    assert_eq!(detail(res).await, "request body larger than 8 bytes");
+    assert_eq!(detail(&res), "request body larger than 8 bytes");
     assert_eq!(
         c.app().hits.0.load(Ordering::SeqCst),
         0,
@@ -120,9 +120,9 @@ async fn each_route_has_its_own_limit_and_the_server_s_is_the_default() {
     let body = "x".repeat(40);
     assert_eq!(c.post("/wide").body(body.clone()).send().await.text(), "40");
     let res = c.post("/").body(body.clone()).send().await;
-    assert_eq!(detail(res).await, "request body larger than 8 bytes");
+    assert_eq!(detail(&res), "request body larger than 8 bytes");
     let res = c.post("/wide").body("x".repeat(65)).send().await;
-    assert_eq!(detail(res).await, "request body larger than 64 bytes");
+    assert_eq!(detail(&res), "request body larger than 64 bytes");
     // The server's limit (a `TestClient` has the server's default, 2 MiB).
     assert_eq!(c.post("/default").body(body).send().await.text(), "40");
     let res = c
@@ -131,7 +131,7 @@ async fn each_route_has_its_own_limit_and_the_server_s_is_the_default() {
         .body("x".repeat(17))
         .send()
         .await;
-    assert_eq!(detail(res).await, "request body larger than 16 bytes");
+    assert_eq!(detail(&res), "request body larger than 16 bytes");
     // A route's own limit may be above the server's.
     let res = c
         .post("/wide")
@@ -160,7 +160,7 @@ async fn streams_of_unknown_length_are_cut_at_the_limit() {
         .body(stream(&["1234", "5678", "9"]))
         .send()
         .await;
-    assert_eq!(detail(res).await, "request body larger than 8 bytes");
+    assert_eq!(detail(&res), "request body larger than 8 bytes");
     let res = c.post("/").body(stream(&["1234", "5678"])).send().await;
     assert_eq!(res.text(), "8");
 }
@@ -174,12 +174,12 @@ async fn without_body_limit_the_extractors_enforce_the_route_s_limit() {
         .body("123456789")
         .send()
         .await;
-    assert_eq!(detail(res).await, "request body larger than 8 bytes");
+    assert_eq!(detail(&res), "request body larger than 8 bytes");
     let res = c.post("/").body(stream(&["12345", "6789"])).send().await;
-    assert_eq!(detail(res).await, "request body larger than 8 bytes");
+    assert_eq!(detail(&res), "request body larger than 8 bytes");
     // A scope's limit covers its routes; a route's own overrides it.
     let res = c.post("/small/a").body("12345").send().await;
-    assert_eq!(detail(res).await, "request body larger than 4 bytes");
+    assert_eq!(detail(&res), "request body larger than 4 bytes");
     assert_eq!(c.post("/small/b").body("12345").send().await.text(), "5");
     assert_eq!(c.app().hits.0.load(Ordering::SeqCst), 1);
 }
