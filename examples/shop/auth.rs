@@ -22,7 +22,10 @@ pub(crate) fn customer(req: &Request) -> Result<Customer, Error> {
         return Err(
             Error::new(StatusCode::UNAUTHORIZED, kiln::error::code::UNAUTHORIZED)
                 .message("sign in: send the user's id in `X-User-Id`")
-                .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("X-User-Id")),
+                .header(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("X-User-Id"),
+                ),
         );
     };
     value

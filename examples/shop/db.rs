@@ -14,7 +14,6 @@ use kiln::db::sqlx::migrate::Migrator;
 use kiln::db::{DbError, postgres, sqlite};
 use kiln::prelude::*;
 
-
 /// `examples/migrations/shop/*`: the schema and the seed catalog, embedded.
 static SQLITE: Migrator = sqlx::migrate!("migrations/shop/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/shop/postgres");

@@ -60,7 +60,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// One line of an order, at the price it was bought at.
@@ -264,7 +264,10 @@ mod tests {
     fn card_numbers_are_checked_by_luhn() {
         assert!(card_number("4242 4242 4242 4242", &()).is_ok());
         assert!(card_number(crate::payments::DECLINED_CARD, &()).is_ok());
-        assert!(card_number("4242 4242 4242 4241", &()).is_err(), "bad check digit");
+        assert!(
+            card_number("4242 4242 4242 4241", &()).is_err(),
+            "bad check digit"
+        );
         assert!(card_number("4242-4242-4242-4242", &()).is_err());
         assert!(card_number("42", &()).is_err());
         assert!(card_number("", &()).is_err());

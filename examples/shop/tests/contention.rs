@@ -43,7 +43,13 @@ async fn serve(db: &Database) -> SocketAddr {
     addr
 }
 
-async fn post(http: &HttpClient, addr: SocketAddr, path: &str, user: i64, body: &Value) -> (StatusCode, Value) {
+async fn post(
+    http: &HttpClient,
+    addr: SocketAddr,
+    path: &str,
+    user: i64,
+    body: &Value,
+) -> (StatusCode, Value) {
     let req = kiln::http::Request::post(format!("http://{addr}{path}"))
         .header("x-user-id", user.to_string())
         .header("content-type", "application/json")
@@ -52,7 +58,10 @@ async fn post(http: &HttpClient, addr: SocketAddr, path: &str, user: i64, body: 
     let res = http.request(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// What one run ended with.
@@ -86,11 +95,16 @@ async fn race(
         let user = product * 1000 + i;
         tasks.push(tokio::spawn(async move {
             let item = json!({"product_id": product, "quantity": 1});
-            let (status, cart) = post(&http, addr, "/api/cart/items", user, &item).await;
-            assert_eq!(status, StatusCode::OK, "{cart}");
+            let (status, body) = post(&http, addr, "/api/cart/items", user, &item).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
             start.wait().await;
-            let card = if declines(i) { DECLINED_CARD } else { GOOD_CARD };
-            let (status, body) = post(&http, addr, "/api/orders", user, &json!({"card": card})).await;
+            let card = if declines(i) {
+                DECLINED_CARD
+            } else {
+                GOOD_CARD
+            };
+            let (status, body) =
+                post(&http, addr, "/api/orders", user, &json!({"card": card})).await;
             (i, status, body)
         }));
     }
@@ -116,7 +130,11 @@ async fn race(
 
 /// The database agrees with what the buyers were told.
 async fn audit(db: &Database, product: i64, initial: i64, outcome: &Outcome) {
-    let stock = scalar(db, &format!("SELECT stock FROM products WHERE id = {product}")).await;
+    let stock = scalar(
+        db,
+        &format!("SELECT stock FROM products WHERE id = {product}"),
+    )
+    .await;
     let sold = scalar(
         db,
         &format!(
@@ -127,7 +145,10 @@ async fn audit(db: &Database, product: i64, initial: i64, outcome: &Outcome) {
     let users = (product * 1000, product * 1000 + BUYERS);
     let orders = scalar(
         db,
-        &format!("SELECT count(*) FROM orders WHERE user_id >= {} AND user_id < {}", users.0, users.1),
+        &format!(
+            "SELECT count(*) FROM orders WHERE user_id >= {} AND user_id < {}",
+            users.0, users.1
+        ),
     )
     .await;
     let unpaid = scalar(
@@ -144,11 +165,19 @@ async fn audit(db: &Database, product: i64, initial: i64, outcome: &Outcome) {
     )
     .await;
     assert!(stock >= 0, "stock {stock}");
-    assert_eq!(stock + sold, initial, "stock {stock} + sold {sold}: a reservation leaked");
+    assert_eq!(
+        stock + sold,
+        initial,
+        "stock {stock} + sold {sold}: a reservation leaked"
+    );
     assert_eq!(orders, outcome.created, "an order per 201, no other");
     assert_eq!(sold, outcome.created, "one unit per order");
     assert_eq!(unpaid, 0);
-    assert_eq!(carts, BUYERS - outcome.created, "only the buyers' carts were emptied");
+    assert_eq!(
+        carts,
+        BUYERS - outcome.created,
+        "only the buyers' carts were emptied"
+    );
 }
 
 async fn contention(db: TestDb) {
@@ -161,13 +190,20 @@ async fn contention(db: TestDb) {
     let payers = (0..BUYERS).filter(|i| i % 4 != 0).count();
     let payers = i64::try_from(payers).unwrap();
     assert_eq!(outcome.created, stock.min(payers), "{outcome:?}");
-    assert_eq!(outcome.created + outcome.out_of_stock + outcome.declined, BUYERS);
+    assert_eq!(
+        outcome.created + outcome.out_of_stock + outcome.declined,
+        BUYERS
+    );
     audit(db, 100, stock, &outcome).await;
 
     // Stock 10, only 6 pay: every declined buyer got to the payment (a
     // declined reservation never held a unit back), and 4 units are left.
     let outcome = race(db, addr, 200, stock, |i| i >= 6).await;
-    assert_eq!((outcome.created, outcome.declined, outcome.out_of_stock), (6, BUYERS - 6, 0), "{outcome:?}");
+    assert_eq!(
+        (outcome.created, outcome.declined, outcome.out_of_stock),
+        (6, BUYERS - 6, 0),
+        "{outcome:?}"
+    );
     audit(db, 200, stock, &outcome).await;
 }
 

@@ -56,7 +56,9 @@ async fn send(
     user: i64,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = c.request(method, uri).header("x-user-id", &user.to_string());
+    let mut req = c
+        .request(method, uri)
+        .header("x-user-id", &user.to_string());
     if let Some(body) = body {
         req = req.json(&body);
     }
@@ -104,7 +106,10 @@ async fn catalog_pages_and_products(db: TestDb) {
     assert_eq!(ids(&page), (1..=16).collect::<Vec<_>>());
     let page: Value = c.get("/api/products?limit=5&offset=5").send().await.json();
     assert_eq!(ids(&page), [6, 7, 8, 9, 10]);
-    assert_eq!((page["limit"].as_i64(), page["offset"].as_i64()), (Some(5), Some(5)));
+    assert_eq!(
+        (page["limit"].as_i64(), page["offset"].as_i64()),
+        (Some(5), Some(5))
+    );
     let page: Value = c.get("/api/products?offset=15").send().await.json();
     assert_eq!(ids(&page), [16]);
 
@@ -112,21 +117,31 @@ async fn catalog_pages_and_products(db: TestDb) {
     assert_eq!(res.status(), StatusCode::OK);
     let p: Value = res.json();
     assert_eq!(
-        (p["name"].as_str(), p["price_cents"].as_i64(), p["stock"].as_i64()),
+        (
+            p["name"].as_str(),
+            p["price_cents"].as_i64(),
+            p["stock"].as_i64()
+        ),
         (Some("Burr coffee grinder"), Some(8900), Some(8))
     );
     let res = c.get("/api/products/999").send().await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(res.header("content-type"), Some("application/problem+json"));
     assert_eq!(res.json::<Value>()["code"], "not_found");
-    assert_eq!(c.get("/api/products/mug").send().await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        c.get("/api/products/mug").send().await.status(),
+        StatusCode::BAD_REQUEST
+    );
 
     // Bad paging is a 422 naming the field, or a 400 when it is not a number.
     let res = c.get("/api/products?limit=0").send().await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.json::<Value>()["errors"][0]["pointer"], "/limit");
     let res = c.get("/api/products?limit=101&offset=-1").send().await;
-    assert_eq!(res.json::<Value>()["errors"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        res.json::<Value>()["errors"].as_array().map(Vec::len),
+        Some(2)
+    );
     let res = c.get("/api/products?limit=lots").send().await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.json::<Value>()["code"], "invalid_query");
@@ -144,9 +159,19 @@ async fn search_matches_every_word_stemmed(db: TestDb) {
     let page: Value = search("coffee%20beans").await.json();
     let found = ids(&page);
     assert_eq!(page["total"], 3, "{page}");
-    assert_eq!(found.last(), Some(&16), "a description match ranks last: {found:?}");
-    assert!(found[..2].contains(&10) && found[..2].contains(&11), "{found:?}");
-    assert_eq!(ids(&search("coffee%20beans&limit=1&offset=2").await.json()), [16]);
+    assert_eq!(
+        found.last(),
+        Some(&16),
+        "a description match ranks last: {found:?}"
+    );
+    assert!(
+        found[..2].contains(&10) && found[..2].contains(&11),
+        "{found:?}"
+    );
+    assert_eq!(
+        ids(&search("coffee%20beans&limit=1&offset=2").await.json()),
+        [16]
+    );
     assert!(ids(&search("saxophone").await.json()).is_empty());
     // Search syntax in the input is text, never an error.
     let res = search("%22mug%20OR%20NEAR(x*").await;
@@ -163,14 +188,20 @@ async fn cart_adds_changes_removes_with_totals(db: TestDb) {
     let c = client(&db, Payments::simulated());
     let (status, cart) = send(&c, Method::GET, "/api/cart", 1, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(cart, json!({"items": [], "item_count": 0, "total_cents": 0}));
+    assert_eq!(
+        cart,
+        json!({"items": [], "item_count": 0, "total_cents": 0})
+    );
 
     add(&c, 1, 1, 2).await;
     add(&c, 1, 5, 1).await;
     let cart = add(&c, 1, 1, 1).await; // adds to the line
     assert_eq!(cart["items"][0]["quantity"], 3);
     assert_eq!(cart["items"][0]["line_total_cents"], 3600);
-    assert_eq!((cart["item_count"].as_i64(), cart["total_cents"].as_i64()), (Some(4), Some(5800)));
+    assert_eq!(
+        (cart["item_count"].as_i64(), cart["total_cents"].as_i64()),
+        (Some(4), Some(5800))
+    );
 
     let (status, cart) = send(
         &c,
@@ -196,15 +227,29 @@ async fn cart_adds_changes_removes_with_totals(db: TestDb) {
     // No such product: 404; a bad quantity or too many of one: 422 on the field.
     let body = json!({"product_id": 999, "quantity": 1});
     let (status, err) = send(&c, Method::POST, "/api/cart/items", 1, Some(body)).await;
-    assert_eq!((status, &err["code"]), (StatusCode::NOT_FOUND, &json!("not_found")));
+    assert_eq!(
+        (status, &err["code"]),
+        (StatusCode::NOT_FOUND, &json!("not_found"))
+    );
     let body = json!({"product_id": 1, "quantity": 0});
     let (status, err) = send(&c, Method::POST, "/api/cart/items", 1, Some(body)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["errors"][0]["pointer"], "/quantity");
     let body = json!({"product_id": 1, "quantity": 97});
     let (status, err) = send(&c, Method::POST, "/api/cart/items", 1, Some(body)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "3 + 97 > 99: {err}");
-    let (status, _) = send(&c, Method::PUT, "/api/cart/items/999", 1, Some(json!({"quantity": 1}))).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "3 + 97 > 99: {err}"
+    );
+    let (status, _) = send(
+        &c,
+        Method::PUT,
+        "/api/cart/items/999",
+        1,
+        Some(json!({"quantity": 1})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, cart) = send(&c, Method::GET, "/api/cart", 1, None).await;
     assert_eq!(cart["total_cents"], 3600, "failed writes changed nothing");
@@ -219,7 +264,10 @@ async fn checkout_reserves_charges_and_records(db: TestDb) {
     assert_eq!(order["total_cents"], 2 * 8900 + 600);
     assert_eq!(order["lines"][0]["product_id"], 3);
     assert_eq!(order["lines"][0]["quantity"], 2);
-    assert!(order["payment_ref"].as_str().unwrap().starts_with("ch_"), "{order}");
+    assert!(
+        order["payment_ref"].as_str().unwrap().starts_with("ch_"),
+        "{order}"
+    );
     let id = order["id"].as_i64().unwrap();
 
     // Stock went down by what was bought; the cart is empty.
@@ -247,11 +295,17 @@ async fn checkout_reserves_charges_and_records(db: TestDb) {
     let (status, second) = checkout(&c, 7, GOOD_CARD).await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, history) = send(&c, Method::GET, "/api/orders?limit=1", 7, None).await;
-    assert_eq!((history["total"].as_i64(), &history["items"][0]["id"]), (Some(2), &second["id"]));
+    assert_eq!(
+        (history["total"].as_i64(), &history["items"][0]["id"]),
+        (Some(2), &second["id"])
+    );
 
     // Nothing left to buy.
     let (status, err) = checkout(&c, 7, GOOD_CARD).await;
-    assert_eq!((status, &err["code"]), (StatusCode::CONFLICT, &json!("cart_empty")));
+    assert_eq!(
+        (status, &err["code"]),
+        (StatusCode::CONFLICT, &json!("cart_empty"))
+    );
 }
 
 /// Counts what a checkout may write: orders, order lines, and stock.
@@ -280,10 +334,16 @@ async fn declined_payment_leaves_nothing(db: TestDb) {
     assert_eq!(res.header("content-type"), Some("application/problem+json"));
     let err: Value = res.json();
     assert_eq!(err["code"], "payment_declined");
-    assert!(err["detail"].as_str().unwrap().contains("card declined"), "{err}");
+    assert!(
+        err["detail"].as_str().unwrap().contains("card declined"),
+        "{err}"
+    );
     // Stock, orders and lines as before; the cart kept for another try.
     assert_eq!(ledger(&db).await, before);
-    assert_eq!(scalar(&db.db, "SELECT stock FROM products WHERE id = 4").await, 12);
+    assert_eq!(
+        scalar(&db.db, "SELECT stock FROM products WHERE id = 4").await,
+        12
+    );
     let (_, cart) = send(&c, Method::GET, "/api/cart", 8, None).await;
     assert_eq!(cart, cart_before);
 
@@ -299,7 +359,10 @@ async fn declined_payment_leaves_nothing(db: TestDb) {
     let (status, order) = checkout(&c, 8, GOOD_CARD).await;
     assert_eq!(status, StatusCode::CREATED, "{order}");
     let (orders, lines, stock) = ledger(&db).await;
-    assert_eq!((orders, lines, stock), (before.0 + 1, before.1 + 2, before.2 - 5));
+    assert_eq!(
+        (orders, lines, stock),
+        (before.0 + 1, before.1 + 2, before.2 - 5)
+    );
 }
 
 async fn out_of_stock_puts_earlier_lines_back(db: TestDb) {
@@ -312,18 +375,41 @@ async fn out_of_stock_puts_earlier_lines_back(db: TestDb) {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(err["code"], "out_of_stock");
     let detail = err["detail"].as_str().unwrap();
-    assert!(detail.contains("product 13") && detail.contains("9 in stock"), "{detail}");
-    assert_eq!(ledger(&db).await, before, "product 1's reservation was rolled back");
-    assert_eq!(scalar(&db.db, "SELECT stock FROM products WHERE id = 1").await, 40);
+    assert!(
+        detail.contains("product 13") && detail.contains("9 in stock"),
+        "{detail}"
+    );
+    assert_eq!(
+        ledger(&db).await,
+        before,
+        "product 1's reservation was rolled back"
+    );
+    assert_eq!(
+        scalar(&db.db, "SELECT stock FROM products WHERE id = 1").await,
+        40
+    );
 
     // Exactly the stock left is fine, and leaves zero.
-    send(&c, Method::PUT, "/api/cart/items/13", 9, Some(json!({"quantity": 9}))).await;
+    send(
+        &c,
+        Method::PUT,
+        "/api/cart/items/13",
+        9,
+        Some(json!({"quantity": 9})),
+    )
+    .await;
     let (status, _) = checkout(&c, 9, GOOD_CARD).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(scalar(&db.db, "SELECT stock FROM products WHERE id = 13").await, 0);
+    assert_eq!(
+        scalar(&db.db, "SELECT stock FROM products WHERE id = 13").await,
+        0
+    );
     add(&c, 9, 13, 1).await;
     let (status, err) = checkout(&c, 9, GOOD_CARD).await;
-    assert_eq!((status, &err["code"]), (StatusCode::CONFLICT, &json!("out_of_stock")));
+    assert_eq!(
+        (status, &err["code"]),
+        (StatusCode::CONFLICT, &json!("out_of_stock"))
+    );
     // And the database itself refuses a negative stock.
     exec(&db.db, "UPDATE products SET stock = 0 WHERE id = 12").await;
     let negative = try_exec(&db.db, "UPDATE products SET stock = -1 WHERE id = 12").await;
