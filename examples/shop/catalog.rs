@@ -64,17 +64,13 @@ pub(crate) async fn get(read: &mut Read, Path(id): Path<i64>) -> Result<Json<Pro
     Ok(Json(by_id(read.conn(), id).await?))
 }
 
-fn default_limit() -> i64 {
-    20
-}
-
 /// `?q=` (what to look for), `&limit=`, `&offset=`.
 #[derive(Debug, Deserialize, Validate)]
 pub(crate) struct SearchQuery {
     #[garde(length(chars, min = 1, max = 200))]
     q: String,
     #[garde(range(min = 1, max = MAX_LIMIT))]
-    #[serde(default = "default_limit")]
+    #[serde(default = "crate::page::default_limit")]
     limit: i64,
     #[garde(range(min = 0))]
     #[serde(default)]

@@ -204,11 +204,18 @@ pub(crate) async fn checkout(
         .execute(&mut *c)
         .await
         .map(drop))?;
-    on!(tx.conn(), c => sqlx::query("DELETE FROM cart_items WHERE user_id = $1")
+    // Only the lines bought: one added by a concurrent request since the
+    // cart was read stays in the cart.
+    for line in &lines {
+        on!(tx.conn(), c => sqlx::query(
+            "DELETE FROM cart_items WHERE user_id = $1 AND product_id = $2",
+        )
         .bind(user)
+        .bind(line.product_id)
         .execute(&mut *c)
         .await
         .map(drop))?;
+    }
     let order = detail(tx.conn(), user, order).await?;
     Ok((StatusCode::CREATED, Json(order)))
 }

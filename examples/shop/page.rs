@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 /// The largest page a client may ask for.
 pub(crate) const MAX_LIMIT: i64 = 100;
 
-fn default_limit() -> i64 {
+/// The page size when `?limit=` is not given.
+pub(crate) fn default_limit() -> i64 {
     20
 }
 

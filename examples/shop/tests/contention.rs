@@ -108,6 +108,7 @@ async fn race(
             (i, status, body)
         }));
     }
+    let started = std::time::Instant::now();
     let mut outcome = Outcome::default();
     for task in tasks {
         let (i, status, body) = task.await.unwrap();
@@ -125,6 +126,11 @@ async fn race(
             _ => panic!("buyer {i}: {status} {body}"),
         }
     }
+    println!(
+        "{}: product {product}, stock {stock}: {outcome:?} in {:?}",
+        db.backend(),
+        started.elapsed()
+    );
     outcome
 }
 
