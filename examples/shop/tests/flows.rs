@@ -182,6 +182,16 @@ async fn search_matches_every_word_stemmed(db: TestDb) {
     assert_eq!(res.json::<Value>()["errors"][0]["pointer"], "/q");
     let res = c.get("/api/products/search").send().await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // The index follows the catalog (SQLite: the update trigger; Postgres:
+    // the generated column): a renamed product is found by its new text only.
+    exec(
+        &db.db,
+        "UPDATE products SET name = 'Stoneware cup', description = 'Glazed, 350 ml.', stock = 39 WHERE id = 1",
+    )
+    .await;
+    assert_eq!(ids(&search("mugs").await.json()), [2]);
+    assert_eq!(ids(&search("stoneware%20cup").await.json()), [1]);
 }
 
 async fn cart_adds_changes_removes_with_totals(db: TestDb) {
