@@ -9,6 +9,12 @@
 //! buyers of the last unit cannot both get it. When the card is declined the
 //! handler returns `402`, kiln rolls the transaction back, and with it the
 //! reservation, the order and its lines: nothing of the attempt remains.
+//!
+//! The price of one transaction around the charge: it is held for the
+//! payment service's latency, which on SQLite (one writer) serializes
+//! checkouts for that long, and on Postgres holds the reserved products'
+//! row locks. A shop at scale would reserve with an expiry and pay outside
+//! the transaction; the example keeps the one-transaction shape on purpose.
 
 use garde::Validate;
 use kiln::prelude::*;
