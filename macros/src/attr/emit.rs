@@ -27,6 +27,45 @@ fn mangled(ident: &syn::Ident, source: &str) -> syn::Ident {
     format_ident!("__kiln_desc_{}_{:016x}", ident, h)
 }
 
+/// The macros of std's prelude: a descriptor named like one forwards to it.
+const STD_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "cfg",
+    "column",
+    "compile_error",
+    "concat",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "env",
+    "eprint",
+    "eprintln",
+    "file",
+    "format",
+    "format_args",
+    "include",
+    "include_bytes",
+    "include_str",
+    "line",
+    "matches",
+    "module_path",
+    "option_env",
+    "panic",
+    "print",
+    "println",
+    "stringify",
+    "thread_local",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+];
+
 /// The descriptor macro and its re-export beside the item. The macro is one
 /// link of `chain!`'s continuation: it appends its entry to the accumulator
 /// and calls the next macro in the list.
@@ -37,6 +76,18 @@ pub(crate) fn descriptor(
     source: &str,
 ) -> TokenStream {
     let mac = mangled(ident, source);
+    // Re-exported under the item's name, the descriptor shadows a std macro
+    // of that name (`write!` beside `#[handler] fn write`) in the modules
+    // that import the item: any other input is passed on to std's macro.
+    let name = ident.to_string();
+    let other = if STD_MACROS.contains(&name.as_str()) {
+        quote!(::std::#ident! { $($__kiln_other)* })
+    } else {
+        let msg = format!(
+            "`{name}!` is the descriptor kiln generates for `{name}`, read by `chain!`; it is not a macro to call"
+        );
+        quote!(::core::compile_error! { #msg })
+    };
     quote! {
         #[doc(hidden)]
         #[macro_export]
@@ -44,6 +95,7 @@ pub(crate) fn descriptor(
             ( [ ( $($head:tt)* ) $( ( $($tail:tt)* ) )* ] [ $($acc:tt)* ] $($rest:tt)* ) => {
                 $($head)*! { [ $( ( $($tail)* ) )* ] [ $($acc)* #entry ] $($rest)* }
             };
+            ( $($__kiln_other:tt)* ) => { #other };
         }
         #[doc(hidden)]
         #[allow(unused_imports)]
