@@ -54,7 +54,7 @@
 //! | -50 | [`Timeout`] | wrap | bounds everything inside it, handler included |
 //! | -40 | [`BodyLimit`] | pre | rejects oversized bodies before any work |
 //! | -35 | `Compression` | pre + post | decodes request bodies inside the wire-size limit; compresses the response after everything inside it shaped it; `406` before any work |
-//! | -30 | `RateLimit` | pre | by client IP, before auth spends CPU on signatures |
+//! | -30 | `RateLimit`, `RedisRateLimit` | pre | by client IP, before auth spends CPU on signatures; `RedisRateLimit` shares one quota across instances |
 //! | -20 | `JwtAuth` | pre | provides `JwtClaims` to everything inside it |
 //!
 //! # Allocations
@@ -79,6 +79,8 @@ mod cors;
 mod jwt;
 #[cfg(feature = "rate-limit")]
 mod rate_limit;
+#[cfg(feature = "redis")]
+mod redis_limit;
 mod request_id;
 mod security_headers;
 mod server_timing;
@@ -109,6 +111,8 @@ pub use rate_limit::{
     ClientIpHeader, KeyedLimiter, Quota, RateLimit, RateLimitBuilder, RateLimitInfo,
     RateLimitStatus, RateLimited,
 };
+#[cfg(feature = "redis")]
+pub use redis_limit::{RedisRateLimit, RedisRateLimitBuilder, WhenUnavailable};
 pub use request_id::{RequestId, RequestIds, RequestIdsBuilder};
 pub use security_headers::{SecurityHeaders, SecurityHeadersBuilder};
 pub use server_timing::{ServerTiming, ServerTimingStart};

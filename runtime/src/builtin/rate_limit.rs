@@ -86,6 +86,12 @@ impl Quota {
         self.burst
     }
 
+    /// How long one request takes to replenish.
+    #[must_use]
+    pub const fn replenish_period(&self) -> Duration {
+        self.per_request
+    }
+
     /// The checks of [`to_governor`](Self::to_governor), as panics for a
     /// route's `#[limit(rate = ..)]`, which `chain!` evaluates at compile time.
     pub(crate) const fn check_const(self) {
@@ -600,6 +606,23 @@ impl RateLimit {
         self.proxies.iter().any(|n| n.contains(ip))
     }
 
+    /// The quota that applies to a route, and which bucket set counts it
+    /// (`None`: the default's); `None` when the route is not limited.
+    #[cfg(feature = "redis")]
+    pub(crate) fn quota_for(&self, limits: &RouteLimits) -> Option<(Quota, Option<usize>)> {
+        match limits.rate() {
+            RouteRate::Default => self.default.as_ref().map(|l| (l.quota(), None)),
+            RouteRate::Exempt => None,
+            RouteRate::Quota(q) => Some((q, Some(limits.route_index().0))),
+        }
+    }
+
+    /// Whether allowed responses get the `RateLimit-*` headers too.
+    #[cfg(feature = "redis")]
+    pub(crate) fn headers_on_success(&self) -> bool {
+        self.headers_on_success
+    }
+
     fn limiter(&self, limits: &RouteLimits) -> Option<&KeyedLimiter<IpAddr>> {
         let quota = match limits.rate() {
             RouteRate::Default => return self.default.as_ref(),
@@ -656,12 +679,17 @@ impl RateLimit {
     /// Adds `RateLimit-*` to allowed responses, when configured.
     #[inline]
     pub fn post(&self, status: &RateLimitStatus, res: &mut Response) {
-        if let Some(info) = status.0 {
-            let h = res.headers_mut();
-            h.insert(RATELIMIT_LIMIT, number_value(u64::from(info.limit)));
-            h.insert(RATELIMIT_REMAINING, number_value(u64::from(info.remaining)));
-            h.insert(RATELIMIT_RESET, number_value(info.reset));
-        }
+        success_headers(status, res);
+    }
+}
+
+/// `RateLimit-*` on an allowed response, when the check recorded them.
+pub(super) fn success_headers(status: &RateLimitStatus, res: &mut Response) {
+    if let Some(info) = status.0 {
+        let h = res.headers_mut();
+        h.insert(RATELIMIT_LIMIT, number_value(u64::from(info.limit)));
+        h.insert(RATELIMIT_REMAINING, number_value(u64::from(info.remaining)));
+        h.insert(RATELIMIT_RESET, number_value(info.reset));
     }
 }
 

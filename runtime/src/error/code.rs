@@ -65,6 +65,8 @@ pub const INVALID_MULTIPART: &str = "invalid_multipart";
 pub const FIELD_NOT_ALLOWED: &str = "field_not_allowed";
 /// `429`: over the rate limit (the response carries `Retry-After` and `RateLimit-*`).
 pub const RATE_LIMITED: &str = "rate_limited";
+/// `503`: the shared rate limiter (Redis) did not answer and fails closed.
+pub const RATE_LIMITER_UNAVAILABLE: &str = "rate_limiter_unavailable";
 /// `500`: the server failed (a panic, a bug); details go to the log only.
 pub const INTERNAL: &str = "internal";
 /// `503`: the service is unavailable for now.

@@ -11,6 +11,7 @@ mod cors;
 mod cors_browser;
 mod jwt;
 mod rate_limit;
+mod redis_rate_limit;
 mod request_id;
 mod security_headers;
 mod server_timing;
