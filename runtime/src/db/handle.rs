@@ -108,6 +108,25 @@ impl<B: Backend> Db<B> {
         Ok(DbRead::new(conn))
     }
 
+    /// Whether the database answers now: a read connection within the acquire
+    /// timeout, pinged. For a readiness route (`/ready` answering 503 while
+    /// the database is down, so a load balancer stops sending traffic).
+    ///
+    /// # Errors
+    /// [`Unavailable`](super::DbErrorKind::Unavailable) when no connection
+    /// came within the acquire timeout or the ping failed.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let mut conn = self
+            .pools
+            .read
+            .acquire()
+            .await
+            .map_err(|e| DbError::during("acquire", e))?;
+        sqlx::Connection::ping(&mut *conn)
+            .await
+            .map_err(|e| DbError::during("ping", e))
+    }
+
     /// The writer pool, for what the `Tx` API does not cover. On SQLite it
     /// has one connection: holding one of its connections blocks every
     /// `Tx`.

@@ -197,6 +197,13 @@ impl Error {
         Error::new(StatusCode::CONFLICT, code::CONFLICT)
     }
 
+    /// `503 Service Unavailable`, code `unavailable`, with `Retry-After: 1`:
+    /// a dependency (database, Redis) is down for now.
+    pub fn unavailable() -> Self {
+        Error::new(StatusCode::SERVICE_UNAVAILABLE, code::UNAVAILABLE)
+            .header(http::header::RETRY_AFTER, HeaderValue::from_static("1"))
+    }
+
     /// `500 Internal Server Error`, code `internal`, with a generic message:
     /// what went wrong belongs in the log, not in the response.
     pub fn internal() -> Self {

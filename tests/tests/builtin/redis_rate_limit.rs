@@ -186,8 +186,15 @@ async fn redis_down_is_answered_per_mode_within_the_timeout_then_recovered() {
     let open = instance(&url, quota, WhenUnavailable::FailOpen).await;
     let closed = instance(&url, quota, WhenUnavailable::FailClosed).await;
     assert_eq!(closed.get("/").send().await.status(), StatusCode::OK);
+    closed.app().limit.ping().await.unwrap();
 
     redis.kill();
+    let down = closed.app().limit.ping().await.unwrap_err();
+    assert_eq!(
+        down.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "readiness fails"
+    );
     for _ in 0..3 {
         let started = Instant::now();
         assert_eq!(open.get("/").send().await.status(), StatusCode::OK);

@@ -262,6 +262,13 @@ async fn postgres_down_is_503_and_recovers() {
         );
     }
     assert_eq!(client.get("/health").send().await.text(), "ok");
+    // A readiness check says so, within the acquire timeout.
+    let down = no_hang("a ping with Postgres down", client.app().db.ping()).await;
+    assert_eq!(
+        down.unwrap_err().kind(),
+        kiln::db::DbErrorKind::Unavailable,
+        "readiness fails"
+    );
 
     // Accepted but silent: connecting hangs, the acquire timeout does not.
     proxy.up(true).await;
@@ -274,5 +281,6 @@ async fn postgres_down_is_503_and_recovers() {
         client.post("/items").send().await.status(),
         StatusCode::CREATED
     );
+    client.app().db.ping().await.unwrap();
     proxy.down();
 }

@@ -183,6 +183,25 @@ impl RedisRateLimit {
         }
     }
 
+    /// Whether Redis answers now (a `PING` within the timeout). For a
+    /// readiness route: `/ready` answering 503 while Redis is down.
+    ///
+    /// # Errors
+    /// `503` (code `unavailable`) when Redis did not answer in time or failed.
+    pub async fn ping(&self) -> Result<(), Error> {
+        let mut conn = self.conn.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        match tokio::time::timeout(self.timeout, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "RedisRateLimit: PING failed");
+                Err(Error::unavailable().message("Redis is unavailable"))
+            }
+            Err(_) => Err(Error::unavailable().message("Redis did not answer in time")),
+        }
+    }
+
     fn denied_until(&self, route: Option<usize>, key: IpAddr) -> Option<Instant> {
         let denied = self.denied.lock().unwrap_or_else(PoisonError::into_inner);
         denied.get(&(route, key)).copied()
