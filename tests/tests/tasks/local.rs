@@ -58,7 +58,10 @@ async fn a_full_queue_answers_503_and_holds_no_more_jobs() {
     let client = TestClient::new(app(&tasks, &gate));
 
     for _ in 0..2 {
-        assert_eq!(client.post("/jobs").send().await.status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            client.post("/jobs").send().await.status(),
+            StatusCode::ACCEPTED
+        );
     }
     let full = client.post("/jobs").send().await;
     assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -71,7 +74,10 @@ async fn a_full_queue_answers_503_and_holds_no_more_jobs() {
     // A finished job frees its slot.
     gate.0.add_permits(1);
     eventually("one gated job to finish", || tasks.counters().done == 1).await;
-    assert_eq!(client.post("/jobs").send().await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        client.post("/jobs").send().await.status(),
+        StatusCode::ACCEPTED
+    );
 
     gate.0.add_permits(2);
     assert!(tasks.shutdown(Duration::from_secs(10)).await.complete());

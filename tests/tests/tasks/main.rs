@@ -2,11 +2,13 @@
 //! dead letters, drain) and the outbox (a job exists iff its transaction
 //! committed; a worker that dies mid-job leaves it to another after the
 //! lease), on SQLite and, with `KILN_TEST_POSTGRES_URL`, on Postgres
-//! (without it those print SKIP; in CI they fail).
+//! (without it those print SKIP; in CI they fail); a worker process killed
+//! with SIGKILL mid-job (SQLite).
 
 #[path = "../db/support.rs"]
 mod support;
 
+mod crash;
 mod local;
 mod outbox;
 

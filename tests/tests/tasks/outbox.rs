@@ -1,7 +1,8 @@
 //! The outbox, on both backends: a job enqueued in a rolled-back
 //! transaction never runs and a committed one runs once; an idempotency key
 //! writes a job once; a worker that dies mid-job leaves it, leased, to the
-//! next worker after the lease; a shutdown hands unfinished jobs back.
+//! next worker after the lease; two workers never run one job twice; a
+//! shutdown hands unfinished jobs back.
 
 /// What the handlers saw, shared with the test.
 #[derive(Clone, Default)]
@@ -62,7 +63,10 @@ macro_rules! suite {
         }
 
         fn app(tasks: &Tasks, db: &Db) -> Notes {
-            Notes::new(NotesSingletons { tasks: tasks.clone(), db: db.clone() })
+            Notes::new(NotesSingletons {
+                tasks: tasks.clone(),
+                db: db.clone(),
+            })
         }
 
         fn tasks() -> Tasks {
@@ -96,13 +100,19 @@ macro_rules! suite {
 
         #[tokio::test]
         async fn a_rolled_back_job_never_runs_and_a_committed_one_runs_once() {
-            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_commit"), |b| b).await else {
+            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_commit"), |b| b).await
+            else {
                 return;
             };
             install_outbox(&fx.db).await.unwrap();
             let tasks = tasks();
             let client = TestClient::new(app(&tasks, &fx.db));
-            let sent = client.post("/notes").header("x-text", "dropped").header("x-fail", "1").send().await;
+            let sent = client
+                .post("/notes")
+                .header("x-text", "dropped")
+                .header("x-fail", "1")
+                .send()
+                .await;
             assert_eq!(sent.status(), StatusCode::CONFLICT);
             let sent = client.post("/notes").header("x-text", "kept").send().await;
             assert_eq!(sent.status(), StatusCode::CREATED);
@@ -124,14 +134,22 @@ macro_rules! suite {
 
         #[tokio::test]
         async fn an_idempotency_key_writes_the_job_once() {
-            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_key"), |b| b).await else {
+            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_key"), |b| b).await
+            else {
                 return;
             };
             install_outbox(&fx.db).await.unwrap();
             let tasks = tasks();
             for expected in [Enqueued::New, Enqueued::Duplicate] {
                 let mut tx = fx.db.begin().await.unwrap();
-                let job = Job::new("note", &Note { text: "once".into() }).unwrap().key("note-1");
+                let job = Job::new(
+                    "note",
+                    &Note {
+                        text: "once".into(),
+                    },
+                )
+                .unwrap()
+                .key("note-1");
                 assert_eq!(tasks.enqueue(&mut tx, job).await.unwrap(), expected);
                 tx.commit().await.unwrap();
             }
@@ -147,13 +165,20 @@ macro_rules! suite {
 
         #[tokio::test]
         async fn a_job_whose_worker_died_runs_again_after_the_lease() {
-            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_crash"), |b| b).await else {
+            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_crash"), |b| b).await
+            else {
                 return;
             };
             install_outbox(&fx.db).await.unwrap();
             let tasks = Tasks::new(TaskConfig::default().timeout(Duration::from_millis(300)));
             let mut tx = fx.db.begin().await.unwrap();
-            let job = Job::new("note", &Note { text: "survivor".into() }).unwrap();
+            let job = Job::new(
+                "note",
+                &Note {
+                    text: "survivor".into(),
+                },
+            )
+            .unwrap();
             tasks.enqueue(&mut tx, job).await.unwrap();
             tx.commit().await.unwrap();
 
@@ -173,7 +198,11 @@ macro_rules! suite {
                 .start();
             eventually("the first attempt to start", || !seen.get().is_empty()).await;
             first.abort();
-            assert_eq!(rows(&fx.db).await, [("pending".to_owned(), 1, true)], "leased by the dead worker");
+            assert_eq!(
+                rows(&fx.db).await,
+                [("pending".to_owned(), 1, true)],
+                "leased by the dead worker"
+            );
 
             let second = Worker::new(&tasks, fx.db.clone(), recording(&seen))
                 .lease(lease)
@@ -185,15 +214,60 @@ macro_rules! suite {
             assert_eq!(rows(&fx.db).await, [("done".to_owned(), 2, false)]);
         }
 
-        #[tokio::test]
-        async fn a_shutdown_hands_an_unfinished_job_back() {
-            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_drain"), |b| b).await else {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn two_workers_run_each_job_once() {
+            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_two"), |b| b).await
+            else {
                 return;
             };
             install_outbox(&fx.db).await.unwrap();
             let tasks = tasks();
             let mut tx = fx.db.begin().await.unwrap();
-            tasks.enqueue(&mut tx, Job::new("slow", &()).unwrap()).await.unwrap();
+            for i in 0..40 {
+                let job = Job::new(
+                    "note",
+                    &Note {
+                        text: format!("{i:02}"),
+                    },
+                )
+                .unwrap();
+                tasks.enqueue(&mut tx, job).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+
+            let seen = Seen::default();
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    Worker::new(&tasks, fx.db.clone(), recording(&seen))
+                        .poll_interval(Duration::from_millis(5))
+                        .start()
+                })
+                .collect();
+            eventually("every job to run", || seen.get().len() >= 40).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            for worker in workers {
+                assert!(worker.shutdown(Duration::from_secs(5)).await.complete());
+            }
+            let mut ran = seen.get();
+            ran.sort();
+            let expected: Vec<String> = (0..40).map(|i| format!("{i:02}")).collect();
+            assert_eq!(ran, expected, "each job exactly once");
+            assert_eq!(tasks.counters().done, 40);
+        }
+
+        #[tokio::test]
+        async fn a_shutdown_hands_an_unfinished_job_back() {
+            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_drain"), |b| b).await
+            else {
+                return;
+            };
+            install_outbox(&fx.db).await.unwrap();
+            let tasks = tasks();
+            let mut tx = fx.db.begin().await.unwrap();
+            tasks
+                .enqueue(&mut tx, Job::new("slow", &()).unwrap())
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
 
             let seen = Seen::default();

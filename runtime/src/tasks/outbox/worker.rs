@@ -141,7 +141,11 @@ impl<B: OutboxBackend> Shared<B> {
                         me.lock().remove(&key);
                     });
                 }
-                Ok(None) | Err(_) => {
+                claimed => {
+                    if let Err(e) = claimed {
+                        // The database is down or busy: try again after the poll interval.
+                        tracing::warn!(target: "kiln::tasks", error = %e, "could not claim an outbox job");
+                    }
                     drop(slot);
                     tokio::select! {
                         () = tokio::time::sleep(w.poll) => {}
