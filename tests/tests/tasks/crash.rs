@@ -40,7 +40,7 @@ async fn child_worker_that_hangs() {
         .poll_interval(Duration::from_millis(10))
         .start();
     // Until killed.
-    tokio::time::sleep(Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_mins(1)).await;
 }
 
 #[tokio::test]

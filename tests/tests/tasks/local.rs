@@ -94,7 +94,7 @@ async fn an_attempt_past_the_timeout_fails_and_the_job_ends_dead() {
         .spawn("slow", move || {
             seen.fetch_add(1, Ordering::SeqCst);
             async {
-                tokio::time::sleep(Duration::from_secs(60)).await;
+                tokio::time::sleep(Duration::from_mins(1)).await;
                 Ok::<(), std::io::Error>(())
             }
         })
@@ -173,7 +173,7 @@ async fn shutdown_cancels_what_outlasts_the_drain() {
     let tasks = Tasks::new(quick());
     tasks
         .spawn("endless", || async {
-            tokio::time::sleep(Duration::from_secs(600)).await;
+            tokio::time::sleep(Duration::from_mins(10)).await;
             Ok::<(), std::io::Error>(())
         })
         .unwrap();

@@ -276,7 +276,7 @@ macro_rules! suite {
                 Handlers::new().on("slow", move |(): ()| {
                     seen.push("started".into());
                     async {
-                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        tokio::time::sleep(Duration::from_mins(1)).await;
                         Ok::<(), std::io::Error>(())
                     }
                 })
