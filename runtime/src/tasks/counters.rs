@@ -29,6 +29,35 @@ pub struct TaskCounters {
     pub abandoned: u64,
 }
 
+impl TaskCounters {
+    /// Appends the counters in Prometheus' text format (`kiln_tasks_total`
+    /// with a `event` label), for a metrics route of yours to serve next to
+    /// [`kiln::stats::prometheus`](crate::stats::prometheus)'s output.
+    ///
+    /// ```
+    /// let mut out = String::new();
+    /// kiln::tasks::Tasks::default().counters().write_prometheus(&mut out);
+    /// assert!(out.contains("kiln_tasks_total{event=\"done\"} 0\n"));
+    /// ```
+    pub fn write_prometheus(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        out.push_str("# HELP kiln_tasks_total Background and outbox jobs, by what happened.\n");
+        out.push_str("# TYPE kiln_tasks_total counter\n");
+        for (event, n) in [
+            ("spawned", self.spawned),
+            ("rejected", self.rejected),
+            ("enqueued", self.enqueued),
+            ("done", self.done),
+            ("failed", self.failed),
+            ("retried", self.retried),
+            ("dead", self.dead),
+            ("abandoned", self.abandoned),
+        ] {
+            let _ = writeln!(out, "kiln_tasks_total{{event=\"{event}\"}} {n}");
+        }
+    }
+}
+
 /// A job that failed every attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadTask {

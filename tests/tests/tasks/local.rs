@@ -143,6 +143,12 @@ async fn failures_are_retried_then_dead_lettered() {
     let c = tasks.counters();
     assert_eq!((c.spawned, c.done, c.dead), (3, 1, 2));
     assert_eq!((c.failed, c.retried), (2 + 3 + 3, 2 + 2 + 2));
+    let mut text = String::new();
+    c.write_prometheus(&mut text);
+    assert!(
+        text.contains("kiln_tasks_total{event=\"dead\"} 2\n"),
+        "{text}"
+    );
     // One kept (`dead_letters(1)`): the last to die.
     let dead = tasks.dead_letters();
     assert_eq!(dead.len(), 1);
