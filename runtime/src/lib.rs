@@ -92,6 +92,8 @@ mod serve;
 #[cfg(feature = "sse")]
 pub mod sse;
 pub mod stats;
+#[cfg(feature = "tasks")]
+pub mod tasks;
 mod test_client;
 mod tower;
 #[cfg(feature = "validate")]

@@ -73,6 +73,11 @@ pub const INTERNAL: &str = "internal";
 pub const UNAVAILABLE: &str = "unavailable";
 /// `504` (or `503`): the request took longer than the timeout.
 pub const TIMEOUT: &str = "timeout";
+/// `503`: `kiln::tasks` refused a job because its queue is full (the
+/// response carries `Retry-After`).
+pub const TASKS_FULL: &str = "tasks_full";
+/// `503`: `kiln::tasks` refused a job because it is shutting down.
+pub const TASKS_SHUTTING_DOWN: &str = "tasks_shutting_down";
 /// Any other `4xx` made from a bare status.
 pub const CLIENT_ERROR: &str = "client_error";
 /// Any other `5xx` (or non-error status) made from a bare status.
