@@ -101,6 +101,7 @@ pub mod ws;
 use std::future::Future;
 
 pub use self::tower::{IntoService, Layered};
+pub use body::BodyTimeout;
 pub use body::{Body, BoxError, CollectError};
 pub use bumpalo::Bump;
 pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};

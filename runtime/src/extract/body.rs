@@ -28,6 +28,9 @@ fn collect_failed(e: CollectError) -> Error {
             Error::new(StatusCode::PAYLOAD_TOO_LARGE, code::PAYLOAD_TOO_LARGE)
                 .message(e.to_string())
         }
+        CollectError::Read(e) if e.is::<crate::BodyTimeout>() => {
+            Error::from(*e.downcast_ref::<crate::BodyTimeout>().expect("checked"))
+        }
         CollectError::Read(e) => {
             // `Compression`'s decoder went past its limit (a zip bomb, say).
             #[cfg(feature = "compression")]

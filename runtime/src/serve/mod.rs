@@ -31,21 +31,22 @@
 //! }
 //! ```
 
+mod body_timeout;
 mod config;
 mod conn;
+mod idle;
 mod shutdown;
 
 use std::future::Future;
 use std::io;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::{App, ConnInfo};
@@ -175,9 +176,12 @@ impl<A: App> Server<A> {
         let shared = Arc::new(Shared {
             app,
             builder: builder(&config, &notice),
+            body_timeouts: body_timeout::BodyTimeouts {
+                between_chunks: config.body_read_timeout,
+                total: config.body_total_timeout,
+            },
         });
         let slots = Arc::new(Semaphore::new(config.max_connections));
-        let graceful = GracefulShutdown::new();
         let mut tasks = JoinSet::new();
         let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown::signal()));
         tracing::info!(addr = %shown, "kiln listening");
@@ -210,8 +214,9 @@ impl<A: App> Server<A> {
                 body_limit: config.body_limit,
             };
             let shared = Arc::clone(&shared);
-            let watcher = graceful.watcher();
-            let connection = serve_connection(shared, stream, info, watcher);
+            // Held until the connection ends: the drain waits for it.
+            let stop = notice.subscribe();
+            let connection = serve_connection(shared, stream, info, stop, config.idle_timeout);
             let connection = shutdown::with_notice(Arc::clone(&notice), connection);
             tasks.spawn(async move {
                 let _permit = permit;
@@ -220,7 +225,7 @@ impl<A: App> Server<A> {
         }
 
         drop(listener);
-        shutdown::drain(graceful, tasks, &notice, config.drain_timeout).await;
+        shutdown::drain(tasks, &notice, config.drain_timeout).await;
         tracing::info!(addr = %shown, "kiln stopped");
         Ok(())
     }
@@ -239,6 +244,8 @@ fn builder(config: &Config, notice: &shutdown::Notice) -> auto::Builder<shutdown
     h2.timer(TokioTimer::new())
         .max_concurrent_streams(config.http2_max_concurrent_streams)
         .max_header_list_size(u32::try_from(config.max_header_size).unwrap_or(u32::MAX))
+        .max_pending_accept_reset_streams(config.http2_max_pending_accept_reset_streams)
+        .max_local_error_reset_streams(config.http2_max_local_error_reset_streams)
         .keep_alive_interval(config.http2_keep_alive_interval);
     if let Some(interval) = config.http2_keep_alive_interval {
         h2.keep_alive_timeout(interval);
@@ -250,19 +257,49 @@ async fn serve_connection<A: App>(
     shared: Arc<Shared<A>>,
     stream: TcpStream,
     info: ConnInfo,
-    watcher: hyper_util::server::graceful::Watcher,
+    mut stop: watch::Receiver<bool>,
+    idle_timeout: Duration,
 ) {
     // Responses are written whole; do not wait for more bytes to fill a segment.
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(peer = ?info.peer, error = %e, "cannot set TCP_NODELAY");
     }
     let state = Arc::new(ConnState::new(Arc::clone(&shared), info));
+    let watched = Arc::clone(&state);
     let service = hyper::service::service_fn(move |req| conn::respond(Arc::clone(&state), req));
     // With upgrades: a `101` hands the socket to `hyper::upgrade::on` (WebSockets).
-    let connection = shared
-        .builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), service);
-    if let Err(e) = watcher.watch(connection).await {
+    let mut connection = pin!(
+        shared
+            .builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+    );
+    let idle = pin!(tokio::time::sleep(idle_timeout));
+    let mut idle = idle;
+    let mut closing = false;
+    let result = loop {
+        tokio::select! {
+            biased;
+            result = connection.as_mut() => break result,
+            // Shutdown: finish in-flight requests, no new ones (HTTP/2: GOAWAY).
+            _ = stop.wait_for(|&down| down), if !closing => {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = idle.as_mut(), if !closing => {
+                let now = tokio::time::Instant::now();
+                match watched.activity.idle_for(now) {
+                    Some(idle_for) if idle_for >= idle_timeout => {
+                        tracing::debug!(peer = ?info.peer, ?idle_for, "closing idle connection");
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    Some(idle_for) => idle.as_mut().reset(now + (idle_timeout - idle_for)),
+                    None => idle.as_mut().reset(now + idle_timeout),
+                }
+            }
+        }
+    };
+    if let Err(e) = result {
         log_connection_error(info.peer, &*e);
     }
 }

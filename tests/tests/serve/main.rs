@@ -5,5 +5,6 @@ mod support;
 
 mod extract;
 mod http;
+mod slow_clients;
 mod test_client;
 mod tower_interop;
