@@ -108,6 +108,7 @@ pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};
 #[cfg(any(feature = "fs", feature = "fs-build", feature = "compression"))]
 pub use content_coding::ContentCoding;
 pub use error::{Error, FieldError};
+pub use extract::LoosePath;
 pub use extract::{
     Extracting, FromRequest, FromRequestParts, Path, PeerAddr, Query, RawQuery, RequestCx,
 };
