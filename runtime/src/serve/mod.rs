@@ -81,7 +81,8 @@ pub(crate) use shutdown::ShutdownWatch;
 ///   used), and the first to finish puts its `Conn` back.
 /// - **Limits** ([`Config`], re-exported as `kiln::ServeConfig`): header-read
 ///   timeout, max connections, max header size (`431`), body limit (`413`,
-///   also enforced on the raw stream), keep-alive, drain timeout.
+///   also enforced on the raw stream), body read timeouts (`408`), idle
+///   timeout, keep-alive, HTTP/2 stream and reset limits, drain timeout.
 /// - **Failures**: a panic in a handler or middleware is logged and answered
 ///   `500`, and the connection keeps serving; connection errors are logged
 ///   with `tracing` and never stop the server.
