@@ -101,7 +101,7 @@ fn extract<T: DeserializeOwned>(
     segments: Segments,
 ) -> Result<T, crate::Error> {
     let de = Params {
-        params: cx.params(),
+        matched: cx.params(),
         path: req.uri().path(),
         rest: cx.route().and_then(catch_all_name),
         segments,
@@ -155,7 +155,7 @@ impl de::Error for Error {
 /// All parameters: a map (struct), a sequence (tuple) or one value.
 #[derive(Clone, Copy)]
 struct Params<'a> {
-    params: &'a PathParams,
+    matched: &'a PathParams,
     path: &'a str,
     /// The catch-all parameter's name, if the route has one.
     rest: Option<&'static str>,
@@ -178,13 +178,13 @@ impl<'a> Params<'a> {
     }
 
     fn single(self) -> Result<Value<'a>, Error> {
-        let mut it = self.params.iter(self.path);
+        let mut it = self.matched.iter(self.path);
         match (it.next(), it.next()) {
             (Some((name, raw)), None) => Ok(self.value(name, raw)),
             _ => Err(Error(
                 format!(
                     "invalid path: expected 1 parameter, the route has {}",
-                    self.params.len()
+                    self.matched.len()
                 ),
                 None,
             )),
@@ -209,7 +209,7 @@ impl<'de> de::Deserializer<'de> for Params<'_> {
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
         v.visit_map(Pairs {
-            it: self.params.iter(self.path),
+            it: self.matched.iter(self.path),
             params: self,
             value: None,
         })
@@ -225,15 +225,15 @@ impl<'de> de::Deserializer<'de> for Params<'_> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        v.visit_seq(Values(self.params.iter(self.path), self))
+        v.visit_seq(Values(self.matched.iter(self.path), self))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, Error> {
-        if len != self.params.len() {
+        if len != self.matched.len() {
             return Err(Error(
                 format!(
                     "invalid path: expected a tuple of {len}, the route has {} parameters",
-                    self.params.len()
+                    self.matched.len()
                 ),
                 None,
             ));

@@ -10,7 +10,7 @@
 //!   dot segment, no empty segment (so it does not start with `/`; one
 //!   trailing `/` is allowed) and no `\`. Joined to a directory with
 //!   `Path::join` it therefore never leaves the directory (on Windows,
-//!   [`kiln::fs`](crate::fs) also refuses `:` and drive prefixes).
+//!   `kiln::fs` also refuses `:` and drive prefixes).
 //!
 //! [`LoosePath`](super::LoosePath) lifts the second rule for values that are
 //! opaque identifiers which may contain slashes.

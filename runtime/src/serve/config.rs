@@ -104,8 +104,8 @@ impl Default for Config {
             http2_max_concurrent_streams: 256,
             drain_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(10),
-            body_total_timeout: Duration::from_secs(60),
-            idle_timeout: Duration::from_secs(60),
+            body_total_timeout: Duration::from_mins(1),
+            idle_timeout: Duration::from_mins(1),
             http2_max_pending_accept_reset_streams: 20,
             http2_max_local_error_reset_streams: 256,
         }

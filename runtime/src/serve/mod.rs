@@ -294,7 +294,7 @@ async fn serve_connection<A: App>(
                         connection.as_mut().graceful_shutdown();
                         closing = true;
                     }
-                    Some(idle_for) => idle.as_mut().reset(now + (idle_timeout - idle_for)),
+                    Some(idle_for) => idle.as_mut().reset(now + idle_timeout.saturating_sub(idle_for)),
                     None => idle.as_mut().reset(now + idle_timeout),
                 }
             }

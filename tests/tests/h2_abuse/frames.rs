@@ -171,7 +171,7 @@ fn huffman_digits(bytes: &[u8]) -> Option<Vec<u8>> {
             }
             0b011 => {
                 let code = take(i, 6)?;
-                out.push(b'3' + (code - 0b011001));
+                out.push(b'3' + (code - 0b01_1001));
                 i += 6;
             }
             _ => return None,
