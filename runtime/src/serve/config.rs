@@ -211,7 +211,10 @@ impl Config {
     /// How long a connection may have no request in flight before it is
     /// closed: HTTP/1 closes it (kept-alive HTTP/1 connections are also
     /// bounded by [`header_read_timeout`](Self::header_read_timeout)),
-    /// HTTP/2 sends `GOAWAY` and closes it.
+    /// HTTP/2 sends `GOAWAY` and closes it. A request counts as in flight
+    /// from when its head has arrived until its response body is sent; set
+    /// this no shorter than `header_read_timeout`, or a head still arriving
+    /// on an otherwise idle HTTP/1 connection may be cut off with it.
     #[must_use]
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
