@@ -95,6 +95,7 @@ pub(crate) fn request(method: &str, path: &str) -> Vec<u8> {
 #[derive(Debug, Clone)]
 pub(crate) struct Frame {
     pub(crate) kind: u8,
+    pub(crate) flags: u8,
     pub(crate) stream: u32,
     pub(crate) payload: Vec<u8>,
 }
@@ -187,21 +188,25 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    /// Connects, sends the preface and an empty `SETTINGS`, and ACKs the
-    /// server's settings as they come.
+    /// Connects, sends the preface and an empty `SETTINGS`, waits for the
+    /// server's `SETTINGS` and acknowledges them.
     pub(crate) async fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
         let (read, mut write) = stream.into_split();
         write.write_all(PREFACE).await.unwrap();
         write.write_all(&frame(SETTINGS, 0, 0, &[])).await.unwrap();
-        write
-            .write_all(&frame(SETTINGS, ACK, 0, &[]))
-            .await
-            .unwrap();
         let (tx, frames) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(read_frames(read, tx));
-        Client { write, frames }
+        let mut client = Client { write, frames };
+        client
+            .until(Duration::from_secs(5), |f| {
+                f.kind == SETTINGS && f.flags & ACK == 0
+            })
+            .await
+            .expect("the server sends its SETTINGS");
+        assert!(client.send(&frame(SETTINGS, ACK, 0, &[])).await);
+        client
     }
 
     /// Writes bytes; `false` once the server closed the connection.
@@ -267,6 +272,7 @@ async fn read_frames(mut read: OwnedReadHalf, tx: tokio::sync::mpsc::UnboundedSe
         let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
         let frame = Frame {
             kind: head[3],
+            flags: head[4],
             stream,
             payload,
         };
