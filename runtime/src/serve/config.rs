@@ -209,7 +209,8 @@ impl Config {
     }
 
     /// How long a connection may have no request in flight before it is
-    /// closed: HTTP/1 closes it (kept-alive HTTP/1 connections are also
+    /// closed (it is checked every quarter of it, so the close comes between
+    /// the timeout and 1.25 times it): HTTP/1 closes it (kept-alive HTTP/1 connections are also
     /// bounded by [`header_read_timeout`](Self::header_read_timeout)),
     /// HTTP/2 sends `GOAWAY` and closes it. A request counts as in flight
     /// from when its head has arrived until its response body is sent; set

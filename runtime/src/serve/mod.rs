@@ -274,8 +274,8 @@ async fn serve_connection<A: App>(
             .builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
     );
-    let idle = pin!(tokio::time::sleep(idle_timeout));
-    let mut idle = idle;
+    let mut idle_watch = idle::IdleWatch::new(idle_timeout);
+    let mut idle = pin!(tokio::time::sleep(idle_watch.every));
     let mut closing = false;
     let result = loop {
         tokio::select! {
@@ -287,15 +287,12 @@ async fn serve_connection<A: App>(
                 closing = true;
             }
             () = idle.as_mut(), if !closing => {
-                let now = tokio::time::Instant::now();
-                match watched.activity.idle_for(now) {
-                    Some(idle_for) if idle_for >= idle_timeout => {
-                        tracing::debug!(peer = ?info.peer, ?idle_for, "closing idle connection");
-                        connection.as_mut().graceful_shutdown();
-                        closing = true;
-                    }
-                    Some(idle_for) => idle.as_mut().reset(now + idle_timeout.saturating_sub(idle_for)),
-                    None => idle.as_mut().reset(now + idle_timeout),
+                if idle_watch.look(&watched.activity) {
+                    tracing::debug!(peer = ?info.peer, "closing idle connection");
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                } else {
+                    idle.as_mut().reset(tokio::time::Instant::now() + idle_watch.every);
                 }
             }
         }
