@@ -41,6 +41,7 @@ use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -276,27 +277,46 @@ async fn serve_connection<A: App>(
     );
     let mut idle_watch = idle::IdleWatch::new(idle_timeout);
     let mut idle = pin!(tokio::time::sleep(idle_watch.every));
+    let mut idle_armed = false;
+    let mut shutdown = pin!(stop.wait_for(|&down| down));
     let mut closing = false;
-    let result = loop {
-        tokio::select! {
-            biased;
-            result = connection.as_mut() => break result,
+    // A hand-written select: the idle timer is polled once per reset (to
+    // register its wake-up) and otherwise read with `is_elapsed`, one atomic
+    // load, because this runs on every wake of the connection task.
+    let result = std::future::poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            if closing {
+                return Poll::Pending;
+            }
             // Shutdown: finish in-flight requests, no new ones (HTTP/2: GOAWAY).
-            _ = stop.wait_for(|&down| down), if !closing => {
+            if shutdown.as_mut().poll(cx).is_ready() {
                 connection.as_mut().graceful_shutdown();
                 closing = true;
+                continue;
             }
-            () = idle.as_mut(), if !closing => {
-                if idle_watch.look(&watched.activity) {
-                    tracing::debug!(peer = ?info.peer, "closing idle connection");
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
-                } else {
-                    idle.as_mut().reset(tokio::time::Instant::now() + idle_watch.every);
+            if !idle_armed {
+                idle_armed = true;
+                if idle.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
                 }
+            } else if !idle.is_elapsed() {
+                return Poll::Pending;
+            }
+            if idle_watch.look(&watched.activity) {
+                tracing::debug!(peer = ?info.peer, "closing idle connection");
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            } else {
+                idle.as_mut()
+                    .reset(tokio::time::Instant::now() + idle_watch.every);
+                idle_armed = false;
             }
         }
-    };
+    })
+    .await;
     if let Err(e) = result {
         log_connection_error(info.peer, &*e);
     }
