@@ -159,6 +159,52 @@ impl fmt::Display for CollectError {
 
 impl std::error::Error for CollectError {}
 
+/// A request body the client sent too slowly: the server's body read timeout
+/// ([`ServeConfig::body_read_timeout`](crate::ServeConfig::body_read_timeout)
+/// between two chunks, or
+/// [`ServeConfig::body_total_timeout`](crate::ServeConfig::body_total_timeout)
+/// for the whole body) went by while a handler waited for it.
+///
+/// It is the error a served request's body stream yields; the body
+/// extractors answer it with `408 Request Timeout` (code `body_timeout`), and
+/// `kiln::Error::from` does the same for handlers that read the stream
+/// themselves. The connection is closed after the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyTimeout {
+    /// No chunk arrived within this long.
+    BetweenChunks(std::time::Duration),
+    /// The body did not end within this long of the first read.
+    Total(std::time::Duration),
+}
+
+impl fmt::Display for BodyTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyTimeout::BetweenChunks(d) => {
+                write!(f, "no part of the request body arrived within {d:?}")
+            }
+            BodyTimeout::Total(d) => write!(f, "the request body did not arrive within {d:?}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyTimeout {}
+
+impl From<BodyTimeout> for crate::Error {
+    fn from(e: BodyTimeout) -> Self {
+        crate::Error::new(
+            http::StatusCode::REQUEST_TIMEOUT,
+            crate::error::code::BODY_TIMEOUT,
+        )
+        .message(e.to_string())
+        .header(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        )
+    }
+}
+
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {

@@ -104,12 +104,14 @@ pub mod ws;
 use std::future::Future;
 
 pub use self::tower::{IntoService, Layered};
+pub use body::BodyTimeout;
 pub use body::{Body, BoxError, CollectError};
 pub use bumpalo::Bump;
 pub use conn::{Conn, ConnInfo, DEFAULT_BODY_LIMIT};
 #[cfg(any(feature = "fs", feature = "fs-build", feature = "compression"))]
 pub use content_coding::ContentCoding;
 pub use error::{Error, FieldError};
+pub use extract::LoosePath;
 pub use extract::{
     Extracting, FromRequest, FromRequestParts, Path, PeerAddr, Query, RawQuery, RequestCx,
 };

@@ -122,7 +122,7 @@ impl Quota {
 }
 
 type Store<K> = DashMapStateStore<K, foldhash::fast::RandomState>;
-type Governor<K> = governor::RateLimiter<K, Store<K>, DefaultClock, StateInformationMiddleware>;
+type Governor<K, C> = governor::RateLimiter<K, Store<K>, C, StateInformationMiddleware>;
 
 /// A GCRA rate limiter keyed by any `K`: the building block of [`RateLimit`]
 /// (which keys by client IP), for limiting by user, API key or tenant in a
@@ -134,6 +134,15 @@ type Governor<K> = governor::RateLimiter<K, Store<K>, DefaultClock, StateInforma
 /// are swept every `sweep_interval` (default 60 s; checked every 1024 requests
 /// of a thread, so idle limiters do no work), bounding memory by the number
 /// of keys active within a sweep interval.
+///
+/// `C` is the clock: governor's default (quanta's TSC-based one) unless
+/// [`with_clock`](KeyedLimiter::with_clock) is given another, such as
+/// `governor::clock::FakeRelativeClock` to test limits without waiting.
+///
+/// A key's first check is always admitted with its whole burst left
+/// (`remaining` = burst − 1), whatever the clock read when the limiter was
+/// built: GCRA starts a key with no state at "now", and a clock reading from
+/// before the limiter's start (a skewed core) counts as its start.
 ///
 /// ```
 /// use kiln::prelude::*;
@@ -172,8 +181,8 @@ type Governor<K> = governor::RateLimiter<K, Store<K>, DefaultClock, StateInforma
 /// assert_eq!(client.get("/").header("x-tenant", "b").send().await.status(), StatusCode::OK);
 /// # });
 /// ```
-pub struct KeyedLimiter<K: Hash + Eq + Clone> {
-    limiter: Governor<K>,
+pub struct KeyedLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
+    limiter: Governor<K, C>,
     quota: Quota,
     origin: Instant,
     /// Milliseconds since `origin` at which the next sweep is due.
@@ -181,7 +190,7 @@ pub struct KeyedLimiter<K: Hash + Eq + Clone> {
     sweep_ms: u64,
 }
 
-impl<K: Hash + Eq + Clone> fmt::Debug for KeyedLimiter<K> {
+impl<K: Hash + Eq + Clone, C: Clock> fmt::Debug for KeyedLimiter<K, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyedLimiter")
             .field("quota", &self.quota)
@@ -258,10 +267,33 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     /// # Errors
     /// A quota of 0 requests or with a zero period.
     pub fn with_sweep_interval(quota: Quota, interval: Duration) -> Result<Self, ConfigError> {
+        KeyedLimiter::with_clock(quota, interval, DefaultClock::default())
+    }
+}
+
+impl<K: Hash + Eq + Clone, C: Clock> KeyedLimiter<K, C> {
+    /// A limiter on `clock`, sweeping stale keys at most every `interval`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use governor::clock::FakeRelativeClock;
+    /// use kiln::builtin::{KeyedLimiter, Quota};
+    ///
+    /// let clock = FakeRelativeClock::default();
+    /// let limits = KeyedLimiter::with_clock(Quota::per_second(1), Duration::from_mins(1), clock.clone()).unwrap();
+    /// assert!(limits.check(&"a").is_ok());
+    /// assert!(limits.check(&"a").is_err());
+    /// clock.advance(Duration::from_secs(1));
+    /// assert!(limits.check(&"a").is_ok());
+    /// ```
+    ///
+    /// # Errors
+    /// A quota of 0 requests or with a zero period.
+    pub fn with_clock(quota: Quota, interval: Duration, clock: C) -> Result<Self, ConfigError> {
         let q = quota.to_governor("quota")?;
         let limiter = governor::RateLimiter::dashmap_with_clock_and_hasher(
             q,
-            DefaultClock::default(),
+            clock,
             foldhash::fast::RandomState::default(),
         )
         .with_middleware::<StateInformationMiddleware>();
@@ -790,6 +822,9 @@ impl RateLimitBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod first_request;
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,9 @@ pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
 pub const CONFLICT: &str = "conflict";
 /// `413`: the body is larger than the limit.
 pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+/// `408`: the request body arrived too slowly (the server's body read
+/// timeout, between chunks or in total); the connection is closed.
+pub const BODY_TIMEOUT: &str = "body_timeout";
 /// `415`: the body's `Content-Type` is not what the extractor reads.
 pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
 /// `400`: the body is not JSON (a syntax error, truncated).

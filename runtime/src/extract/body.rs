@@ -23,10 +23,11 @@ use crate::{Body, CollectError, IntoResponse, Json, Request, Response};
 fn collect_failed(e: CollectError, limit: usize) -> Error {
     match e {
         CollectError::TooLarge { limit } => too_large(limit),
-        // The server's raw-stream limit (`http_body_util::Limited`) trips
-        // before the extractor's own count when both are the same.
         // A stream bounded by `take_limited` (a middleware's copy of it).
         CollectError::Read(e) if e.is::<http_body_util::LengthLimitError>() => too_large(limit),
+        CollectError::Read(e) if e.is::<crate::BodyTimeout>() => {
+            Error::from(*e.downcast_ref::<crate::BodyTimeout>().expect("checked"))
+        }
         CollectError::Read(e) => {
             // `Compression`'s decoder went past its limit (a zip bomb, say).
             #[cfg(feature = "compression")]

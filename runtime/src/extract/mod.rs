@@ -8,6 +8,7 @@
 mod body;
 mod header;
 mod path;
+mod path_decode;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,7 +29,7 @@ pub use body::Form;
 pub(crate) use body::take_limited;
 pub(crate) use body::too_large;
 pub use header::{Bearer, ContentLength, ContentType, Header, TypedHeader, UserAgent};
-pub use path::Path;
+pub use path::{LoosePath, Path};
 
 /// What an extractor can see besides the request: the connection, the matched
 /// route and its path parameters.

@@ -1,12 +1,14 @@
-//! `Path<T>`: the matched route's parameters, percent-decoded and deserialized.
+//! `Path<T>` and `LoosePath<T>`: the matched route's parameters,
+//! percent-decoded (strictly, see [`path_decode`](super::path_decode)) and
+//! deserialized.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use http::StatusCode;
-use percent_encoding::percent_decode_str;
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 
+use super::path_decode::{self, Segments};
 use super::{FromRequestParts, RequestCx};
 use crate::Request;
 use crate::error::{code, escape_pointer_token};
@@ -17,7 +19,12 @@ use crate::routing::PathParams;
 /// `T` is a single value for a one-parameter route (`Path<u64>` for
 /// `/users/{id}`), a tuple in pattern order (`Path<(String, u32)>`), or a
 /// struct whose fields are named like the parameters. Values are
-/// percent-decoded first. A value that does not parse is a `400 Bad Request`
+/// percent-decoded first, strictly: invalid percent-encoding, a NUL, a
+/// `{name}` value that decodes to a `/` or is `.`/`..`, and a `{*rest}` value
+/// that is not a plain relative path (a dot segment, an empty segment, a
+/// leading `/`, a `\`) are refused (see the routing guide,
+/// `kiln::guide::routing`; [`LoosePath`] accepts slashes and dots in `{name}`).
+/// A value refused or that does not parse is a `400 Bad Request`
 /// [`Error`](crate::Error) (code `invalid_path`) naming the parameter and the
 /// expected type; its pointer is the parameter's name (`/id`).
 ///
@@ -46,18 +53,73 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
     type Rejection = crate::Error;
 
     fn from_request_parts(req: &Request, cx: &RequestCx<'_>) -> Result<Self, crate::Error> {
-        let de = Params {
-            params: cx.params(),
-            path: req.uri().path(),
-        };
-        T::deserialize(de).map(Path).map_err(|e| {
-            let err = crate::Error::new(StatusCode::BAD_REQUEST, code::INVALID_PATH).message(e.0);
-            match e.1 {
-                Some(name) => err.field(format!("/{}", escape_pointer_token(name))),
-                None => err,
-            }
-        })
+        extract(req, cx, Segments::One).map(Path)
     }
+}
+
+/// Like [`Path`], but a one-segment parameter (`{name}`) may decode to a
+/// value containing `/` or equal to `.` or `..`: for opaque identifiers that
+/// may hold slashes (`/keys/a%2Fb` gives `a/b`). Such a value is not a safe
+/// file path: never join it to a directory.
+///
+/// Invalid percent-encoding, non-UTF-8 and NUL are still refused, and a
+/// catch-all (`{*rest}`) keeps its rules (a relative path without dot or
+/// empty segments).
+///
+/// ```
+/// use kiln::prelude::*;
+/// use kiln::LoosePath;
+///
+/// #[handler]
+/// fn key(LoosePath(key): LoosePath<String>) -> String { key }
+///
+/// chain! {
+///     struct Keys;
+///     routes { GET "/keys/{key}" => key }
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let client = TestClient::new(Keys::new());
+/// assert_eq!(client.get("/keys/a%2Fb").send().await.text(), "a/b");
+/// assert_eq!(client.get("/keys/%00").send().await.status(), StatusCode::BAD_REQUEST);
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoosePath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts for LoosePath<T> {
+    type Rejection = crate::Error;
+
+    fn from_request_parts(req: &Request, cx: &RequestCx<'_>) -> Result<Self, crate::Error> {
+        extract(req, cx, Segments::Loose).map(LoosePath)
+    }
+}
+
+/// Deserializes the parameters, `segments` being the rule for `{name}` ones.
+fn extract<T: DeserializeOwned>(
+    req: &Request,
+    cx: &RequestCx<'_>,
+    segments: Segments,
+) -> Result<T, crate::Error> {
+    let de = Params {
+        matched: cx.params(),
+        path: req.uri().path(),
+        rest: cx.route().and_then(catch_all_name),
+        segments,
+    };
+    T::deserialize(de).map_err(|e| {
+        let err = crate::Error::new(StatusCode::BAD_REQUEST, code::INVALID_PATH).message(e.0);
+        match e.1 {
+            Some(name) => err.field(format!("/{}", escape_pointer_token(name))),
+            None => err,
+        }
+    })
+}
+
+/// The name of the catch-all parameter of a pattern (`rest` in `/f/{*rest}`).
+fn catch_all_name(pattern: &'static str) -> Option<&'static str> {
+    let start = pattern.find("{*")? + 2;
+    let len = pattern[start..].find('}')?;
+    Some(&pattern[start..start + len])
 }
 
 /// The deserializer error: the message, and the parameter it is about when known.
@@ -93,19 +155,36 @@ impl de::Error for Error {
 /// All parameters: a map (struct), a sequence (tuple) or one value.
 #[derive(Clone, Copy)]
 struct Params<'a> {
-    params: &'a PathParams,
+    matched: &'a PathParams,
     path: &'a str,
+    /// The catch-all parameter's name, if the route has one.
+    rest: Option<&'static str>,
+    /// The rule for the other parameters.
+    segments: Segments,
 }
 
 impl<'a> Params<'a> {
+    fn value(self, name: &'static str, raw: &'a str) -> Value<'a> {
+        let segments = if self.rest == Some(name) {
+            Segments::Rest
+        } else {
+            self.segments
+        };
+        Value {
+            name,
+            raw,
+            segments,
+        }
+    }
+
     fn single(self) -> Result<Value<'a>, Error> {
-        let mut it = self.params.iter(self.path);
+        let mut it = self.matched.iter(self.path);
         match (it.next(), it.next()) {
-            (Some((name, raw)), None) => Ok(Value { name, raw }),
+            (Some((name, raw)), None) => Ok(self.value(name, raw)),
             _ => Err(Error(
                 format!(
                     "invalid path: expected 1 parameter, the route has {}",
-                    self.params.len()
+                    self.matched.len()
                 ),
                 None,
             )),
@@ -130,7 +209,8 @@ impl<'de> de::Deserializer<'de> for Params<'_> {
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
         v.visit_map(Pairs {
-            it: self.params.iter(self.path),
+            it: self.matched.iter(self.path),
+            params: self,
             value: None,
         })
     }
@@ -145,15 +225,15 @@ impl<'de> de::Deserializer<'de> for Params<'_> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        v.visit_seq(Values(self.params.iter(self.path)))
+        v.visit_seq(Values(self.matched.iter(self.path), self))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, Error> {
-        if len != self.params.len() {
+        if len != self.matched.len() {
             return Err(Error(
                 format!(
                     "invalid path: expected a tuple of {len}, the route has {} parameters",
-                    self.params.len()
+                    self.matched.len()
                 ),
                 None,
             ));
@@ -214,6 +294,7 @@ impl<'de> de::Deserializer<'de> for Params<'_> {
 
 struct Pairs<'a, I> {
     it: I,
+    params: Params<'a>,
     value: Option<Value<'a>>,
 }
 
@@ -227,7 +308,7 @@ impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::MapAccess<'de> fo
         let Some((name, raw)) = self.it.next() else {
             return Ok(None);
         };
-        self.value = Some(Value { name, raw });
+        self.value = Some(self.params.value(name, raw));
         seed.deserialize(name.into_deserializer()).map(Some)
     }
 
@@ -239,9 +320,9 @@ impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::MapAccess<'de> fo
     }
 }
 
-struct Values<I>(I);
+struct Values<'a, I>(I, Params<'a>);
 
-impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::SeqAccess<'de> for Values<I> {
+impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::SeqAccess<'de> for Values<'a, I> {
     type Error = Error;
 
     fn next_element_seed<S: de::DeserializeSeed<'de>>(
@@ -250,7 +331,7 @@ impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::SeqAccess<'de> fo
     ) -> Result<Option<S::Value>, Error> {
         match self.0.next() {
             Some((name, raw)) => seed
-                .deserialize(Value { name, raw })
+                .deserialize(self.1.value(name, raw))
                 .map(Some)
                 .map_err(|e| e.or_at(name)),
             None => Ok(None),
@@ -258,22 +339,21 @@ impl<'de, 'a, I: Iterator<Item = (&'static str, &'a str)>> de::SeqAccess<'de> fo
     }
 }
 
-/// One parameter: its name (for errors) and raw, still percent-encoded value.
+/// One parameter: its name (for errors), raw (still percent-encoded) value
+/// and the decoding rule that applies to it.
 #[derive(Clone, Copy)]
 struct Value<'a> {
     name: &'static str,
     raw: &'a str,
+    segments: Segments,
 }
 
 impl<'a> Value<'a> {
     fn decoded(self) -> Result<Cow<'a, str>, Error> {
-        percent_decode_str(self.raw).decode_utf8().map_err(|_| {
+        path_decode::decode(self.raw, self.segments).map_err(|why| {
             Error::at(
                 self.name,
-                format!(
-                    "invalid path parameter `{}`: not UTF-8 once percent-decoded",
-                    self.name
-                ),
+                format!("invalid path parameter `{}`: {why}", self.name),
             )
         })
     }

@@ -50,6 +50,8 @@ pub(super) fn from_multer(e: multer::Error, server_limit: usize) -> Error {
                 too_large(format!(
                     "request body larger than {server_limit} bytes (the route's body limit)"
                 ))
+            } else if let Some(t) = inner.downcast_ref::<crate::BodyTimeout>() {
+                Error::from(*t)
             } else {
                 #[cfg(feature = "compression")]
                 if let Some(d) = inner.downcast_ref::<crate::builtin::DecompressedTooLarge>() {

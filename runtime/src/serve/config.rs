@@ -23,9 +23,15 @@ use crate::conn::DEFAULT_BODY_LIMIT;
 /// | [`max_connections`](Self::max_connections) | 10 000 | no more connections are accepted until one closes (they wait in the kernel's backlog) |
 /// | [`max_header_size`](Self::max_header_size) | 16 KiB | `431 Request Header Fields Too Large`, connection closed |
 /// | [`body_limit`](Self::body_limit) | 2 MiB | `413 Payload Too Large` |
+/// | [`body_read_timeout`](Self::body_read_timeout) | 10 s | no chunk of a body a handler waits for: `408 body_timeout`, connection closed |
+/// | [`body_total_timeout`](Self::body_total_timeout) | 60 s | a body not complete this long after its first read: `408 body_timeout`, connection closed |
+/// | [`idle_timeout`](Self::idle_timeout) | 60 s | a connection with no request in flight is closed (HTTP/2: `GOAWAY` first) |
 /// | [`keep_alive`](Self::keep_alive) | on | – |
 /// | [`http2_keep_alive_interval`](Self::http2_keep_alive_interval) | 20 s | HTTP/2 connection closed when a PING goes unanswered for as long |
-/// | [`http2_max_concurrent_streams`](Self::http2_max_concurrent_streams) | 256 | the client is told to wait (`SETTINGS_MAX_CONCURRENT_STREAMS`) |
+/// | [`http2_max_concurrent_streams`](Self::http2_max_concurrent_streams) | 256 | the client is told to wait (`SETTINGS_MAX_CONCURRENT_STREAMS`); a stream past it is refused (`RST_STREAM REFUSED_STREAM`) |
+/// | [`max_header_size`](Self::max_header_size) (HTTP/2) | 16 KiB | `SETTINGS_MAX_HEADER_LIST_SIZE`; a larger decoded header list (however it is compressed or split into `CONTINUATION` frames) gets `431` or the connection is closed |
+/// | [`http2_max_pending_accept_reset_streams`](Self::http2_max_pending_accept_reset_streams) | 20 | streams the client opened and reset before the server accepted them (rapid reset, CVE-2023-44487): `GOAWAY ENHANCE_YOUR_CALM` |
+/// | [`http2_max_local_error_reset_streams`](Self::http2_max_local_error_reset_streams) | 256 | streams the server had to reset because the client broke the protocol: `GOAWAY ENHANCE_YOUR_CALM` |
 /// | [`drain_timeout`](Self::drain_timeout) | 30 s | connections still open after a shutdown signal are dropped |
 ///
 /// ## Keep-alive and the header-read timeout
@@ -34,8 +40,38 @@ use crate::conn::DEFAULT_BODY_LIMIT;
 /// when a connection opens, and again when a response on a kept-alive
 /// connection is finished. So one timer bounds both a client that sends its
 /// head too slowly and a kept-alive connection that stays idle:
-/// `header_read_timeout` *is* the HTTP/1 keep-alive idle timeout. HTTP/2
-/// connections are kept alive with PINGs instead.
+/// `header_read_timeout` bounds the HTTP/1 keep-alive idle time too: an idle
+/// HTTP/1 connection is closed after the shorter of `header_read_timeout` and
+/// [`idle_timeout`](Self::idle_timeout). HTTP/2 has no head timer (its PINGs
+/// only find dead peers): `idle_timeout` is what closes an idle one.
+///
+/// ## Why these values
+///
+/// - Body timeouts: 10 s without a byte is as suspicious mid-body as
+///   mid-head (the same value as `header_read_timeout`), and 60 s for a whole
+///   body lets a 2 MiB body (the default limit) arrive at 35 KB/s. The timers
+///   only run while a handler waits for the client, so a handler that reads
+///   slowly on purpose is not cut off. Raise the total with the body limit
+///   for upload routes.
+/// - `idle_timeout`, 60 s: the common default of load balancers (AWS ALB,
+///   nginx's 75 s `keepalive_timeout` is of the same order), so pooled HTTP/2
+///   connections are reused rather than re-opened, while an idle client
+///   holds a task and a socket for a minute at most. (Idle HTTP/1
+///   connections are closed sooner, by the 10 s header timer.)
+/// - HTTP/2: 256 streams is near hyper's own 200 and what browsers open; the
+///   reset-stream limits are h2's (20) and a quarter of hyper's 1024, since a
+///   client that makes the server reset 256 streams is not a browser.
+///
+/// Dropping a limit is a choice to make with a proxy in front:
+///
+/// ```
+/// use std::time::Duration;
+/// let uploads = kiln::ServeConfig::default()
+///     .body_limit(512 * 1024 * 1024)
+///     .body_total_timeout(Duration::from_secs(15 * 60))
+///     .idle_timeout(Duration::from_secs(120));
+/// # drop(uploads);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) header_read_timeout: Duration,
@@ -46,6 +82,11 @@ pub struct Config {
     pub(crate) http2_keep_alive_interval: Option<Duration>,
     pub(crate) http2_max_concurrent_streams: u32,
     pub(crate) drain_timeout: Duration,
+    pub(crate) body_read_timeout: Duration,
+    pub(crate) body_total_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) http2_max_pending_accept_reset_streams: usize,
+    pub(crate) http2_max_local_error_reset_streams: usize,
 }
 
 /// hyper's smallest read buffer; a smaller header limit cannot be enforced.
@@ -62,6 +103,11 @@ impl Default for Config {
             http2_keep_alive_interval: Some(Duration::from_secs(20)),
             http2_max_concurrent_streams: 256,
             drain_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(10),
+            body_total_timeout: Duration::from_mins(1),
+            idle_timeout: Duration::from_mins(1),
+            http2_max_pending_accept_reset_streams: 20,
+            http2_max_local_error_reset_streams: 256,
         }
     }
 }
@@ -143,6 +189,57 @@ impl Config {
     #[must_use]
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.drain_timeout = timeout;
+        self
+    }
+
+    /// How long a handler reading the request body waits for its next chunk
+    /// before the read fails with [`BodyTimeout`](crate::BodyTimeout) (`408`;
+    /// the connection is then closed). Only time spent waiting for the
+    /// client counts.
+    #[must_use]
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// How long a request body may take in all, from its first read to its
+    /// end, before the read fails with [`BodyTimeout`](crate::BodyTimeout)
+    /// (`408`; the connection is then closed).
+    #[must_use]
+    pub fn body_total_timeout(mut self, timeout: Duration) -> Self {
+        self.body_total_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may have no request in flight before it is
+    /// closed (it is checked every quarter of it, so the close comes between
+    /// the timeout and 1.25 times it): HTTP/1 closes it (kept-alive HTTP/1 connections are also
+    /// bounded by [`header_read_timeout`](Self::header_read_timeout)),
+    /// HTTP/2 sends `GOAWAY` and closes it. A request counts as in flight
+    /// from when its head has arrived until its response body is sent; set
+    /// this no shorter than `header_read_timeout`, or a head still arriving
+    /// on an otherwise idle HTTP/1 connection may be cut off with it.
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How many HTTP/2 streams a client may open and reset before the server
+    /// accepted them, before the connection is closed with `GOAWAY`
+    /// (`ENHANCE_YOUR_CALM`): the bound on "rapid reset" (CVE-2023-44487).
+    #[must_use]
+    pub fn http2_max_pending_accept_reset_streams(mut self, max: usize) -> Self {
+        self.http2_max_pending_accept_reset_streams = max;
+        self
+    }
+
+    /// How many HTTP/2 streams the server may have to reset for protocol
+    /// errors of the client before the connection is closed with `GOAWAY`
+    /// (`ENHANCE_YOUR_CALM`).
+    #[must_use]
+    pub fn http2_max_local_error_reset_streams(mut self, max: usize) -> Self {
+        self.http2_max_local_error_reset_streams = max;
         self
     }
 }

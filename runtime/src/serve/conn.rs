@@ -13,20 +13,25 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
+use http::{HeaderValue, Version, header};
 use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::server::conn::auto;
 
-use crate::{App, Body, Conn, ConnInfo, IntoResponse, Request, Response};
+use super::body_timeout::{BodyTimeouts, TimedBody};
+use super::idle::{Active, Activity};
+use crate::{App, Body, Conn, ConnInfo, IntoResponse, Request};
 
-/// What every connection of one server shares: the app and the protocol
-/// settings.
+/// What every connection of one server shares: the app, the protocol
+/// settings and the body timeouts.
 pub(super) struct Shared<A> {
     pub(super) app: A,
     pub(super) builder: auto::Builder<super::shutdown::Exec>,
+    pub(super) body_timeouts: BodyTimeouts,
 }
 
 /// One connection's state, shared by its requests.
@@ -40,6 +45,11 @@ pub(super) struct ConnState<A> {
     shared: Arc<Shared<A>>,
     info: ConnInfo,
     spare: Mutex<Option<Conn>>,
+    /// Requests in flight and since when none is: the idle timeout's input.
+    pub(super) activity: Activity,
+    /// Set by a request body whose read timed out: that HTTP/1 connection
+    /// must not be reused (one request at a time, so one flag suffices).
+    body_timed_out: Arc<AtomicBool>,
 }
 
 impl<A: App> ConnState<A> {
@@ -48,6 +58,8 @@ impl<A: App> ConnState<A> {
             shared,
             info,
             spare: Mutex::new(Some(Conn::new(info))),
+            activity: Activity::new(),
+            body_timed_out: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -68,19 +80,32 @@ impl<A: App> ConnState<A> {
     }
 }
 
+/// A response as the connection sends it: its body carries the request's
+/// [`Active`] mark, so the connection counts as busy until the body is sent.
+pub(super) type Sent<A> = http::Response<Active<A>>;
+
 /// Serves one request: the hyper service of a connection calls this.
 pub(super) async fn respond<A: App>(
     state: Arc<ConnState<A>>,
     req: http::Request<Incoming>,
-) -> Result<Response, Infallible> {
+) -> Result<Sent<A>, Infallible> {
+    // Moves the connection's `Arc` in: busy until the response body is dropped
+    // (also when this future is, a client that went away).
+    let active = Active::new(state);
+    let state = active.state();
     // No body limit here: the route's own (or the server's) is enforced by
     // whatever reads the body, inside the app's chain, so a 413 carries the
     // chain's headers and names the limit that applied.
     let (parts, incoming) = req.into_parts();
+    let version = parts.version;
     let body = if incoming.is_end_stream() {
         Body::empty()
     } else {
-        Body::wrap(incoming)
+        Body::wrap(TimedBody::new(
+            incoming,
+            state.shared.body_timeouts,
+            Arc::clone(&state.body_timed_out),
+        ))
     };
     let req = Request::from_parts(parts, body);
     let mut conn = state.take();
@@ -89,14 +114,22 @@ pub(super) async fn respond<A: App>(
     }
     .await;
     state.give_back(conn);
-    Ok(res.unwrap_or_else(|panic| {
+    let mut res = res.unwrap_or_else(|panic| {
         tracing::error!(
             peer = ?state.info.peer,
             panic = panic_message(&*panic),
             "request handler panicked; answering 500"
         );
         crate::Error::internal().into_response()
-    }))
+    });
+    // Whatever the handler made of the timeout, the rest of that body is
+    // still on the wire: HTTP/1 cannot read the next request after it. (HTTP/2
+    // forbids `Connection`; hyper resets a stream whose body is unfinished.)
+    if version < Version::HTTP_2 && state.body_timed_out.swap(false, Ordering::Relaxed) {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(active.attach(res))
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> &str {

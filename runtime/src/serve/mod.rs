@@ -31,21 +31,23 @@
 //! }
 //! ```
 
+mod body_timeout;
 mod config;
 mod conn;
+mod idle;
 mod shutdown;
 
 use std::future::Future;
 use std::io;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::{App, ConnInfo};
@@ -81,7 +83,8 @@ pub(crate) use shutdown::ShutdownWatch;
 /// - **Limits** ([`Config`], re-exported as `kiln::ServeConfig`): header-read
 ///   timeout, max connections, max header size (`431`), body limit (`413`,
 ///   enforced by the body extractors inside the chain, per route with
-///   `#[limit(body = ..)]`), keep-alive, drain timeout.
+///   `#[limit(body = ..)]`), body read timeouts (`408`), idle timeout,
+///   keep-alive, HTTP/2 stream and reset limits, drain timeout.
 /// - **Failures**: a panic in a handler or middleware is logged and answered
 ///   `500`, and the connection keeps serving; connection errors are logged
 ///   with `tracing` and never stop the server.
@@ -176,9 +179,12 @@ impl<A: App> Server<A> {
         let shared = Arc::new(Shared {
             app,
             builder: builder(&config, &notice),
+            body_timeouts: body_timeout::BodyTimeouts {
+                between_chunks: config.body_read_timeout,
+                total: config.body_total_timeout,
+            },
         });
         let slots = Arc::new(Semaphore::new(config.max_connections));
-        let graceful = GracefulShutdown::new();
         let mut tasks = JoinSet::new();
         let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown::signal()));
         tracing::info!(addr = %shown, "kiln listening");
@@ -211,8 +217,9 @@ impl<A: App> Server<A> {
                 body_limit: config.body_limit,
             };
             let shared = Arc::clone(&shared);
-            let watcher = graceful.watcher();
-            let connection = serve_connection(shared, stream, info, watcher);
+            // Held until the connection ends: the drain waits for it.
+            let stop = notice.subscribe();
+            let connection = serve_connection(shared, stream, info, stop, config.idle_timeout);
             let connection = shutdown::with_notice(Arc::clone(&notice), connection);
             tasks.spawn(async move {
                 let _permit = permit;
@@ -221,7 +228,7 @@ impl<A: App> Server<A> {
         }
 
         drop(listener);
-        shutdown::drain(graceful, tasks, &notice, config.drain_timeout).await;
+        shutdown::drain(tasks, &notice, config.drain_timeout).await;
         tracing::info!(addr = %shown, "kiln stopped");
         Ok(())
     }
@@ -240,6 +247,8 @@ fn builder(config: &Config, notice: &shutdown::Notice) -> auto::Builder<shutdown
     h2.timer(TokioTimer::new())
         .max_concurrent_streams(config.http2_max_concurrent_streams)
         .max_header_list_size(u32::try_from(config.max_header_size).unwrap_or(u32::MAX))
+        .max_pending_accept_reset_streams(config.http2_max_pending_accept_reset_streams)
+        .max_local_error_reset_streams(config.http2_max_local_error_reset_streams)
         .keep_alive_interval(config.http2_keep_alive_interval);
     if let Some(interval) = config.http2_keep_alive_interval {
         h2.keep_alive_timeout(interval);
@@ -251,19 +260,65 @@ async fn serve_connection<A: App>(
     shared: Arc<Shared<A>>,
     stream: TcpStream,
     info: ConnInfo,
-    watcher: hyper_util::server::graceful::Watcher,
+    mut stop: watch::Receiver<bool>,
+    idle_timeout: Duration,
 ) {
     // Responses are written whole; do not wait for more bytes to fill a segment.
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(peer = ?info.peer, error = %e, "cannot set TCP_NODELAY");
     }
     let state = Arc::new(ConnState::new(Arc::clone(&shared), info));
+    let watched = Arc::clone(&state);
     let service = hyper::service::service_fn(move |req| conn::respond(Arc::clone(&state), req));
     // With upgrades: a `101` hands the socket to `hyper::upgrade::on` (WebSockets).
-    let connection = shared
-        .builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), service);
-    if let Err(e) = watcher.watch(connection).await {
+    let mut connection = pin!(
+        shared
+            .builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+    );
+    let mut idle_watch = idle::IdleWatch::new(idle_timeout);
+    let mut idle = pin!(tokio::time::sleep(idle_watch.every));
+    let mut idle_armed = false;
+    let mut shutdown = pin!(stop.wait_for(|&down| down));
+    let mut closing = false;
+    // A hand-written select: the idle timer is polled once per reset (to
+    // register its wake-up) and otherwise read with `is_elapsed`, one atomic
+    // load, because this runs on every wake of the connection task.
+    let result = std::future::poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            if closing {
+                return Poll::Pending;
+            }
+            // Shutdown: finish in-flight requests, no new ones (HTTP/2: GOAWAY).
+            if shutdown.as_mut().poll(cx).is_ready() {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+                continue;
+            }
+            if !idle_armed {
+                idle_armed = true;
+                if idle.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+            } else if !idle.is_elapsed() {
+                return Poll::Pending;
+            }
+            if idle_watch.look(&watched.activity) {
+                tracing::debug!(peer = ?info.peer, "closing idle connection");
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            } else {
+                idle.as_mut()
+                    .reset(tokio::time::Instant::now() + idle_watch.every);
+                idle_armed = false;
+            }
+        }
+    })
+    .await;
+    if let Err(e) = result {
         log_connection_error(info.peer, &*e);
     }
 }

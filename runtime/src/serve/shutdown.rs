@@ -16,7 +16,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -114,19 +113,18 @@ pub(super) async fn signal() {
     }
 }
 
-/// Fires the notice (streams and WebSockets end themselves), tells every
-/// open connection to finish its in-flight requests and close (HTTP/1: no
-/// further keep-alive; HTTP/2: GOAWAY), waits up to `timeout` for both, then
-/// drops the connections that are still open.
-pub(super) async fn drain(
-    graceful: GracefulShutdown,
-    mut tasks: JoinSet<()>,
-    notice: &Notice,
-    timeout: Duration,
-) {
+/// Fires the notice: every open connection finishes its in-flight requests
+/// and closes (HTTP/1: no further keep-alive; HTTP/2: GOAWAY), streams and
+/// WebSockets end themselves. Each connection task and each stream holds a
+/// subscription to the notice until it is done, so waiting for the notice to
+/// have no receivers waits for all of them; after `timeout` the connections
+/// still open are dropped.
+pub(super) async fn drain(mut tasks: JoinSet<()>, notice: &Notice, timeout: Duration) {
     notice.send_replace(true);
-    let open = graceful.count();
-    let streams = notice.receiver_count();
+    while tasks.try_join_next().is_some() {}
+    let open = tasks.len();
+    // Connection tasks subscribe once each; the rest are streams.
+    let streams = notice.receiver_count().saturating_sub(open);
     if open > 0 || streams > 0 {
         tracing::info!(
             connections = open,
@@ -135,11 +133,10 @@ pub(super) async fn drain(
             "draining open connections"
         );
     }
-    let all = async {
-        graceful.shutdown().await;
-        notice.closed().await;
-    };
-    if tokio::time::timeout(timeout, all).await.is_err() {
+    if tokio::time::timeout(timeout, notice.closed())
+        .await
+        .is_err()
+    {
         tracing::warn!(
             connections = tasks.len(),
             ?timeout,

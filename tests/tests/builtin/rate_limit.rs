@@ -150,6 +150,26 @@ async fn headers_on_success_when_asked() {
     assert_eq!(res.header("ratelimit-reset"), Some("6"));
 }
 
+/// Issue 16 item 5: the first request after startup, on the real clock,
+/// with the app built just before (and a burst of 1, where a wrongly
+/// started bucket would show at once). The deterministic cases, on a clock
+/// the test sets, are `kiln`'s `rate_limit::first_request` unit tests.
+#[tokio::test]
+async fn the_first_request_after_startup_is_admitted() {
+    for _ in 0..200 {
+        let c = app(RateLimit::builder()
+            .quota(Quota::per_hour(1))
+            .headers_on_success(true)
+            .build()
+            .unwrap());
+        let res = c.get("/").peer(peer(9)).send().await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.header("ratelimit-remaining"), Some("0"));
+        let again = c.get("/").peer(peer(9)).send().await;
+        assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
 #[tokio::test]
 async fn forwarded_addresses_count_only_from_trusted_proxies() {
     let c = app(RateLimit::builder()

@@ -4,6 +4,7 @@
 mod describe;
 mod di;
 mod finish;
+mod path_decoding;
 mod pipeline_order;
 mod routing;
 mod stats;

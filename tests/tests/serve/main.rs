@@ -6,5 +6,6 @@ mod support;
 mod extract;
 mod http;
 mod limits;
+mod slow_clients;
 mod test_client;
 mod tower_interop;
