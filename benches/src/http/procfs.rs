@@ -138,7 +138,9 @@ mod tests {
     fn parses_stat_and_status() {
         let stat = "1234 (server (x) y) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 3 0";
         assert_eq!(parse_stat_ticks(stat), Some(300));
-        assert_eq!(parse_child_ticks(stat), Some(20));
+        assert_eq!(parse_child_ticks(stat), Some(0));
+        let reaped = "9 (postgres) S 1 2 3 4 5 6 7 8 9 10 250 50 30 12 20 0 3 0";
+        assert_eq!(parse_child_ticks(reaped), Some(42));
         assert_eq!(parse_ppid(stat), Some(1));
         let status = "Name:\tx\nVmPeak:\t  100 kB\nVmHWM:\t    4321 kB\nVmRSS:\t 12 kB\n";
         assert_eq!(status_field_kib(status, "VmHWM:"), Some(4321));
