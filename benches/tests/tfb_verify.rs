@@ -29,7 +29,14 @@ fn free_port() -> u16 {
 fn start(scenario: &str, url: &str) -> (Server, u16) {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_server_kiln"))
-        .args(["--scenario", scenario, "--db", "sqlite", "--port", &port.to_string()])
+        .args([
+            "--scenario",
+            scenario,
+            "--db",
+            "sqlite",
+            "--port",
+            &port.to_string(),
+        ])
         .env(tfb::DB_URL_ENV, url)
         .stdin(Stdio::null())
         .spawn()
@@ -55,7 +62,9 @@ fn kiln_db_server_conforms_to_tfb_on_sqlite() {
     let url = rt
         .block_on(setup::sqlite(&dir.path().join("tfb.sqlite")))
         .unwrap();
-    let before = rt.block_on(verify::world_table(DbKind::Sqlite, &url)).unwrap();
+    let before = rt
+        .block_on(verify::world_table(DbKind::Sqlite, &url))
+        .unwrap();
     assert_eq!(before.len(), 10_000);
     assert!(before.values().all(|n| (1..=10_000).contains(n)));
 
@@ -66,9 +75,15 @@ fn kiln_db_server_conforms_to_tfb_on_sqlite() {
         url: &url,
     })
     .unwrap();
-    let after = rt.block_on(verify::world_table(DbKind::Sqlite, &url)).unwrap();
+    let after = rt
+        .block_on(verify::world_table(DbKind::Sqlite, &url))
+        .unwrap();
     assert!(
-        before.iter().filter(|(id, n)| after.get(id) != Some(n)).count() > 450,
+        before
+            .iter()
+            .filter(|(id, n)| after.get(id) != Some(n))
+            .count()
+            > 450,
         "the updates changed the database"
     );
     drop(server);
@@ -96,9 +111,21 @@ fn a_server_that_does_not_conform_is_caught() {
         url: &url,
     })
     .unwrap_err();
-    for path in ["/plaintext", "/db", "/queries?queries=foo", "/fortunes", "/updates?queries=501"] {
-        assert!(err.contains(&format!("{path}: ")), "{path} not reported in:\n{err}");
+    for path in [
+        "/plaintext",
+        "/db",
+        "/queries?queries=foo",
+        "/fortunes",
+        "/updates?queries=501",
+    ] {
+        assert!(
+            err.contains(&format!("{path}: ")),
+            "{path} not reported in:\n{err}"
+        );
     }
     // `/json` exists in `basic` but has no `Server` header.
-    assert!(err.contains("/json: required header `server` missing"), "{err}");
+    assert!(
+        err.contains("/json: required header `server` missing"),
+        "{err}"
+    );
 }

@@ -357,7 +357,11 @@ struct Databases {
 impl Databases {
     fn make(opts: &Options, scratch: &Path) -> Result<Databases, String> {
         let mut dbs = Databases::default();
-        if !opts.scenarios.iter().any(|s| matches!(s, Scenario::Db | Scenario::Tx)) {
+        if !opts
+            .scenarios
+            .iter()
+            .any(|s| matches!(s, Scenario::Db | Scenario::Tx))
+        {
             return Ok(dbs);
         }
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -507,7 +511,10 @@ impl Run<'_> {
             _ => Ok(()),
         };
         if let Err(why) = tfb_check {
-            eprintln!("bench: {framework} {} DOES NOT CONFORM to TFB's rules:\n{why}", case.label());
+            eprintln!(
+                "bench: {framework} {} DOES NOT CONFORM to TFB's rules:\n{why}",
+                case.label()
+            );
             self.skip(framework, case, "check-failed", why);
             return;
         }

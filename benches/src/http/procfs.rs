@@ -44,9 +44,14 @@ pub fn cpu_time_us(pid: u32) -> io::Result<u64> {
 pub fn tree_cpu_time_us(root: u32) -> io::Result<u64> {
     let stat = fs::read_to_string(format!("/proc/{root}/stat"))?;
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "bad /proc/PID/stat");
-    let mut ticks = parse_stat_ticks(&stat).ok_or_else(bad)? + parse_child_ticks(&stat).ok_or_else(bad)?;
+    let mut ticks =
+        parse_stat_ticks(&stat).ok_or_else(bad)? + parse_child_ticks(&stat).ok_or_else(bad)?;
     for entry in fs::read_dir("/proc")?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(child) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -61,16 +66,20 @@ pub fn tree_cpu_time_us(root: u32) -> io::Result<u64> {
 
 /// The parent pid (field 4) of a `/proc/PID/stat` line.
 fn parse_ppid(stat: &str) -> Option<u32> {
-    stat[stat.rfind(')')? + 1..].split_whitespace().nth(1)?.parse().ok()
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// cutime + cstime (fields 16 and 17): reaped children's CPU, in ticks.
 fn parse_child_ticks(stat: &str) -> Option<u64> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace().skip(13);
-    let cutime: u64 = fields.next()?.parse().ok()?;
-    let cstime: u64 = fields.next()?.parse().ok()?;
-    Some(cutime + cstime)
+    let children_user: u64 = fields.next()?.parse().ok()?;
+    let children_system: u64 = fields.next()?.parse().ok()?;
+    Some(children_user + children_system)
 }
 
 /// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line, in ticks.

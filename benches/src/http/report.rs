@@ -236,12 +236,9 @@ fn db_costs(
         return;
     }
     let total = |k: &Key| {
-        s.rows.get(&(k.clone(), reference)).map(|r| {
-            (
-                r.cpu.median,
-                r.db_cpu.as_ref().map_or(0.0, |d| d.median),
-            )
-        })
+        s.rows
+            .get(&(k.clone(), reference))
+            .map(|r| (r.cpu.median, r.db_cpu.as_ref().map_or(0.0, |d| d.median)))
     };
     let _ = writeln!(
         md,
@@ -266,21 +263,21 @@ fn db_costs(
         " ---: |".repeat(frameworks.len() + peers.len())
     );
     for (scenario, variant, endpoint) in db_endpoints {
-        let k = |f: &str| key(f, *scenario, variant.as_ref(), endpoint);
+        let key_of = |f: &str| key(f, *scenario, variant.as_ref(), endpoint);
         let cells: Vec<String> = frameworks
             .iter()
             .map(|f| {
-                total(&k(f)).map_or_else(
+                total(&key_of(f)).map_or_else(
                     || "–".into(),
                     |(a, b)| format!("{a:.1} + {b:.1} = {:.1}", a + b),
                 )
             })
             .collect();
-        let kiln = total(&k("kiln")).map(|(a, b)| a + b);
+        let kiln = total(&key_of("kiln")).map(|(server, db)| server + db);
         let ratios: Vec<String> = peers
             .iter()
-            .map(|p| match (kiln, total(&k(p))) {
-                (Some(a), Some((b, c))) => ratio(a, Some(b + c)),
+            .map(|p| match (kiln, total(&key_of(p))) {
+                (Some(ours), Some((server, db))) => ratio(ours, Some(server + db)),
                 _ => "–".into(),
             })
             .collect();

@@ -7,11 +7,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::files;
-use super::tfb::DbKind;
 use super::fixtures::{
     self, DEPTH_HEADERS, DEPTH_KEY, HELLO, JSON, ORIGIN, REQUEST_ID, SECURITY_HEADERS,
     SESSION_HEADER, TEXT,
 };
+use super::tfb::DbKind;
 
 /// A benchmark scenario (the server's `--scenario`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -243,7 +243,11 @@ fn db(kind: DbKind) -> Case {
 
 /// The `tx` scenario on one database.
 fn tx(kind: DbKind) -> Case {
-    db_case(Scenario::Tx, kind, vec![get("tx", "/tx", &[], tfb_expect())])
+    db_case(
+        Scenario::Tx,
+        kind,
+        vec![get("tx", "/tx", &[], tfb_expect())],
+    )
 }
 
 fn files() -> Case {

@@ -82,7 +82,9 @@ impl Summary {
                             &ms.iter().filter_map(|m| m.other_util).collect::<Vec<_>>(),
                         ),
                         db_cpu: Spread::of(
-                            &ms.iter().filter_map(|m| m.db_cpu_us_per_req).collect::<Vec<_>>(),
+                            &ms.iter()
+                                .filter_map(|m| m.db_cpu_us_per_req)
+                                .collect::<Vec<_>>(),
                         ),
                         rounds: ms.len(),
                         errors: ms.iter().map(|m| m.errors.total()).sum(),

@@ -14,6 +14,7 @@ use super::super::server::{ServeError, ServerArgs};
 use super::super::tfb::sql::{self, pools};
 use super::super::tfb::{self, DbKind, WorldCache};
 
+#[allow(clippy::needless_pass_by_value)] // `map_err` hands the error over by value
 fn fail(e: sqlx::Error) -> Error {
     eprintln!("server_actix: database error: {e}");
     ErrorInternalServerError("database error")
@@ -42,11 +43,16 @@ mod pg {
 
     pub(super) async fn single(pool: web::Data<PgPool>) -> Result<HttpResponse, Error> {
         let mut conn = pool.acquire().await.map_err(fail)?;
-        let w = sql::pg::world(&mut conn, tfb::random_id()).await.map_err(fail)?;
+        let w = sql::pg::world(&mut conn, tfb::random_id())
+            .await
+            .map_err(fail)?;
         Ok(HttpResponse::Ok().json(w))
     }
 
-    pub(super) async fn queries(pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    pub(super) async fn queries(
+        pool: web::Data<PgPool>,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
         let n = tfb::count(Some(req.query_string()), "queries");
         let mut conn = pool.acquire().await.map_err(fail)?;
         let ws = sql::pg::worlds(&mut conn, n).await.map_err(fail)?;
@@ -60,7 +66,10 @@ mod pg {
         Ok(html(tfb::fortunes_page(&all)))
     }
 
-    pub(super) async fn updates(pool: web::Data<PgPool>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    pub(super) async fn updates(
+        pool: web::Data<PgPool>,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
         let n = tfb::count(Some(req.query_string()), "queries");
         let mut tx = pool.begin().await.map_err(fail)?;
         let mut worlds = sql::pg::worlds(&mut tx, n).await.map_err(fail)?;
@@ -74,7 +83,9 @@ mod pg {
         let mut tx = pool.begin().await.map_err(fail)?;
         let one = sql::pg::select_1(&mut tx).await.map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        Ok(HttpResponse::Ok().content_type(super::TEXT).body(one.to_string()))
+        Ok(HttpResponse::Ok()
+            .content_type(super::TEXT)
+            .body(one.to_string()))
     }
 }
 
@@ -84,11 +95,16 @@ mod lite {
 
     pub(super) async fn single(db: web::Data<pools::Lite>) -> Result<HttpResponse, Error> {
         let mut conn = db.read.acquire().await.map_err(fail)?;
-        let w = sql::lite::world(&mut conn, tfb::random_id()).await.map_err(fail)?;
+        let w = sql::lite::world(&mut conn, tfb::random_id())
+            .await
+            .map_err(fail)?;
         Ok(HttpResponse::Ok().json(w))
     }
 
-    pub(super) async fn queries(db: web::Data<pools::Lite>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    pub(super) async fn queries(
+        db: web::Data<pools::Lite>,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
         let n = tfb::count(Some(req.query_string()), "queries");
         let mut conn = db.read.acquire().await.map_err(fail)?;
         let ws = sql::lite::worlds(&mut conn, n).await.map_err(fail)?;
@@ -102,7 +118,10 @@ mod lite {
         Ok(html(tfb::fortunes_page(&all)))
     }
 
-    pub(super) async fn updates(db: web::Data<pools::Lite>, req: HttpRequest) -> Result<HttpResponse, Error> {
+    pub(super) async fn updates(
+        db: web::Data<pools::Lite>,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
         let n = tfb::count(Some(req.query_string()), "queries");
         let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await.map_err(fail)?;
         let mut worlds = sql::lite::worlds(&mut tx, n).await.map_err(fail)?;
@@ -116,7 +135,9 @@ mod lite {
         let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await.map_err(fail)?;
         let one = sql::lite::select_1(&mut tx).await.map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        Ok(HttpResponse::Ok().content_type(super::TEXT).body(one.to_string()))
+        Ok(HttpResponse::Ok()
+            .content_type(super::TEXT)
+            .body(one.to_string()))
     }
 }
 

@@ -148,22 +148,28 @@ fn io(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
 
+/// The routes without state, for any state type.
+fn common<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/json", get(json))
+        .route("/plaintext", get(plaintext))
+}
+
 /// Builds the router of `scenario` on `db` (connecting and filling the cache).
 async fn router(scenario: Scenario, db: DbKind, url: &str) -> std::io::Result<Router> {
     let server = SetResponseHeaderLayer::overriding(SERVER, HeaderValue::from_static("axum"));
-    fn common<S: Clone + Send + Sync + 'static>() -> Router<S> {
-        Router::new()
-            .route("/json", get(json))
-            .route("/plaintext", get(plaintext))
-    }
     let router = match (db, scenario) {
         (DbKind::Postgres, Scenario::Tx) => {
             let pool = pools::pg(url).await.map_err(io)?;
-            Router::new().route("/tx", get(pg::select_1)).with_state(pool)
+            Router::new()
+                .route("/tx", get(pg::select_1))
+                .with_state(pool)
         }
         (DbKind::Sqlite, Scenario::Tx) => {
             let db = pools::lite(url).await.map_err(io)?;
-            Router::new().route("/tx", get(lite::select_1)).with_state(db)
+            Router::new()
+                .route("/tx", get(lite::select_1))
+                .with_state(db)
         }
         (DbKind::Postgres, _) => {
             let pool = pools::pg(url).await.map_err(io)?;
@@ -176,7 +182,11 @@ async fn router(scenario: Scenario, db: DbKind, url: &str) -> std::io::Result<Ro
                 .route("/fortunes", get(pg::fortunes))
                 .route("/updates", get(pg::updates))
                 .with_state(pool)
-                .merge(Router::new().route("/cached-queries", get(cached)).with_state(cache))
+                .merge(
+                    Router::new()
+                        .route("/cached-queries", get(cached))
+                        .with_state(cache),
+                )
         }
         (DbKind::Sqlite, _) => {
             let db = pools::lite(url).await.map_err(io)?;
@@ -189,7 +199,11 @@ async fn router(scenario: Scenario, db: DbKind, url: &str) -> std::io::Result<Ro
                 .route("/fortunes", get(lite::fortunes))
                 .route("/updates", get(lite::updates))
                 .with_state(db)
-                .merge(Router::new().route("/cached-queries", get(cached)).with_state(cache))
+                .merge(
+                    Router::new()
+                        .route("/cached-queries", get(cached))
+                        .with_state(cache),
+                )
         }
     };
     Ok(router.layer(server))

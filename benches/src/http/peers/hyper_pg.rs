@@ -165,7 +165,10 @@ async fn worlds(c: &Conn, n: usize) -> Result<Vec<World>, tokio_postgres::Error>
         .collect())
 }
 
-async fn route(state: &State, req: &Request<Incoming>) -> Result<Response<Full<Bytes>>, tokio_postgres::Error> {
+async fn route(
+    state: &State,
+    req: &Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, tokio_postgres::Error> {
     let query = req.uri().query();
     Ok(match req.uri().path() {
         "/json" => json(&MESSAGE),
@@ -206,7 +209,10 @@ async fn route(state: &State, req: &Request<Incoming>) -> Result<Response<Full<B
     })
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(match route(&state, &req).await {
         Ok(res) => res,
         Err(e) => {

@@ -43,8 +43,8 @@ fn html(page: String) -> Response {
 macro_rules! db_app {
     ($module:ident, $db:ident, $sql:ident, $app:ident, $tx_app:ident) => {
         mod $module {
-            use kiln::db::$db::{DbRead, Tx};
             use kiln::db::DbError;
+            use kiln::db::$db::{DbRead, Tx};
             use kiln::prelude::*;
 
             use super::super::super::tfb::{self, World, sql::$sql};
@@ -56,7 +56,10 @@ macro_rules! db_app {
             }
 
             #[handler]
-            async fn queries(read: &mut DbRead, req: &Request) -> Result<Json<Vec<World>>, DbError> {
+            async fn queries(
+                read: &mut DbRead,
+                req: &Request,
+            ) -> Result<Json<Vec<World>>, DbError> {
                 let n = tfb::count(req.uri().query(), "queries");
                 Ok(Json($sql::worlds(&mut *read, n).await?))
             }
@@ -137,12 +140,18 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                     .await
                     .map_err(io)?;
                 if scenario == Scenario::Tx {
-                    tokio::spawn(kiln::serve(pg::PgTx::new(pg::PgTxSingletons { db })).listen(listener))
+                    tokio::spawn(
+                        kiln::serve(pg::PgTx::new(pg::PgTxSingletons { db })).listen(listener),
+                    )
                 } else {
                     let mut read = db.read().await.map_err(io)?;
-                    let cache = WorldCache::new(tfb::sql::pg::all_worlds(&mut read).await.map_err(io)?);
+                    let cache =
+                        WorldCache::new(tfb::sql::pg::all_worlds(&mut read).await.map_err(io)?);
                     drop(read);
-                    tokio::spawn(kiln::serve(pg::PgApp::new(pg::PgAppSingletons { db, cache })).listen(listener))
+                    tokio::spawn(
+                        kiln::serve(pg::PgApp::new(pg::PgAppSingletons { db, cache }))
+                            .listen(listener),
+                    )
                 }
             }
             DbKind::Sqlite => {
@@ -152,12 +161,19 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                     .await
                     .map_err(io)?;
                 if scenario == Scenario::Tx {
-                    tokio::spawn(kiln::serve(lite::LiteTx::new(lite::LiteTxSingletons { db })).listen(listener))
+                    tokio::spawn(
+                        kiln::serve(lite::LiteTx::new(lite::LiteTxSingletons { db }))
+                            .listen(listener),
+                    )
                 } else {
                     let mut read = db.read().await.map_err(io)?;
-                    let cache = WorldCache::new(tfb::sql::lite::all_worlds(&mut read).await.map_err(io)?);
+                    let cache =
+                        WorldCache::new(tfb::sql::lite::all_worlds(&mut read).await.map_err(io)?);
                     drop(read);
-                    tokio::spawn(kiln::serve(lite::LiteApp::new(lite::LiteAppSingletons { db, cache })).listen(listener))
+                    tokio::spawn(
+                        kiln::serve(lite::LiteApp::new(lite::LiteAppSingletons { db, cache }))
+                            .listen(listener),
+                    )
                 }
             }
         };

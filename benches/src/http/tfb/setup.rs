@@ -102,7 +102,9 @@ fn script_env(cmd: &mut Command) -> &mut Command {
 
 /// Replaces the database name of a `postgres://` URL.
 fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
     let base = match base[after_scheme..].find('/') {
         Some(slash) => &base[..after_scheme + slash],
@@ -118,7 +120,11 @@ fn with_database(url: &str, db: &str) -> String {
 fn postmaster_on(port: &str) -> Option<u32> {
     let mut found = None;
     for entry in fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else {
@@ -164,7 +170,10 @@ impl Postgres {
             let stdout = String::from_utf8_lossy(&out.stdout);
             let url = stdout
                 .lines()
-                .find_map(|l| l.split_once("KILN_TEST_POSTGRES_URL=").map(|(_, u)| u.trim()))
+                .find_map(|l| {
+                    l.split_once("KILN_TEST_POSTGRES_URL=")
+                        .map(|(_, u)| u.trim())
+                })
                 .ok_or_else(|| format!("postgres.sh printed no URL: {stdout}"))?
                 .to_owned();
             (url, true)

@@ -30,10 +30,8 @@ macro_rules! common {
         /// # Errors
         /// What sqlx reports.
         pub async fn world(conn: &mut $conn, id: i32) -> Result<World, sqlx::Error> {
-            let (id, random_number): (i32, i32) = sqlx::query_as(text::WORLD)
-                .bind(id)
-                .fetch_one(conn)
-                .await?;
+            let (id, random_number): (i32, i32) =
+                sqlx::query_as(text::WORLD).bind(id).fetch_one(conn).await?;
             Ok(World { id, random_number })
         }
 
@@ -54,8 +52,7 @@ macro_rules! common {
         /// # Errors
         /// What sqlx reports.
         pub async fn fortunes(conn: &mut $conn) -> Result<Vec<Fortune>, sqlx::Error> {
-            let rows: Vec<(i32, String)> =
-                sqlx::query_as(text::FORTUNES).fetch_all(conn).await?;
+            let rows: Vec<(i32, String)> = sqlx::query_as(text::FORTUNES).fetch_all(conn).await?;
             Ok(rows
                 .into_iter()
                 .map(|(id, message)| Fortune { id, message })

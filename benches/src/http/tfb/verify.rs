@@ -12,6 +12,7 @@
 //! rejected); `/updates` must really have changed the rows it returned.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use sqlx::Connection as _;
@@ -141,12 +142,18 @@ impl Verifier<'_> {
             return None;
         };
         if obj.len() != 2 {
-            self.fail(path, format!("object has keys other than id, randomNumber: {v}"));
+            self.fail(
+                path,
+                format!("object has keys other than id, randomNumber: {v}"),
+            );
         }
         let w: World = match serde_json::from_value(v.clone()) {
             Ok(w) => w,
             Err(e) => {
-                self.fail(path, format!("not {{\"id\", \"randomNumber\"}} integers: {e}: {v}"));
+                self.fail(
+                    path,
+                    format!("not {{\"id\", \"randomNumber\"}} integers: {e}: {v}"),
+                );
                 return None;
             }
         };
@@ -207,7 +214,10 @@ impl Verifier<'_> {
         if let Some(res) = self.get(path, Kind::Text)
             && res.body != b"Hello, World!"
         {
-            self.fail(path, format!("body {:?}", String::from_utf8_lossy(&res.body)));
+            self.fail(
+                path,
+                format!("body {:?}", String::from_utf8_lossy(&res.body)),
+            );
         }
     }
 
@@ -246,7 +256,10 @@ impl Verifier<'_> {
             if !after.get(id).is_some_and(|n| numbers.contains(n)) {
                 self.fail(
                     path,
-                    format!("row {id} returned {numbers:?} but the database has {:?}", after.get(id)),
+                    format!(
+                        "row {id} returned {numbers:?} but the database has {:?}",
+                        after.get(id)
+                    ),
                 );
             }
         }
@@ -417,7 +430,7 @@ fn expected_fortunes() -> String {
          <tr><th>id</th><th>message</th></tr>",
     );
     for (id, m) in rows {
-        page.push_str(&format!("<tr><td>{id}</td><td>"));
+        let _ = write!(page, "<tr><td>{id}</td><td>");
         let mut escaped = String::new();
         super::html::escape_into(&mut escaped, m);
         page.push_str(&escaped);
@@ -475,7 +488,11 @@ mod tests {
             .replace("&quot;", "&#34;")
             .replace("&#39;", "&apos;")
             .replace("<tr>", "\n  <tr>");
-        assert!(fortunes_body(alt.as_bytes()).is_ok(), "{:?}", fortunes_body(alt.as_bytes()));
+        assert!(
+            fortunes_body(alt.as_bytes()).is_ok(),
+            "{:?}",
+            fortunes_body(alt.as_bytes())
+        );
         // Unescaped markup, a wrong order, a missing extra fortune fail.
         let raw = good.replace("&lt;script&gt;", "<script>");
         assert!(fortunes_body(raw.as_bytes()).is_err());
