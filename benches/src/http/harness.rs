@@ -18,6 +18,7 @@ use super::procfs;
 use super::results::{AllocCount, Config, Key, Measurement, Results, Skip};
 use super::scenario::{self, Case, Request, Scenario};
 use super::server::EXIT_UNSUPPORTED;
+use super::tfb::{self, DbKind, setup};
 use super::wrk::{self, WrkRun};
 
 /// Every framework with a peer server, in report order.
@@ -56,7 +57,7 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression[,..]] [--quick]
+usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx[,..]] [--quick]
              [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]
              [--rounds N] [--duration S] [--warmup S] [--connections 16,64,256]
              [--alloc-duration S] [--workers N] [--no-build] [--server-dir DIR] [--port P]";
@@ -274,6 +275,7 @@ struct Start<'a> {
     workers: usize,
     cpu: Option<usize>,
     stderr: &'a Path,
+    env: Vec<(&'static str, String)>,
 }
 
 fn start(s: &Start<'_>) -> Result<Server, StartError> {
@@ -296,6 +298,7 @@ fn start(s: &Start<'_>) -> Result<Server, StartError> {
     .args(["--workers", &s.workers.to_string()])
     .args(&s.case.server_args)
     .env(ALLOC_PORT_ENV, alloc_port.to_string())
+    .envs(s.env.iter().map(|(k, v)| (k, v)))
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(stderr);
@@ -341,6 +344,59 @@ struct Run<'a> {
     scratch: PathBuf,
     next_port: u16,
     results: Results,
+    dbs: Databases,
+}
+
+/// The databases of the `db` and `tx` scenarios, made before the first run.
+#[derive(Debug, Default)]
+struct Databases {
+    postgres: Option<setup::Postgres>,
+    sqlite: Option<String>,
+}
+
+impl Databases {
+    fn make(opts: &Options, scratch: &Path) -> Result<Databases, String> {
+        let mut dbs = Databases::default();
+        if !opts
+            .scenarios
+            .iter()
+            .any(|s| matches!(s, Scenario::Db | Scenario::Tx))
+        {
+            return Ok(dbs);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        eprintln!("bench: setting up Postgres (World, Fortune) for db/tx");
+        dbs.postgres = Some(rt.block_on(setup::Postgres::start())?);
+        eprintln!("bench: setting up SQLite (World, Fortune) for db/tx");
+        dbs.sqlite = Some(rt.block_on(setup::sqlite(&scratch.join("tfb.sqlite")))?);
+        Ok(dbs)
+    }
+
+    fn url(&self, db: DbKind) -> Option<&str> {
+        match db {
+            DbKind::Postgres => self.postgres.as_ref().map(|p| p.url.as_str()),
+            DbKind::Sqlite => self.sqlite.as_deref(),
+        }
+    }
+
+    /// The database server process whose CPU counts with the server's.
+    fn process(&self, db: DbKind) -> Option<u32> {
+        match db {
+            DbKind::Postgres => self.postgres.as_ref().and_then(|p| p.postmaster),
+            DbKind::Sqlite => None,
+        }
+    }
+}
+
+/// The database of a `db`/`tx` case (from its `--db` argument).
+fn case_db(case: &Case) -> Option<DbKind> {
+    case.server_args
+        .windows(2)
+        .find(|w| w[0] == "--db")
+        .and_then(|w| w[1].parse().ok())
 }
 
 fn key(framework: &str, case: &Case, endpoint: &Request) -> Key {
@@ -417,6 +473,8 @@ impl Run<'_> {
             self.next_port + 2
         };
         let stderr = self.scratch.join(format!("server-{framework}.stderr"));
+        let db = case_db(case);
+        let db_url = db.and_then(|d| self.dbs.url(d)).map(str::to_owned);
         let server = match start(&Start {
             binary: &binary,
             case,
@@ -424,6 +482,10 @@ impl Run<'_> {
             workers: self.opts.workers,
             cpu: self.pin.server,
             stderr: &stderr,
+            env: db_url
+                .iter()
+                .map(|u| (tfb::DB_URL_ENV, u.clone()))
+                .collect(),
         }) {
             Ok(s) => s,
             Err(StartError::Unsupported(why)) => {
@@ -435,6 +497,25 @@ impl Run<'_> {
                 return;
             }
         };
+        // TFB's checks first: the server's `/cached-queries` cache was filled at
+        // startup, and the plain checks below run `/updates`.
+        let tfb_check = match (case.scenario, db, &db_url) {
+            (Scenario::Db, Some(db), Some(url)) => tfb::verify::db_server(tfb::verify::Target {
+                port: server.port,
+                db,
+                url,
+            }),
+            (Scenario::Tx, _, _) => tfb::verify::tx_server(server.port),
+            _ => Ok(()),
+        };
+        if let Err(why) = tfb_check {
+            eprintln!(
+                "bench: {framework} {} DOES NOT CONFORM to TFB's rules:\n{why}",
+                case.label()
+            );
+            self.skip(framework, case, "check-failed", why);
+            return;
+        }
         if let Err(why) = check::check_case(server.port, case) {
             self.skip(framework, case, "check-failed", why);
             return;
@@ -506,6 +587,7 @@ impl Run<'_> {
     ) -> Result<(), String> {
         let opts = self.opts;
         let pid = server.child.id();
+        let db_pid = case_db(case).and_then(|d| self.dbs.process(d));
         let script = self.script(n, endpoint)?;
         let max_conns = opts.connections.iter().copied().max().unwrap_or(64);
         if opts.warmup_s > 0 {
@@ -520,9 +602,12 @@ impl Run<'_> {
         for &connections in &opts.connections {
             let busy = || self.pin.server.and_then(|c| procfs::cpu_busy_us(c).ok());
             let busy0 = busy();
+            let db_cpu = || db_pid.and_then(|p| procfs::tree_cpu_time_us(p).ok());
+            let db0 = db_cpu();
             let cpu0 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
             let out = self.wrk(server.port, &script, endpoint, connections, opts.duration_s)?;
             let cpu1 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
+            let db1 = db_cpu();
             let busy1 = busy();
             let rss = procfs::peak_rss_kib(pid).unwrap_or(0);
             let cpu = cpu1.saturating_sub(cpu0);
@@ -541,9 +626,12 @@ impl Run<'_> {
                 other_util: busy0.zip(busy1).map(|(b0, b1)| {
                     ratio(b1.saturating_sub(b0).saturating_sub(cpu), out.duration_us)
                 }),
+                db_cpu_us_per_req: db0
+                    .zip(db1)
+                    .map(|(a, b)| ratio(b.saturating_sub(a), out.requests)),
             };
             eprintln!(
-                "  [round {}] {framework:<5} {:<28} c={connections:<4} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>6.2} µs/req ({:>3.0}%)  rss {:>6} KiB  others {:>3.0}%{}",
+                "  [round {}] {framework:<5} {:<28} c={connections:<4} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>6.2} µs/req ({:>3.0}%){}  rss {:>6} KiB  others {:>3.0}%{}",
                 round + 1,
                 format!("{}/{}", case.label(), endpoint.name),
                 m.rps,
@@ -551,6 +639,8 @@ impl Run<'_> {
                 m.latency_us.p99,
                 m.cpu_us_per_req,
                 m.server_cpu_util * 100.0,
+                m.db_cpu_us_per_req
+                    .map_or(String::new(), |d| format!(" + db {d:.2} µs/req")),
                 rss,
                 m.other_util.unwrap_or(0.0) * 100.0,
                 if m.errors.total() > 0 {
@@ -600,7 +690,9 @@ pub fn run(opts: &Options) -> Result<Results, String> {
         .iter()
         .flat_map(|&s| scenario::cases(s))
         .collect();
+    let dbs = Databases::make(opts, &scratch)?;
     let mut run = Run {
+        dbs,
         opts,
         pin,
         servers,
@@ -645,6 +737,9 @@ pub fn run(opts: &Options) -> Result<Results, String> {
     }
     run.results.load_average.push(machine::load_average());
     save(&run.results, &opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
+    if let Some(pg) = &run.dbs.postgres {
+        pg.stop();
+    }
     let _ = fs::remove_dir_all(&scratch);
     eprintln!(
         "bench: done in {:.0} s; {} measurements, {} skipped; results in {}",

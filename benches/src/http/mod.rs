@@ -23,4 +23,5 @@ pub mod server;
 pub mod stats;
 pub mod streams;
 pub mod summary;
+pub mod tfb;
 pub mod wrk;

@@ -34,6 +34,54 @@ pub fn cpu_time_us(pid: u32) -> io::Result<u64> {
     Ok(ticks * 1_000_000 / clock_ticks_per_second())
 }
 
+/// CPU time of a process tree one level deep, in microseconds: `root`'s own
+/// and its reaped children's (`cutime` + `cstime`) plus every live child's.
+/// For a Postgres postmaster that is the whole database server: its
+/// backends, background workers and those that exited.
+///
+/// # Errors
+/// When `root` is gone.
+pub fn tree_cpu_time_us(root: u32) -> io::Result<u64> {
+    let stat = fs::read_to_string(format!("/proc/{root}/stat"))?;
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "bad /proc/PID/stat");
+    let mut ticks =
+        parse_stat_ticks(&stat).ok_or_else(bad)? + parse_child_ticks(&stat).ok_or_else(bad)?;
+    for entry in fs::read_dir("/proc")?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(child) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if parse_ppid(&child) == Some(root) {
+            ticks += parse_stat_ticks(&child).unwrap_or(0);
+        }
+    }
+    Ok(ticks * 1_000_000 / clock_ticks_per_second())
+}
+
+/// The parent pid (field 4) of a `/proc/PID/stat` line.
+fn parse_ppid(stat: &str) -> Option<u32> {
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// cutime + cstime (fields 16 and 17): reaped children's CPU, in ticks.
+fn parse_child_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(13);
+    let children_user: u64 = fields.next()?.parse().ok()?;
+    let children_system: u64 = fields.next()?.parse().ok()?;
+    Some(children_user + children_system)
+}
+
 /// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line, in ticks.
 fn parse_stat_ticks(stat: &str) -> Option<u64> {
     // The command name (field 2) is in parentheses and may contain spaces.
@@ -99,6 +147,10 @@ mod tests {
     fn parses_stat_and_status() {
         let stat = "1234 (server (x) y) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 3 0";
         assert_eq!(parse_stat_ticks(stat), Some(300));
+        assert_eq!(parse_child_ticks(stat), Some(0));
+        let reaped = "9 (postgres) S 1 2 3 4 5 6 7 8 9 10 250 50 30 12 20 0 3 0";
+        assert_eq!(parse_child_ticks(reaped), Some(42));
+        assert_eq!(parse_ppid(stat), Some(1));
         let status = "Name:\tx\nVmPeak:\t  100 kB\nVmHWM:\t    4321 kB\nVmRSS:\t 12 kB\n";
         assert_eq!(status_field_kib(status, "VmHWM:"), Some(4321));
         let proc_stat =
@@ -113,5 +165,6 @@ mod tests {
         let pid = std::process::id();
         assert!(peak_rss_kib(pid).unwrap() > 0);
         cpu_time_us(pid).unwrap();
+        assert!(tree_cpu_time_us(pid).unwrap() >= cpu_time_us(pid).unwrap());
     }
 }

@@ -67,6 +67,9 @@ pub fn markdown(results: &Results, charts: &[String]) -> String {
     if let Some(reference) = reference_connections(&summary) {
         matrices(&mut md, &summary, &frameworks, &endpoints, reference);
     }
+    if let Some(reference) = reference_connections(&summary) {
+        db_costs(&mut md, &summary, &frameworks, &endpoints, reference);
+    }
     details(&mut md, &summary, &frameworks, &endpoints);
     depth_costs(&mut md, &summary, &frameworks);
     skips(&mut md, results);
@@ -213,6 +216,78 @@ fn matrices(
                 cells.join(" | ")
             );
         }
+    }
+}
+
+/// The `db` and `tx` scenarios' cost with the database's CPU added (a
+/// Postgres server shares the machine), and kiln's ratios to the peers.
+fn db_costs(
+    md: &mut String,
+    s: &Summary,
+    frameworks: &[String],
+    endpoints: &[Endpoint],
+    reference: u32,
+) {
+    let db_endpoints: Vec<&Endpoint> = endpoints
+        .iter()
+        .filter(|e| matches!(e.0, Scenario::Db | Scenario::Tx))
+        .collect();
+    if db_endpoints.is_empty() {
+        return;
+    }
+    let total = |k: &Key| {
+        s.rows
+            .get(&(k.clone(), reference))
+            .map(|r| (r.cpu.median, r.db_cpu.as_ref().map_or(0.0, |d| d.median)))
+    };
+    let _ = writeln!(
+        md,
+        "\n### Server + database CPU µs per request (c={reference})\n\n\
+         Each cell is server + database = total (medians; SQLite runs inside the server, so its \
+         database column is 0). The ratios are kiln's total over the peer's.\n"
+    );
+    let peers: Vec<&String> = frameworks.iter().filter(|f| *f != "kiln").collect();
+    let _ = writeln!(
+        md,
+        "| case / endpoint | {} | {} |",
+        frameworks.join(" | "),
+        peers
+            .iter()
+            .map(|p| format!("kiln ÷ {p}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(
+        md,
+        "| --- |{}",
+        " ---: |".repeat(frameworks.len() + peers.len())
+    );
+    for (scenario, variant, endpoint) in db_endpoints {
+        let key_of = |f: &str| key(f, *scenario, variant.as_ref(), endpoint);
+        let cells: Vec<String> = frameworks
+            .iter()
+            .map(|f| {
+                total(&key_of(f)).map_or_else(
+                    || "–".into(),
+                    |(a, b)| format!("{a:.1} + {b:.1} = {:.1}", a + b),
+                )
+            })
+            .collect();
+        let kiln = total(&key_of("kiln")).map(|(server, db)| server + db);
+        let ratios: Vec<String> = peers
+            .iter()
+            .map(|p| match (kiln, total(&key_of(p))) {
+                (Some(ours), Some((server, db))) => ratio(ours, Some(server + db)),
+                _ => "–".into(),
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {}/{endpoint} | {} | {} |",
+            case_label(*scenario, variant.as_deref()),
+            cells.join(" | "),
+            ratios.join(" | ")
+        );
     }
 }
 

@@ -97,6 +97,11 @@ pub struct Measurement {
     /// run was disturbed. `None` when the server was not pinned.
     #[serde(default)]
     pub other_util: Option<f64>,
+    /// The database server's CPU time (Postgres: the postmaster and all its
+    /// processes) per completed request, microseconds; `None` without one
+    /// (SQLite runs inside the server and is in `cpu_us_per_req`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_cpu_us_per_req: Option<f64>,
 }
 
 /// Allocations per request, from a separate run of a server with counting on.

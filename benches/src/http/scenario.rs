@@ -11,6 +11,7 @@ use super::fixtures::{
     self, DEPTH_HEADERS, DEPTH_KEY, HELLO, JSON, ORIGIN, REQUEST_ID, SECURITY_HEADERS,
     SESSION_HEADER, TEXT,
 };
+use super::tfb::DbKind;
 
 /// A benchmark scenario (the server's `--scenario`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -28,17 +29,24 @@ pub enum Scenario {
     Files,
     /// A 100 KiB JSON body compressed with gzip and with brotli.
     Compression,
+    /// TechEmpower's test types on Postgres and on SQLite (`tfb`).
+    Db,
+    /// A transaction that begins, runs `SELECT 1` and commits: kiln's `Tx`
+    /// against the same by hand (issue 11).
+    Tx,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Basic,
         Scenario::Middleware,
         Scenario::MiddlewareDepth,
         Scenario::Di,
         Scenario::Files,
         Scenario::Compression,
+        Scenario::Db,
+        Scenario::Tx,
     ];
 
     /// The command-line name.
@@ -51,6 +59,8 @@ impl Scenario {
             Scenario::Di => "di",
             Scenario::Files => "files",
             Scenario::Compression => "compression",
+            Scenario::Db => "db",
+            Scenario::Tx => "tx",
         }
     }
 }
@@ -69,7 +79,7 @@ impl FromStr for Scenario {
             .find(|sc| sc.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression)"
+                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx)"
                 )
             })
     }
@@ -188,7 +198,56 @@ pub fn cases(scenario: Scenario) -> Vec<Case> {
         Scenario::Di => vec![di()],
         Scenario::Files => vec![files()],
         Scenario::Compression => vec![compression()],
+        Scenario::Db => [DbKind::Postgres, DbKind::Sqlite].map(db).into(),
+        Scenario::Tx => [DbKind::Postgres, DbKind::Sqlite].map(tx).into(),
     }
+}
+
+/// What every TFB response is checked for here; [`tfb::verify`] checks the rest.
+fn tfb_expect() -> Expect {
+    Expect {
+        status: 200,
+        body: None,
+        headers: ["server", "date", "content-type"]
+            .into_iter()
+            .map(|h| (h.to_owned(), HeaderRule::Present))
+            .collect(),
+    }
+}
+
+fn db_case(scenario: Scenario, kind: DbKind, endpoints: Vec<Request>) -> Case {
+    Case {
+        scenario,
+        variant: Some(format!("db={}", kind.name())),
+        server_args: vec!["--db".into(), kind.name().into()],
+        endpoints,
+        checks: Vec::new(),
+    }
+}
+
+/// The `db` scenario on one database: TFB's seven test types (`queries`,
+/// `updates` and `cached-queries` at 20 rows).
+fn db(kind: DbKind) -> Case {
+    let endpoints = [
+        ("json", "/json"),
+        ("plaintext", "/plaintext"),
+        ("db", "/db"),
+        ("queries", "/queries?queries=20"),
+        ("fortunes", "/fortunes"),
+        ("updates", "/updates?queries=20"),
+        ("cached-queries", "/cached-queries?count=20"),
+    ]
+    .map(|(name, path)| get(name, path, &[], tfb_expect()));
+    db_case(Scenario::Db, kind, endpoints.into())
+}
+
+/// The `tx` scenario on one database.
+fn tx(kind: DbKind) -> Case {
+    db_case(
+        Scenario::Tx,
+        kind,
+        vec![get("tx", "/tx", &[], tfb_expect())],
+    )
 }
 
 fn files() -> Case {

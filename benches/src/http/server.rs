@@ -1,7 +1,7 @@
 //! What every peer server binary shares: its command line, the "unsupported"
 //! exit, the access-log sink and the tokio runtime.
 //!
-//! `server_<framework> --scenario <name> --port <p> [--workers N] [--depth N]`
+//! `server_<framework> --scenario <name> --port <p> [--workers N] [--depth N] [--db postgres|sqlite]`
 //! binds `127.0.0.1:<p>` only. A scenario a server does not implement makes it
 //! exit with [`EXIT_UNSUPPORTED`] and a one-line reason on stderr, which the
 //! harness records as a skip.
@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use super::alloc;
 use super::fixtures::MAX_DEPTH;
 use super::scenario::Scenario;
+use super::tfb::DbKind;
 
 /// Exit code of a server asked for a scenario it does not implement.
 pub const EXIT_UNSUPPORTED: u8 = 2;
@@ -29,6 +30,8 @@ pub struct ServerArgs {
     pub workers: usize,
     /// Middleware count for `middleware-depth`.
     pub depth: usize,
+    /// The database of `db` and `tx` (`--db`, default Postgres).
+    pub db: DbKind,
 }
 
 impl ServerArgs {
@@ -41,6 +44,7 @@ impl ServerArgs {
         let mut port = None;
         let mut workers = 1;
         let mut depth = 1;
+        let mut db = DbKind::Postgres;
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -49,6 +53,7 @@ impl ServerArgs {
                 "--port" => port = Some(value()?.parse().map_err(|e| format!("--port: {e}"))?),
                 "--workers" => workers = value()?.parse().map_err(|e| format!("--workers: {e}"))?,
                 "--depth" => depth = value()?.parse().map_err(|e| format!("--depth: {e}"))?,
+                "--db" => db = value()?.parse()?,
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -63,6 +68,7 @@ impl ServerArgs {
             port: port.ok_or("--port is required")?,
             workers,
             depth,
+            db,
         })
     }
 }
@@ -91,7 +97,7 @@ pub fn main_with(framework: &str, serve: fn(&ServerArgs) -> Result<(), ServeErro
         Err(e) => {
             eprintln!("server_{framework}: {e}");
             eprintln!(
-                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression> --port <p> [--workers N] [--depth N]"
+                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression|db|tx> --port <p> [--workers N] [--depth N] [--db postgres|sqlite]"
             );
             return ExitCode::from(EXIT_USAGE);
         }

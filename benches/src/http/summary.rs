@@ -28,6 +28,8 @@ pub struct Row {
     pub rss_kib: Spread,
     /// Other processes' CPU time on the server's CPU over wall time.
     pub other_util: Option<Spread>,
+    /// The database server's CPU per request, µs (Postgres runs only).
+    pub db_cpu: Option<Spread>,
     /// Rounds folded in.
     pub rounds: usize,
     /// `wrk` errors over all rounds.
@@ -78,6 +80,11 @@ impl Summary {
                         rss_kib: s(&|m| kib(m.peak_rss_kib))?,
                         other_util: Spread::of(
                             &ms.iter().filter_map(|m| m.other_util).collect::<Vec<_>>(),
+                        ),
+                        db_cpu: Spread::of(
+                            &ms.iter()
+                                .filter_map(|m| m.db_cpu_us_per_req)
+                                .collect::<Vec<_>>(),
                         ),
                         rounds: ms.len(),
                         errors: ms.iter().map(|m| m.errors.total()).sum(),

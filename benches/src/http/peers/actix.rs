@@ -49,6 +49,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         };
     }
     match args.scenario {
+        Scenario::Db | Scenario::Tx => super::actix_db::serve(args),
         Scenario::Basic => run!(|| {
             App::new()
                 .route("/", web::get().to(hello))

@@ -22,6 +22,9 @@ use super::super::server::{ServeError, ServerArgs, bind, tokio_runtime};
 /// # Errors
 /// [`ServeError::Unsupported`] for every other scenario.
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
+    if matches!(args.scenario, Scenario::Db | Scenario::Tx) {
+        return super::hyper_pg::serve(args);
+    }
     if args.scenario != Scenario::Basic {
         return Err(ServeError::Unsupported(format!(
             "bare hyper implements the basic scenario only, not {}",

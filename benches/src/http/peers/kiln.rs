@@ -20,6 +20,7 @@ use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_
 /// (each depth is its own chain).
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     match args.scenario {
+        Scenario::Db | Scenario::Tx => super::kiln_db::serve(args),
         Scenario::Basic => run(args, Basic::new()),
         Scenario::Middleware => {
             init_access_log();

@@ -3,7 +3,11 @@
 //! process is killed, or returns `Unsupported` for a scenario it lacks.
 
 pub mod actix;
+pub mod actix_db;
 pub mod axum;
+pub mod axum_db;
 pub mod hyper;
+pub mod hyper_pg;
 pub mod kiln;
+pub mod kiln_db;
 pub mod nginx;
