@@ -67,6 +67,8 @@ extern crate self as kiln;
 
 mod body;
 pub mod builtin;
+#[cfg(feature = "cache")]
+pub mod cache;
 mod checks;
 #[cfg(any(feature = "compression", feature = "fs-build"))]
 mod codec;
