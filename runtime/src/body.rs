@@ -81,6 +81,18 @@ impl Body {
         }
     }
 
+    /// The bytes of a body held in memory as a shared handle (no copy);
+    /// `None` for a stream.
+    #[cfg_attr(not(feature = "cache"), allow(dead_code))]
+    pub(crate) fn shared_bytes(&self) -> Option<Bytes> {
+        match &self.0 {
+            Kind::Empty => Some(Bytes::new()),
+            Kind::Static(b) => Some(Bytes::from_static(b)),
+            Kind::Bytes(b) => Some(b.clone()),
+            Kind::Stream(_) => None,
+        }
+    }
+
     /// Whether this body is a stream (its length is not known in advance).
     #[must_use]
     pub fn is_stream(&self) -> bool {

@@ -12,6 +12,7 @@
 //! 6. [`introspection`]: `describe()` and per-route statistics.
 //! 7. [`builtin`]: the ten built-in middleware and their default order.
 //! 8. [`errors`]: the one error shape, problem+json, your own format in one place.
+//! 9. `caching` (feature `cache`): `Cache` in handlers, `ResponseCache` around them.
 //!
 //! The macros' own pages ([`chain!`](crate::chain!),
 //! [`#[middleware]`](crate::middleware), [`#[handler]`](crate::handler),
@@ -48,4 +49,9 @@ pub mod builtin {
 
 pub mod errors {
     #![doc = include_str!("docs/errors.md")]
+}
+
+#[cfg(feature = "cache")]
+pub mod caching {
+    #![doc = include_str!("docs/caching.md")]
 }

@@ -59,6 +59,7 @@
 //! | `multipart` | `kiln::multipart` | a streaming `Multipart` extractor with limits, allow-lists, sanitized file names and self-deleting temporary files |
 //! | `sse` | `kiln::sse` | `Sse` responses from any `Stream` of events, keep-alive, `Last-Event-ID` |
 //! | `ws` | `kiln::ws` | `WebSocketUpgrade` and `WebSocket` over hyper's upgrade (tokio-tungstenite) |
+//! | `cache` | `kiln::cache`, `kiln::builtin::ResponseCache` | an in-process typed `Cache` (moka: TTL, size bound, single-flight loads, tags) and whole-response caching by HTTP's rules |
 
 #![forbid(unsafe_code)]
 
@@ -67,6 +68,8 @@ extern crate self as kiln;
 
 mod body;
 pub mod builtin;
+#[cfg(feature = "cache")]
+pub mod cache;
 mod checks;
 #[cfg(any(feature = "compression", feature = "fs-build"))]
 mod codec;

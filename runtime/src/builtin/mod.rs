@@ -56,6 +56,7 @@
 //! | -35 | `Compression` | pre + post | decodes request bodies inside the wire-size limit; compresses the response after everything inside it shaped it; `406` before any work |
 //! | -30 | `RateLimit`, `RedisRateLimit` | pre | by client IP, before auth spends CPU on signatures; `RedisRateLimit` shares one quota across instances |
 //! | -20 | `JwtAuth` | pre | provides `JwtClaims` to everything inside it |
+//! | -15 | `ResponseCache` | pre + post | a hit skips everything inside it, after auth and limits ran; stores what your middleware shaped |
 //!
 //! # Allocations
 //!
@@ -82,6 +83,8 @@ mod rate_limit;
 #[cfg(feature = "redis")]
 mod redis_limit;
 mod request_id;
+#[cfg(feature = "cache")]
+mod response_cache;
 mod security_headers;
 mod server_timing;
 mod timeout;
@@ -114,6 +117,8 @@ pub use rate_limit::{
 #[cfg(feature = "redis")]
 pub use redis_limit::{RedisRateLimit, RedisRateLimitBuilder, WhenUnavailable};
 pub use request_id::{RequestId, RequestIds, RequestIdsBuilder};
+#[cfg(feature = "cache")]
+pub use response_cache::{CacheLookup, ResponseCache, ResponseCacheBuilder};
 pub use security_headers::{SecurityHeaders, SecurityHeadersBuilder};
 pub use server_timing::{ServerTiming, ServerTimingStart};
 pub use timeout::Timeout;
@@ -241,7 +246,7 @@ pub(crate) fn write_u64(out: &mut [u8], mut n: u64) -> usize {
 }
 
 /// A decimal header value (`Retry-After`, `RateLimit-*`).
-#[cfg_attr(not(feature = "rate-limit"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "rate-limit", feature = "cache")), allow(dead_code))]
 pub(crate) fn number_value(n: u64) -> HeaderValue {
     scratch_value::<20>(|buf| write_u64(buf, n))
 }

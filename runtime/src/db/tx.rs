@@ -6,6 +6,7 @@ use std::ops::{Deref, DerefMut};
 
 use sqlx::Transaction;
 use sqlx::pool::PoolConnection;
+use sync_wrapper::SyncWrapper;
 
 use super::backend::Backend;
 use super::builder::CommitIf;
@@ -49,22 +50,46 @@ use crate::{Finish, IntoResponse, Response};
 /// # });
 /// # }
 /// ```
+// `tx` is the sqlx transaction inside: the name says what it is.
+#[allow(clippy::struct_field_names)]
 pub struct Tx<B: Backend> {
     tx: Transaction<'static, B>,
     commit_if: CommitIf,
+    /// Run in order after a successful commit. `SyncWrapper`: only `&mut`
+    /// reaches them, so `Tx` stays `Sync` for `&Tx` held across an await.
+    on_commit: SyncWrapper<Vec<Box<dyn FnOnce() + Send>>>,
 }
 
 impl<B: Backend> Tx<B> {
     pub(crate) fn new(tx: Transaction<'static, B>, commit_if: CommitIf) -> Self {
-        Tx { tx, commit_if }
+        Tx {
+            tx,
+            commit_if,
+            on_commit: SyncWrapper::new(Vec::new()),
+        }
     }
 
-    /// Commits now, outside a pipeline.
+    /// Runs `f` once this transaction has committed, and never if it rolls
+    /// back or its commit fails: for effects that must follow the data, such
+    /// as invalidating a cache (`kiln::cache::Cache::invalidate_tag_after_commit`,
+    /// feature `cache`). Callbacks run in the order they were added, before
+    /// the response is sent; keep them short (spawn a task for slow work).
+    pub fn on_commit(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.on_commit.get_mut().push(Box::new(f));
+    }
+
+    /// Commits now, outside a pipeline, then runs the
+    /// [`on_commit`](Self::on_commit) callbacks.
     ///
     /// # Errors
     /// What the commit failed with (see [`Tx`] for the statuses).
     pub async fn commit(self) -> Result<(), DbError> {
-        self.tx.commit().await.map_err(DbError::commit)
+        let Tx { tx, on_commit, .. } = self;
+        tx.commit().await.map_err(DbError::commit)?;
+        for f in on_commit.into_inner() {
+            f();
+        }
+        Ok(())
     }
 
     /// Rolls back now, outside a pipeline.
