@@ -119,7 +119,9 @@ fn bench_app<A: kiln::App>(c: &mut Criterion, rt: &tokio::runtime::Runtime, name
 
 fn main() {
     let Some((_redis, url)) = start_redis() else {
-        eprintln!("redis_limit: cannot start redis-server; install it (apt-get install redis-server)");
+        eprintln!(
+            "redis_limit: cannot start redis-server; install it (apt-get install redis-server)"
+        );
         return;
     };
     let rt = tokio::runtime::Builder::new_current_thread()
