@@ -78,6 +78,8 @@ mod compression;
 mod cors;
 #[cfg(feature = "jwt")]
 mod jwt;
+mod quota;
+pub use quota::Quota;
 #[cfg(feature = "rate-limit")]
 mod rate_limit;
 #[cfg(feature = "redis")]
@@ -111,8 +113,8 @@ pub use jwt::{
 };
 #[cfg(feature = "rate-limit")]
 pub use rate_limit::{
-    ClientIpHeader, KeyedLimiter, Quota, RateLimit, RateLimitBuilder, RateLimitInfo,
-    RateLimitStatus, RateLimited,
+    ClientIpHeader, KeyedLimiter, RateLimit, RateLimitBuilder, RateLimitInfo, RateLimitStatus,
+    RateLimited,
 };
 #[cfg(feature = "redis")]
 pub use redis_limit::{RedisRateLimit, RedisRateLimitBuilder, WhenUnavailable};
