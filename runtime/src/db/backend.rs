@@ -85,8 +85,24 @@ where
 
 /// Pool settings both backends share.
 pub(crate) fn pool_options<B: sqlx::Database>(s: &Settings) -> sqlx::pool::PoolOptions<B> {
-    sqlx::pool::PoolOptions::new()
+    let options = sqlx::pool::PoolOptions::new()
         .acquire_timeout(s.acquire_timeout)
         .max_connections(s.max_connections)
-        .min_connections(s.min_connections)
+        .min_connections(s.min_connections);
+    let idle = s.ping_after_idle;
+    if idle.is_zero() {
+        return options.test_before_acquire(true);
+    }
+    // sqlx pings on every acquire by default: a round trip per request.
+    // Ping only a connection that sat idle long enough to have died unseen.
+    options
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= idle {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }

@@ -66,6 +66,9 @@ pub struct Settings {
     /// process (another connection of this `Db` never holds it: one writer).
     pub busy_timeout: Duration,
     pub statement_cache: usize,
+    /// A pooled connection idle at least this long is pinged before a
+    /// request gets it; zero pings every time.
+    pub ping_after_idle: Duration,
 }
 
 impl fmt::Debug for Settings {
@@ -77,6 +80,7 @@ impl fmt::Debug for Settings {
             .field("acquire_timeout", &self.acquire_timeout)
             .field("busy_timeout", &self.busy_timeout)
             .field("statement_cache", &self.statement_cache)
+            .field("ping_after_idle", &self.ping_after_idle)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +90,9 @@ impl fmt::Debug for Settings {
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const STATEMENT_CACHE: usize = 100;
+/// Under load a connection is idle for microseconds and is not pinged;
+/// after a quiet second it is, so one that died meanwhile is replaced.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// Past this, a setting is a unit mistake (`from_millis` meant), not a plan.
 const MAX_WAIT: Duration = Duration::from_hours(1);
 
@@ -99,6 +106,7 @@ impl<B: Backend> Builder<B> {
                 acquire_timeout: ACQUIRE_TIMEOUT,
                 busy_timeout: BUSY_TIMEOUT,
                 statement_cache: STATEMENT_CACHE,
+                ping_after_idle: PING_AFTER_IDLE,
             },
             migrations: None,
             commit_if: commit_below_400,
@@ -131,6 +139,19 @@ impl<B: Backend> Builder<B> {
     /// cache off).
     pub fn statement_cache(mut self, capacity: usize) -> Self {
         self.settings.statement_cache = capacity;
+        self
+    }
+
+    /// How long a pooled connection may sit idle before it is pinged when a
+    /// request takes it (default 1 s). A ping is a round trip to the
+    /// database; sqlx's own default pings on every acquire, which on a busy
+    /// server is one extra round trip per request. With 1 s, a connection
+    /// that died while the server was quiet is found and replaced before a
+    /// request sees it; one that dies while it is in steady use fails the
+    /// request that uses it next (a `503`, the transaction never began),
+    /// and the pool replaces it. `Duration::ZERO` pings every time.
+    pub fn ping_after_idle(mut self, idle: Duration) -> Self {
+        self.settings.ping_after_idle = idle;
         self
     }
 
@@ -189,6 +210,12 @@ impl<B: Backend> Builder<B> {
                     "`{name}` of {d:?} holds a request for over an hour; give seconds, not hours"
                 )));
             }
+        }
+        if s.ping_after_idle > MAX_WAIT {
+            return Err(DbError::config(format!(
+                "`ping_after_idle` of {:?} lets a connection sit for over an hour unchecked; give seconds",
+                s.ping_after_idle
+            )));
         }
         Ok(())
     }
