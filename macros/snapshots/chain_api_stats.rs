@@ -69,10 +69,17 @@ impl Api {
     #[inline]
     fn __kiln_new(singletons: ApiSingletons) -> Self {
         let ApiSingletons { keys } = singletons;
-        Self {
-            keys,
-            __kiln_stats: ::kiln::__private::Stats::new(Self::__kiln_description()),
-        }
+        let __kiln_stats = {
+            #[allow(unused_imports)]
+            use ::kiln::__private::stats::{Ignore as _, Report as _};
+            let mut __kiln_stats = ::kiln::__private::Stats::new(
+                Self::__kiln_description(),
+            );
+            (&&::kiln::__private::stats::Probe(&keys))
+                .__kiln_report("keys", &mut __kiln_stats);
+            __kiln_stats
+        };
+        Self { keys, __kiln_stats }
     }
     #[allow(unused_labels, unused_variables, unreachable_code, clippy::let_unit_value)]
     fn __kiln_handle<'__kiln_a>(

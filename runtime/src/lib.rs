@@ -215,6 +215,10 @@ pub mod __private {
 
     pub use crate::describe;
     pub use crate::stats::{ChainStats, Recorder, Stats};
+    pub mod stats {
+        //! Autoref dispatch for singletons that report counters.
+        pub use crate::stats::{Ignore, Probe, Report};
+    }
 
     pub use crate::error::rerender;
 

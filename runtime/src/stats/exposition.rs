@@ -138,7 +138,8 @@ fn level(
 /// unmatched requests have `method="*"`, `route="<unmatched>"`); the same
 /// for middleware as `kiln_middleware_executions_total`, ... (plus
 /// `position`, the 1-based place in the route's pipeline, `middleware` and
-/// `phase`) and handlers as `kiln_handler_...` (plus `handler`).
+/// `phase`) and handlers as `kiln_handler_...` (plus `handler`); then the
+/// families of singletons that report [`Counters`](super::Counters).
 #[must_use]
 pub fn render(stats: &ChainStats) -> String {
     let routes: Vec<&RouteStats> = stats.routes.iter().chain([&stats.unmatched]).collect();
@@ -200,5 +201,37 @@ pub fn render(stats: &ChainStats) -> String {
         "Requests whose handler did not run because an extractor or provider failed.",
         &handlers,
     );
+    singleton_counters(&mut out, stats);
     out
+}
+
+/// The families of singletons that report [`Counters`](super::Counters):
+/// one `# HELP`/`# TYPE` per family, one series per singleton and value,
+/// labelled `app`, `singleton` and the family's own label.
+fn singleton_counters(out: &mut String, stats: &ChainStats) {
+    let mut done: Vec<&str> = Vec::new();
+    for first in &stats.counters {
+        let family = first.set.family;
+        if done.contains(&family) {
+            continue;
+        }
+        done.push(family);
+        let _ = writeln!(
+            out,
+            "# HELP {family} {}\n# TYPE {family} counter",
+            first.set.help
+        );
+        for c in stats.counters.iter().filter(|c| c.set.family == family) {
+            for (value, n) in &c.set.values {
+                let _ = writeln!(
+                    out,
+                    "{family}{{app=\"{}\",singleton=\"{}\",{}=\"{}\"}} {n}",
+                    escape(stats.app),
+                    escape(c.singleton),
+                    c.set.label,
+                    escape(value)
+                );
+            }
+        }
+    }
 }

@@ -86,6 +86,7 @@
 //! middleware (`with [admin_only]`, as above), or on an app that only listens
 //! on a private address.
 
+mod counters;
 mod exposition;
 
 use std::cell::Cell;
@@ -98,6 +99,9 @@ use serde::ser::SerializeStruct;
 use crate::describe::{Description, Phase, Route};
 use crate::{IntoResponse, Json, Response};
 
+pub use counters::{CounterSet, Counters, SingletonCounters};
+#[doc(hidden)]
+pub use counters::{Ignore, Probe, Report};
 pub use exposition::render as prometheus_text;
 
 /// The number of histogram buckets: [`BUCKET_BOUNDS_NS`] and `+Inf`.
@@ -161,6 +165,8 @@ pub struct Stats {
     desc: &'static Description,
     clock: quanta::Clock,
     shards: Box<[Box<[Slot]>]>,
+    /// Singletons that report [`Counters`].
+    sources: counters::Sources,
 }
 
 impl fmt::Debug for Stats {
@@ -168,6 +174,7 @@ impl fmt::Debug for Stats {
         f.debug_struct("Stats")
             .field("app", &self.desc.app)
             .field("shards", &self.shards.len())
+            .field("counters", &self.sources.len())
             .finish_non_exhaustive()
     }
 }
@@ -206,7 +213,24 @@ impl Stats {
             shards: (0..shards)
                 .map(|_| (0..slots).map(|_| Slot::new()).collect())
                 .collect(),
+            sources: counters::Sources::default(),
         }
+    }
+
+    /// Keeps a singleton's counters; generated `new` calls it (through
+    /// [`Probe`]) for every singleton whose type implements [`Counters`].
+    pub(crate) fn report(
+        &mut self,
+        singleton: &'static str,
+        source: Box<dyn Counters + Send + Sync>,
+    ) {
+        self.sources.push(singleton, source);
+    }
+
+    /// The reporting singletons' counters, read now.
+    #[must_use]
+    pub fn counters(&self) -> Vec<SingletonCounters> {
+        self.sources.read()
     }
 
     /// The recorder for the current thread's shard; generated code takes
@@ -284,6 +308,7 @@ impl Stats {
             routes,
             unmatched,
             total,
+            counters: self.counters(),
         }
     }
 }
@@ -416,16 +441,20 @@ pub struct ChainStats {
     pub unmatched: RouteStats,
     /// Every request: the routes' and unmatched counters added up.
     pub total: Timing,
+    /// The counters of singletons that report them ([`Counters`]), in
+    /// `singletons` order.
+    pub counters: Vec<SingletonCounters>,
 }
 
 impl Serialize for ChainStats {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("ChainStats", 5)?;
+        let mut st = s.serialize_struct("ChainStats", 6)?;
         st.serialize_field("app", self.app)?;
         st.serialize_field("bucket_bounds_ns", &BUCKET_BOUNDS_NS)?;
         st.serialize_field("total", &self.total)?;
         st.serialize_field("routes", &self.routes)?;
         st.serialize_field("unmatched", &self.unmatched)?;
+        st.serialize_field("counters", &self.counters)?;
         st.end()
     }
 }

@@ -41,9 +41,24 @@ impl TaskCounters {
     /// ```
     pub fn write_prometheus(&self, out: &mut String) {
         use std::fmt::Write as _;
-        out.push_str("# HELP kiln_tasks_total Background and outbox jobs, by what happened.\n");
-        out.push_str("# TYPE kiln_tasks_total counter\n");
-        for (event, n) in [
+        let set = self.to_set();
+        let _ = writeln!(out, "# HELP {} {}", set.family, set.help);
+        let _ = writeln!(out, "# TYPE {} counter", set.family);
+        for (event, n) in set.values {
+            let _ = writeln!(out, "{}{{{}=\"{event}\"}} {n}", set.family, set.label);
+        }
+    }
+
+    /// The counters as a [`CounterSet`](crate::stats::CounterSet): family
+    /// `kiln_tasks_total`, label `event`.
+    #[must_use]
+    pub fn to_set(&self) -> crate::stats::CounterSet {
+        let set = crate::stats::CounterSet::new(
+            "kiln_tasks_total",
+            "Background and outbox jobs, by what happened.",
+            "event",
+        );
+        [
             ("spawned", self.spawned),
             ("rejected", self.rejected),
             ("enqueued", self.enqueued),
@@ -52,9 +67,9 @@ impl TaskCounters {
             ("retried", self.retried),
             ("dead", self.dead),
             ("abandoned", self.abandoned),
-        ] {
-            let _ = writeln!(out, "kiln_tasks_total{{event=\"{event}\"}} {n}");
-        }
+        ]
+        .into_iter()
+        .fold(set, |set, (event, n)| set.value(event, n))
     }
 }
 

@@ -276,3 +276,12 @@ pub(crate) async fn run_attempt(attempt: Attempt, timeout: Duration) -> Result<(
         Err(_) => Err(format!("timed out after {timeout:?}")),
     }
 }
+
+/// A `Tasks` singleton in an app with `options { stats }` reports its
+/// counters in `App::stats()` and the Prometheus output
+/// (`kiln_tasks_total{app, singleton, event}`).
+impl crate::stats::Counters for Tasks {
+    fn counters(&self) -> crate::stats::CounterSet {
+        Tasks::counters(self).to_set()
+    }
+}

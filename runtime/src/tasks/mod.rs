@@ -21,8 +21,13 @@
 //! | dead letters kept | `dead_letters` (each also logged at `error`, target `kiln::tasks`) | 64 |
 //!
 //! [`Tasks::counters`] reads spawned, rejected, enqueued, done, failed,
-//! retried, dead and abandoned (and [`TaskCounters::write_prometheus`] writes
-//! them for a metrics route); [`Tasks::dead_letters`] the last dead jobs.
+//! retried, dead and abandoned. A `Tasks` singleton of an app declared with
+//! `options { stats }` shows them in `App::stats()` and in
+//! [`kiln::stats::prometheus`](crate::stats::prometheus)'s output by itself
+//! (`kiln_tasks_total{app, singleton, event}`; see
+//! [`stats::Counters`](crate::stats::Counters));
+//! [`TaskCounters::write_prometheus`] writes them for a metrics route of your
+//! own. [`Tasks::dead_letters`] lists the last dead jobs.
 //! [`Tasks::shutdown`] stops taking jobs and waits for the ones there are
 //! (their retries included) within the drain; what is left then is
 //! cancelled and counted as abandoned. Call it after `kiln::serve` returned.

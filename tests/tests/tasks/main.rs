@@ -11,6 +11,7 @@ mod support;
 mod crash;
 mod local;
 mod outbox;
+mod stats;
 
 use std::time::Duration;
 

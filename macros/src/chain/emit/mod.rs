@@ -234,17 +234,37 @@ fn new_fn(model: &Model, router: bool) -> TokenStream {
         let init = dispatch::router_init(model);
         quote!(__kiln_router: #init,)
     });
-    let stats = def
-        .stats
-        .then(|| quote!(__kiln_stats: #krate::__private::Stats::new(Self::__kiln_description()),));
+    let (stats_let, stats) = def.stats.then(|| stats_init(def, krate)).unzip();
     quote! {
         #[inline]
         fn __kiln_new(#param) -> Self {
             #unpack
             #(#lets)*
+            #stats_let
             Self { #( #fields, )* #router #stats }
         }
     }
+}
+
+/// With `options { stats }`: the app's `Stats`, keeping a handle to every
+/// singleton whose type reports `Counters` (autoref dispatch picks the no-op
+/// for the others, so the check costs nothing at run time).
+fn stats_init(def: &ChainDef, krate: &TokenStream) -> (TokenStream, TokenStream) {
+    let report = def.singletons.iter().map(|s| {
+        let field = &s.field;
+        let name = field.to_string();
+        quote!((&&#krate::__private::stats::Probe(&#field)).__kiln_report(#name, &mut __kiln_stats);)
+    });
+    let init = quote! {
+        let __kiln_stats = {
+            #[allow(unused_imports)]
+            use #krate::__private::stats::{Ignore as _, Report as _};
+            let mut __kiln_stats = #krate::__private::Stats::new(Self::__kiln_description());
+            #(#report)*
+            __kiln_stats
+        };
+    };
+    (init, quote!(__kiln_stats,))
 }
 
 /// `__kiln_handle`: routing, then the matched route's pipeline.
