@@ -166,10 +166,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .init();
-    let role = Role::from_args(std::env::args().skip(1))?;
+    let role = match Role::from_args(std::env::args().skip(1)) {
+        Ok(role) => role,
+        Err(e) => {
+            eprintln!("conduit: {e}");
+            std::process::exit(2);
+        }
+    };
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://conduit.sqlite".into());
     let addr = std::env::var("CONDUIT_ADDR").unwrap_or_else(|_| "127.0.0.1:8084".into());
-    let secret = if role.serves() { jwt_secret()? } else { Vec::new() };
+    let secret = if role.serves() {
+        jwt_secret()?
+    } else {
+        Vec::new()
+    };
     // A failed migration stops here, with the migration and statement named.
     let db = Database::open(&url).await?;
     let tasks = Tasks::default();
@@ -178,9 +188,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .works()
         .then(|| db.worker(&tasks, notifications::handlers(&db), POLL, None));
     match role {
-        Role::Both => tracing::info!("{} database ready; listening on http://{addr}/api, running jobs", db.backend()),
-        Role::Server => tracing::info!("{} database ready; listening on http://{addr}/api (jobs run elsewhere: --worker)", db.backend()),
-        Role::Worker => tracing::info!("{} database ready; running jobs only (Ctrl-C stops)", db.backend()),
+        Role::Both => tracing::info!(
+            "{} database ready; listening on http://{addr}/api, running jobs",
+            db.backend()
+        ),
+        Role::Server => tracing::info!(
+            "{} database ready; listening on http://{addr}/api (jobs run elsewhere: --worker)",
+            db.backend()
+        ),
+        Role::Worker => tracing::info!(
+            "{} database ready; running jobs only (Ctrl-C stops)",
+            db.backend()
+        ),
     }
     let conduit = if role.serves() {
         Some(app(db, tasks, &secret)?)

@@ -29,8 +29,14 @@ async fn the_tag_list_is_cached_until_a_committed_write_changes_it() {
     let c = client(&db, &Tasks::default());
     let ada = sign_up(&c, "ada").await;
 
-    assert_eq!(get(&c, "/api/tags").await, (STORED.into(), json!({"tags": []})));
-    assert_eq!(get(&c, "/api/tags").await, (HIT.into(), json!({"tags": []})));
+    assert_eq!(
+        get(&c, "/api/tags").await,
+        (STORED.into(), json!({"tags": []}))
+    );
+    assert_eq!(
+        get(&c, "/api/tags").await,
+        (HIT.into(), json!({"tags": []}))
+    );
 
     // A new article with a new tag: the next list is computed again.
     let slug = publish(&c, &ada, "Dragons", &["dragons"]).await;
@@ -68,7 +74,10 @@ async fn the_tag_list_is_cached_until_a_committed_write_changes_it() {
         .send()
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(get(&c, "/api/tags").await, (STORED.into(), json!({"tags": []})));
+    assert_eq!(
+        get(&c, "/api/tags").await,
+        (STORED.into(), json!({"tags": []}))
+    );
 }
 
 #[tokio::test]
@@ -88,16 +97,25 @@ async fn the_anonymous_article_list_is_cached_per_query_and_never_served_to_a_to
 
     // Each filter and page is an entry of its own.
     let (status, all) = get(&c, "/api/articles").await;
-    assert_eq!((status.as_str(), &all["articlesCount"]), (STORED, &json!(2)));
+    assert_eq!(
+        (status.as_str(), &all["articlesCount"]),
+        (STORED, &json!(2))
+    );
     let (status, tagged) = get(&c, "/api/articles?tag=dragons").await;
-    assert_eq!((status.as_str(), &tagged["articlesCount"]), (STORED, &json!(1)));
+    assert_eq!(
+        (status.as_str(), &tagged["articlesCount"]),
+        (STORED, &json!(1))
+    );
     let (status, page) = get(&c, "/api/articles?limit=1&offset=1").await;
     assert_eq!(status, STORED);
     assert_eq!(page["articles"][0]["title"], "Dragons", "the older one");
     let (status, by) = get(&c, "/api/articles?author=bob").await;
     assert_eq!((status.as_str(), &by["articlesCount"]), (STORED, &json!(0)));
     let (status, fav) = get(&c, "/api/articles?favorited=bob").await;
-    assert_eq!((status.as_str(), &fav["articlesCount"]), (STORED, &json!(1)));
+    assert_eq!(
+        (status.as_str(), &fav["articlesCount"]),
+        (STORED, &json!(1))
+    );
     assert_eq!(get(&c, "/api/articles").await, (HIT.into(), all));
     let (status, again) = get(&c, "/api/articles?tag=dragons").await;
     assert_eq!((status.as_str(), &again), (HIT, &tagged));
@@ -114,7 +132,10 @@ async fn the_anonymous_article_list_is_cached_per_query_and_never_served_to_a_to
     assert_eq!(mine.json::<Value>()["articles"][0]["favorited"], true);
     // ...and is not stored for anyone else.
     let (status, anon) = get(&c, "/api/articles?tag=dragons").await;
-    assert_eq!((status.as_str(), &anon["articles"][0]["favorited"]), (HIT, &json!(false)));
+    assert_eq!(
+        (status.as_str(), &anon["articles"][0]["favorited"]),
+        (HIT, &json!(false))
+    );
 
     // `favoritesCount` is on the list: an unfavorite invalidates it.
     let res = c
@@ -124,7 +145,10 @@ async fn the_anonymous_article_list_is_cached_per_query_and_never_served_to_a_to
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let (status, anon) = get(&c, "/api/articles?tag=dragons").await;
-    assert_eq!((status.as_str(), &anon["articles"][0]["favoritesCount"]), (STORED, &json!(0)));
+    assert_eq!(
+        (status.as_str(), &anon["articles"][0]["favoritesCount"]),
+        (STORED, &json!(0))
+    );
 
     // So is the author's profile: a new bio shows at once.
     let res = c

@@ -112,13 +112,10 @@ async fn each_follower_is_notified_once(fx: TestDb) {
     done(&db, 1).await;
     assert!(worker.shutdown(Duration::from_secs(5)).await.complete());
 
-    assert_eq!(inbox(&c, &bob).await, [slug.clone()]);
-    assert_eq!(inbox(&c, &cid).await, [slug.clone()]);
+    assert_eq!(inbox(&c, &bob).await, std::slice::from_ref(&slug));
+    assert_eq!(inbox(&c, &cid).await, std::slice::from_ref(&slug));
     assert_eq!(inbox(&c, &ada).await, Vec::<String>::new());
-    assert_eq!(
-        scalar(&db, "SELECT count(*) FROM notifications").await,
-        2
-    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM notifications").await, 2);
     let body = c
         .get("/api/notifications")
         .header("authorization", &bob)
@@ -207,10 +204,7 @@ async fn a_job_whose_worker_died_runs_again_without_duplicates(fx: TestDb) {
     })
     .await;
     first.abort();
-    assert_eq!(
-        scalar(&db, "SELECT count(*) FROM notifications").await,
-        2
-    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM notifications").await, 2);
     assert_eq!(
         scalar(
             &db,
@@ -239,6 +233,6 @@ async fn a_job_whose_worker_died_runs_again_without_duplicates(fx: TestDb) {
         2,
         "the second run added none"
     );
-    assert_eq!(inbox(&c, &bob).await, [slug.clone()]);
+    assert_eq!(inbox(&c, &bob).await, std::slice::from_ref(&slug));
     assert_eq!(inbox(&c, &cid).await, [slug]);
 }

@@ -134,11 +134,18 @@ pub(crate) async fn follow(c: &TestClient<Conduit>, follower: &str, username: &s
 }
 
 /// Publishes an article with `tags` as `author`: its slug.
-pub(crate) async fn publish(c: &TestClient<Conduit>, author: &str, title: &str, tags: &[&str]) -> String {
+pub(crate) async fn publish(
+    c: &TestClient<Conduit>,
+    author: &str,
+    title: &str,
+    tags: &[&str],
+) -> String {
     let res = c
         .post("/api/articles")
         .header("authorization", author)
-        .json(&json!({"article": {"title": title, "description": "d", "body": "b", "tagList": tags}}))
+        .json(
+            &json!({"article": {"title": title, "description": "d", "body": "b", "tagList": tags}}),
+        )
         .send()
         .await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text());
