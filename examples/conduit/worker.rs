@@ -128,7 +128,9 @@ async fn signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::Role;
+    use std::time::Duration;
+
+    use super::{Role, Stop};
 
     fn role(args: &[&str]) -> Result<Role, String> {
         Role::from_args(args.iter().map(|a| (*a).to_owned()))
@@ -144,5 +146,21 @@ mod tests {
         assert!(e.contains("`--wrker`"), "{e}");
         assert!(Role::Worker.works() && !Role::Worker.serves());
         assert!(Role::Server.serves() && !Role::Server.works());
+    }
+
+    #[tokio::test]
+    async fn a_stop_reaches_every_waiter_also_late_ones() {
+        let stop = Stop::on_signal();
+        let early = tokio::spawn(stop.fired());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!early.is_finished(), "not before it fired");
+        stop.fire();
+        tokio::time::timeout(Duration::from_secs(5), early)
+            .await
+            .expect("a waiter from before the stop")
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), stop.fired())
+            .await
+            .expect("a waiter from after it");
     }
 }
