@@ -1,8 +1,16 @@
 //! Articles: the list (by tag, author, favoriter; paged), the feed, one by
 //! slug, create, update, delete, and favorites.
+//!
+//! The anonymous list is served from the response cache, tagged
+//! [`ARTICLES`]; each write here drops that tag (and [`TAGS`] when the tags
+//! in use may change) once its transaction commits. Publishing also
+//! enqueues the followers' notifications in the same transaction.
 
 use garde::Validate;
+use kiln::builtin::ResponseCache;
+use kiln::cache::Tagged;
 use kiln::prelude::*;
+use kiln::tasks::Tasks;
 use kiln::validate::Valid;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
@@ -11,7 +19,13 @@ use crate::auth::{Claims, viewer};
 use crate::db::{Conn, Read, Tx, on};
 use crate::error::ApiError;
 use crate::model::{Profile, now, slug};
+use crate::notifications;
 use crate::rules::{not_blank, tags};
+
+/// The cache tag of every cached article list.
+pub(crate) const ARTICLES: &str = "articles";
+/// The cache tag of the cached tag list.
+pub(crate) const TAGS: &str = "tags";
 
 /// An article as the API returns it.
 #[derive(Serialize)]
@@ -145,13 +159,14 @@ async fn by_slug(conn: Conn<'_>, slug: &str, viewer: Option<i64>) -> Result<Arti
     row.ok_or_else(|| ApiError::not_found("article"))
 }
 
-/// `GET /api/articles` (a token is optional): most recent first.
+/// `GET /api/articles` (a token is optional): most recent first. Tagged
+/// [`ARTICLES`] for the response cache (which stores only anonymous ones).
 #[handler]
 pub(crate) async fn list(
     read: &mut Read,
     claims: &Option<Claims>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Articles>, ApiError> {
+) -> Result<Tagged<Json<Articles>>, ApiError> {
     let (limit, offset) = page(q.limit, q.offset);
     let sql = format!(
         "{SELECT} {} ORDER BY a.created_at DESC, a.id DESC LIMIT $5 OFFSET $6",
@@ -178,10 +193,13 @@ pub(crate) async fn list(
         .bind(&q.favorited)
         .fetch_one(&mut **c)
         .await)?;
-    Ok(Json(Articles {
-        articles: rows.into_iter().map(Article::from).collect(),
-        articles_count: count,
-    }))
+    Ok(Tagged::new(
+        [ARTICLES],
+        Json(Articles {
+            articles: rows.into_iter().map(Article::from).collect(),
+            articles_count: count,
+        }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -266,11 +284,15 @@ async fn set_tags(mut conn: Conn<'_>, id: i64, tags: &[String]) -> Result<(), Ap
     Ok(())
 }
 
-/// `POST /api/articles`: `201` with the article.
+/// `POST /api/articles`: `201` with the article. In the same transaction:
+/// the job that notifies the author's followers, and the cache
+/// invalidation, so both happen only if the article is committed.
 #[handler]
 pub(crate) async fn create(
     tx: &mut Tx,
     claims: &Claims,
+    tasks: &Tasks,
+    cache: &ResponseCache,
     Valid(Json(body)): Valid<Json<NewArticleBody>>,
 ) -> Result<(StatusCode, Json<ArticleBody<Article>>), ApiError> {
     let new = body.article;
@@ -291,6 +313,8 @@ pub(crate) async fn create(
     .bind(&at)
     .fetch_one(&mut *c)
     .await)?;
+    notifications::enqueue(tasks, tx, id).await?;
+    tx.invalidate_after_commit(cache, &[ARTICLES, TAGS]);
     set_tags(tx.conn(), id, &tags).await?;
     let row = by_slug(tx.conn(), &slug, Some(claims.uid)).await?;
     Ok((
@@ -328,6 +352,7 @@ async fn own(conn: Conn<'_>, slug: &str, uid: i64) -> Result<ArticleRow, ApiErro
 pub(crate) async fn update(
     tx: &mut Tx,
     claims: &Claims,
+    cache: &ResponseCache,
     Path(old_slug): Path<String>,
     Valid(Json(body)): Valid<Json<UpdateArticleBody>>,
 ) -> Result<Json<ArticleBody<Article>>, ApiError> {
@@ -358,7 +383,9 @@ pub(crate) async fn update(
     .map(drop))?;
     if let Some(tags) = &tags {
         set_tags(tx.conn(), current.id, tags).await?;
+        tx.invalidate_after_commit(cache, &[TAGS]);
     }
+    tx.invalidate_after_commit(cache, &[ARTICLES]);
     let row = by_slug(tx.conn(), &new_slug, Some(claims.uid)).await?;
     Ok(Json(ArticleBody {
         article: row.into(),
@@ -370,25 +397,30 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     tx: &mut Tx,
     claims: &Claims,
+    cache: &ResponseCache,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let article = own(tx.conn(), &slug, claims.uid).await?;
     on!(tx.conn(), c => sqlx::query("DELETE FROM articles WHERE id = $1")
         .bind(article.id).execute(&mut *c).await.map(drop))?;
+    tx.invalidate_after_commit(cache, &[ARTICLES, TAGS]);
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/articles/{slug}/favorite`.
+/// `POST /api/articles/{slug}/favorite`. The lists show `favoritesCount`:
+/// they are invalidated.
 #[handler]
 pub(crate) async fn favorite(
     tx: &mut Tx,
     claims: &Claims,
+    cache: &ResponseCache,
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleBody<Article>>, ApiError> {
     let article = by_slug(tx.conn(), &slug, Some(claims.uid)).await?;
     on!(tx.conn(), c => sqlx::query(
         "INSERT INTO favorites (user_id, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     ).bind(claims.uid).bind(article.id).execute(&mut *c).await.map(drop))?;
+    tx.invalidate_after_commit(cache, &[ARTICLES]);
     let row = by_slug(tx.conn(), &slug, Some(claims.uid)).await?;
     Ok(Json(ArticleBody {
         article: row.into(),
@@ -400,11 +432,13 @@ pub(crate) async fn favorite(
 pub(crate) async fn unfavorite(
     tx: &mut Tx,
     claims: &Claims,
+    cache: &ResponseCache,
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleBody<Article>>, ApiError> {
     let article = by_slug(tx.conn(), &slug, Some(claims.uid)).await?;
     on!(tx.conn(), c => sqlx::query("DELETE FROM favorites WHERE user_id = $1 AND article_id = $2")
         .bind(claims.uid).bind(article.id).execute(&mut *c).await.map(drop))?;
+    tx.invalidate_after_commit(cache, &[ARTICLES]);
     let row = by_slug(tx.conn(), &slug, Some(claims.uid)).await?;
     Ok(Json(ArticleBody {
         article: row.into(),

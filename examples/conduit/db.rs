@@ -7,11 +7,21 @@
 //! startup holds an enum of the two. Each query is written once, inside
 //! [`on!`], which compiles it for both connections; the SQL is the subset
 //! both speak (`$1` parameters, `RETURNING`, `ON CONFLICT DO NOTHING`).
+//!
+//! The same enum carries what the background jobs need: [`Tx::enqueue`]
+//! (an outbox job in the request's transaction), [`Tx::invalidate_after_commit`]
+//! (response-cache tags dropped once the write is in), [`Database::worker`]
+//! and [`Database::acquire`] (a connection outside any request, for a job).
+
+use std::time::Duration;
 
 use kiln::Finish;
+use kiln::builtin::ResponseCache;
 use kiln::db::sqlx::migrate::Migrator;
 use kiln::db::{DbError, postgres, sqlite};
 use kiln::prelude::*;
+use kiln::tasks::{Enqueued, Handlers, Job, OutboxBackend, Tasks, Worker, WorkerHandle};
+use sqlx::pool::PoolConnection;
 
 use crate::error::ApiError;
 
@@ -28,21 +38,61 @@ pub(crate) enum Database {
 
 impl Database {
     /// Opens `url` (`sqlite://file.db`, `sqlite::memory:` or
-    /// `postgres://...`) and runs the migrations.
+    /// `postgres://...`), runs the migrations and creates kiln's outbox
+    /// table (`kiln_tasks`) when it is missing.
     pub(crate) async fn open(url: &str) -> Result<Self, DbError> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let db = postgres::Db::builder(url)
                 .migrations(&POSTGRES)
                 .connect()
                 .await?;
+            kiln::tasks::install_outbox(&db).await?;
             Ok(Database::Postgres(db))
         } else {
             let db = sqlite::Db::builder(url)
                 .migrations(&SQLITE)
                 .connect()
                 .await?;
+            kiln::tasks::install_outbox(&db).await?;
             Ok(Database::Sqlite(db))
         }
+    }
+
+    /// Starts a worker that runs this database's outbox jobs with
+    /// `handlers`, looking for due jobs every `poll`; a claimed job is
+    /// leased for `lease` (kiln's default, the task timeout plus 30 s, when
+    /// `None`).
+    pub(crate) fn worker(
+        &self,
+        tasks: &Tasks,
+        handlers: Handlers,
+        poll: Duration,
+        lease: Option<Duration>,
+    ) -> WorkerHandle {
+        fn start<B: OutboxBackend>(
+            worker: Worker<B>,
+            poll: Duration,
+            lease: Option<Duration>,
+        ) -> WorkerHandle {
+            let worker = worker.poll_interval(poll);
+            match lease {
+                Some(lease) => worker.lease(lease),
+                None => worker,
+            }
+            .start()
+        }
+        match self {
+            Database::Sqlite(db) => start(Worker::new(tasks, db.clone(), handlers), poll, lease),
+            Database::Postgres(db) => start(Worker::new(tasks, db.clone(), handlers), poll, lease),
+        }
+    }
+
+    /// A connection of the writer's pool, outside any request (a job's).
+    pub(crate) async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
+        Ok(match self {
+            Database::Sqlite(db) => Pooled::Sqlite(db.write_pool().acquire().await?),
+            Database::Postgres(db) => Pooled::Postgres(db.write_pool().acquire().await?),
+        })
     }
 
     /// `"SQLite"` or `"Postgres"`, for the startup log.
@@ -86,6 +136,26 @@ impl Tx {
             Tx::Postgres(tx) => Conn::Postgres(tx),
         }
     }
+
+    /// Writes `job` into the outbox in this transaction: it exists, and a
+    /// worker runs it, only if the transaction commits.
+    pub(crate) async fn enqueue(&mut self, tasks: &Tasks, job: Job) -> Result<Enqueued, DbError> {
+        match self {
+            Tx::Sqlite(tx) => tasks.enqueue(tx, job).await,
+            Tx::Postgres(tx) => tasks.enqueue(tx, job).await,
+        }
+    }
+
+    /// Drops the cached responses tagged with any of `tags` once this
+    /// transaction has committed (nothing when it rolls back).
+    pub(crate) fn invalidate_after_commit(&mut self, cache: &ResponseCache, tags: &[&str]) {
+        for tag in tags {
+            match self {
+                Tx::Sqlite(tx) => cache.invalidate_tag_after_commit(tx, tag),
+                Tx::Postgres(tx) => cache.invalidate_tag_after_commit(tx, tag),
+            }
+        }
+    }
 }
 
 impl Finish for Tx {
@@ -117,6 +187,21 @@ impl Finish for Read {
         match self {
             Read::Sqlite(r) => r.finish(res).await,
             Read::Postgres(r) => r.finish(res).await,
+        }
+    }
+}
+
+/// A pooled connection of either backend, held outside a request.
+pub(crate) enum Pooled {
+    Sqlite(PoolConnection<sqlx::Sqlite>),
+    Postgres(PoolConnection<sqlx::Postgres>),
+}
+
+impl Pooled {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
         }
     }
 }

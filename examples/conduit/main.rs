@@ -10,7 +10,8 @@
 //! `options { errors = ... }`. Passwords are argon2id hashes, computed off
 //! the request threads.
 //!
-//! Run: `cargo run -p kiln-examples --example conduit`, then the API is at
+//! Run: `cargo run -p kiln-examples --example conduit` (add `-- --worker`
+//! or `-- --no-worker`, below), then the API is at
 //! `http://127.0.0.1:8084/api`. Settings, from the environment:
 //!
 //! | variable | default | |
@@ -27,6 +28,25 @@
 //! curl -s 'localhost:8084/api/articles?tag=kiln'
 //! ```
 //!
+//! Beyond the spec (extensions that change no RealWorld response):
+//!
+//! - **Notifications.** Publishing an article enqueues a durable job in the
+//!   same transaction (`kiln::tasks`' outbox: the job exists iff the article
+//!   committed); a worker writes one notification per follower of the
+//!   author, idempotently (see `notifications.rs`).
+//!   `GET /api/notifications` (token required) lists the user's newest 100.
+//! - **A worker, in process or apart.** By default the server runs the
+//!   worker too; `-- --worker` runs only the worker (no listener) and
+//!   `-- --no-worker` only the server, both on the same `DATABASE_URL`, for a
+//!   two-process deployment. Ctrl-C stops the worker claiming and drains it.
+//! - **Response cache.** Anonymous `GET /api/tags` and `GET /api/articles`
+//!   (query string in the key, so each filter and page is its own entry) go
+//!   through `kiln::builtin::ResponseCache`, tagged `tags` and `articles`;
+//!   every write that changes them (articles created, edited, deleted,
+//!   favorited; an author's profile) drops the tags after its commit. A
+//!   request with a token is never served from it (its `following` and
+//!   `favorited` are the viewer's). `Cache-Status` says what happened.
+//!
 //! The RealWorld API test collection runs against it with
 //! `examples/conduit/run-api-tests.sh` (newman); `cargo test -p
 //! kiln-examples --example conduit` runs the in-process tests below.
@@ -41,29 +61,37 @@ mod comments;
 mod db;
 mod error;
 mod model;
+mod notifications;
 mod profiles;
 mod rules;
 mod tags;
 #[cfg(test)]
 mod tests;
 mod users;
+mod worker;
 
 use std::time::Duration;
 
-use kiln::builtin::{Algorithm, ConfigError, Cors, JwtAuth, JwtKey, Quota, RateLimit};
+use kiln::builtin::{
+    Algorithm, ConfigError, Cors, JwtAuth, JwtKey, Quota, RateLimit, ResponseCache,
+};
 use kiln::prelude::*;
+use kiln::tasks::Tasks;
 use password_hash::rand_core::{OsRng, RngCore};
 
 use crate::auth::{maybe_signed_in, signed_in};
 use crate::db::{Database, read, tx};
 use crate::error::render;
+use crate::worker::{DRAIN, POLL, Role, Stop};
 
 #[global_allocator]
 static GLOBAL: kiln::Jemalloc = kiln::Jemalloc;
 
 chain! {
     struct Conduit;
-    singletons { db: Database, jwt: JwtAuth, cors: Cors, rate: RateLimit }
+    singletons {
+        db: Database, jwt: JwtAuth, cors: Cors, rate: RateLimit, tasks: Tasks, cache: ResponseCache,
+    }
     request { tx, read }
     middleware { kiln::builtin::Cors, kiln::builtin::RateLimit }
     routes {
@@ -79,7 +107,8 @@ chain! {
             POST "/profiles/{username}/follow" => profiles::follow with [signed_in],
             DELETE "/profiles/{username}/follow" => profiles::unfollow with [signed_in],
 
-            GET "/articles" => articles::list with [maybe_signed_in],
+            // Anonymous reads only: a token bypasses the cache.
+            GET "/articles" => articles::list with [maybe_signed_in, kiln::builtin::ResponseCache],
             GET "/articles/feed" => articles::feed with [signed_in],
             POST "/articles" => articles::create with [signed_in],
             GET "/articles/{slug}" => articles::get with [maybe_signed_in],
@@ -92,16 +121,25 @@ chain! {
             POST "/articles/{slug}/comments" => comments::add with [signed_in],
             DELETE "/articles/{slug}/comments/{id}" => comments::delete with [signed_in],
 
-            GET "/tags" => tags::list,
+            GET "/tags" => tags::list with [kiln::builtin::ResponseCache],
+
+            // Not in the RealWorld spec: see `notifications.rs`.
+            GET "/notifications" => notifications::list with [signed_in],
         }
     }
     options { errors = render }
 }
 
-/// The app on `db`, signing tokens with `secret`.
-fn app(db: Database, secret: &[u8]) -> Result<Conduit, ConfigError> {
+/// The app on `db`, enqueueing jobs through `tasks`, signing tokens with `secret`.
+fn app(db: Database, tasks: Tasks, secret: &[u8]) -> Result<Conduit, ConfigError> {
     Ok(Conduit::new(ConduitSingletons {
         db,
+        tasks,
+        // Writes invalidate by tag; the TTL bounds what a missed one could leave.
+        cache: ResponseCache::builder()
+            .default_ttl(Duration::from_mins(5))
+            .max_bytes(16 << 20)
+            .build()?,
         jwt: JwtAuth::builder()
             .key(JwtKey::secret(Algorithm::HS256, secret))
             .scheme("Token")
@@ -128,26 +166,96 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .init();
+    let role = match Role::from_args(std::env::args().skip(1)) {
+        Ok(role) => role,
+        Err(e) => {
+            eprintln!("conduit: {e}");
+            std::process::exit(2);
+        }
+    };
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://conduit.sqlite".into());
     let addr = std::env::var("CONDUIT_ADDR").unwrap_or_else(|_| "127.0.0.1:8084".into());
-    let secret = match std::env::var("CONDUIT_JWT_SECRET") {
-        Ok(s) if s.len() >= 32 => s.into_bytes(),
-        Ok(_) => return Err("CONDUIT_JWT_SECRET must be at least 32 bytes".into()),
+    let secret = if role.serves() {
+        jwt_secret()?
+    } else {
+        Vec::new()
+    };
+    // A failed migration stops here, with the migration and statement named.
+    let db = Database::open(&url).await?;
+    let tasks = Tasks::default();
+    let stop = Stop::on_signal();
+    let worker = role
+        .works()
+        .then(|| db.worker(&tasks, notifications::handlers(&db), POLL, None));
+    match role {
+        Role::Both => tracing::info!(
+            "{} database ready; listening on http://{addr}/api, running jobs",
+            db.backend()
+        ),
+        Role::Server => tracing::info!(
+            "{} database ready; listening on http://{addr}/api (jobs run elsewhere: --worker)",
+            db.backend()
+        ),
+        Role::Worker => tracing::info!(
+            "{} database ready; running jobs only (Ctrl-C stops)",
+            db.backend()
+        ),
+    }
+    let conduit = if role.serves() {
+        Some(app(db, tasks, &secret)?)
+    } else {
+        None
+    };
+    let http = async {
+        let served = match conduit {
+            Some(conduit) => {
+                kiln::serve(conduit)
+                    .with_shutdown(stop.fired())
+                    .bind(&addr)
+                    .await
+            }
+            None => {
+                stop.fired().await;
+                Ok(())
+            }
+        };
+        // A server that could not start stops the worker too.
+        stop.fire();
+        served
+    };
+    // The worker stops claiming as soon as the signal comes, while the
+    // server drains its requests.
+    let jobs = async {
+        stop.fired().await;
+        if let Some(worker) = worker {
+            let drained = worker.shutdown(DRAIN).await;
+            if drained.complete() {
+                tracing::info!("worker stopped; every running job finished");
+            } else {
+                tracing::warn!(
+                    abandoned = drained.abandoned,
+                    "worker stopped; unfinished jobs went back to the outbox"
+                );
+            }
+        }
+    };
+    let (served, ()) = tokio::join!(http, jobs);
+    served?;
+    Ok(())
+}
+
+/// `CONDUIT_JWT_SECRET`, or a random key for this process only.
+fn jwt_secret() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    match std::env::var("CONDUIT_JWT_SECRET") {
+        Ok(s) if s.len() >= 32 => Ok(s.into_bytes()),
+        Ok(_) => Err("CONDUIT_JWT_SECRET must be at least 32 bytes".into()),
         Err(_) => {
             tracing::warn!(
                 "no CONDUIT_JWT_SECRET: tokens are signed with a random key and die with this process"
             );
             let mut key = vec![0; 32];
             OsRng.fill_bytes(&mut key);
-            key
+            Ok(key)
         }
-    };
-    // A failed migration stops here, with the migration and statement named.
-    let db = Database::open(&url).await?;
-    tracing::info!(
-        "{} database ready; listening on http://{addr}/api",
-        db.backend()
-    );
-    kiln::serve(app(db, &secret)?).bind(&addr).await?;
-    Ok(())
+    }
 }

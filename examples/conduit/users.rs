@@ -1,12 +1,13 @@
 //! Users: register, log in, the current user, and updating it.
 
 use garde::Validate;
-use kiln::builtin::JwtAuth;
+use kiln::builtin::{JwtAuth, ResponseCache};
 use kiln::prelude::*;
 use kiln::validate::Valid;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 
+use crate::articles::ARTICLES;
 use crate::auth::{Claims, hash_password, token, verify_password};
 use crate::db::{Conn, Read, Tx, on};
 use crate::error::{ApiError, is_unique_violation};
@@ -206,12 +207,14 @@ pub(crate) async fn current(
     user(jwt, row)
 }
 
-/// `PUT /api/user`: changes the fields given.
+/// `PUT /api/user`: changes the fields given. Article lists show their
+/// authors' profiles: they are invalidated.
 #[handler]
 pub(crate) async fn update(
     tx: &mut Tx,
     jwt: &JwtAuth,
     claims: &Claims,
+    cache: &ResponseCache,
     Valid(Json(body)): Valid<Json<UpdateBody>>,
 ) -> Result<Json<UserBody<User>>, ApiError> {
     let up = body.user;
@@ -250,6 +253,7 @@ pub(crate) async fn update(
             ApiError::from(e)
         }
     })?;
+    tx.invalidate_after_commit(cache, &[ARTICLES]);
     let row = by_id(tx.conn(), current.id).await?;
     user(jwt, row)
 }

@@ -2,26 +2,19 @@
 //! database: what the RealWorld collection checks, and the error statuses.
 
 use kiln::prelude::*;
+use kiln::tasks::Tasks;
 use serde_json::{Value, json};
 
-use crate::db::Database;
+use super::support;
 
 async fn client() -> TestClient<crate::Conduit> {
-    let db = Database::open("sqlite::memory:").await.unwrap();
-    TestClient::new(crate::app(db, b"a test secret of at least 32 bytes!").unwrap())
+    support::client(&support::sqlite_memory().await, &Tasks::default())
 }
 
 /// Registers `name` and returns its token.
 async fn register(c: &TestClient<crate::Conduit>, name: &str) -> String {
-    let res = c
-        .post("/api/users")
-        .json(&json!({"user": {"username": name, "email": format!("{name}@example.com"), "password": "secret"}}))
-        .send()
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text());
-    let body: Value = res.json();
-    assert_eq!(body["user"]["username"], name);
-    body["user"]["token"].as_str().unwrap().to_owned()
+    let value = support::sign_up(c, name).await;
+    value.strip_prefix("Token ").unwrap().to_owned()
 }
 
 fn token(t: &str) -> String {
