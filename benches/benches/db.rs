@@ -6,6 +6,11 @@
 //! three, on a tokio current-thread runtime.
 //!
 //! Run: `cargo bench -p kiln-benches --bench db -- --warm-up-time 1 --measurement-time 3`.
+//!
+//! Instructions (every thread, SQLite's worker included, so a noisy machine
+//! does not matter): `bash benches/db-instructions.sh`, which runs this
+//! binary under callgrind with `--instructions <kiln_tx|kiln_by_hand|axum_by_hand> <n>`
+//! for two request counts and prints the difference per request.
 
 // `criterion_group!` generates an undocumented `pub fn`.
 #![allow(missing_docs)]
@@ -53,46 +58,88 @@ async fn axum_handler(
     Ok(axum::http::StatusCode::OK)
 }
 
-fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = std::env::temp_dir().join(format!("kiln-bench-db-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("bench.db").display());
-    let db = rt.block_on(Db::connect(&url)).unwrap();
-    let pool = db.write_pool().clone();
-    let app = Measured::new(MeasuredSingletons { db });
-    let router = axum::Router::new()
-        .route("/", axum::routing::get(axum_handler))
-        .with_state(pool);
-    let mut conn = kiln::Conn::default();
+/// The three servers on one SQLite file, and the runtime they run on.
+struct Setup {
+    rt: tokio::runtime::Runtime,
+    dir: std::path::PathBuf,
+    app: Measured,
+    router: axum::Router,
+    conn: kiln::Conn,
+}
 
-    let mut g = c.benchmark_group("db_tx");
-    for (name, path) in [("kiln_tx", "/tx"), ("kiln_by_hand", "/hand")] {
-        g.bench_function(name, |b| {
-            b.iter(|| {
-                let req = TestClient::new(()).get(path).build();
-                let res = rt.block_on(app.handle(req, &mut conn));
-                assert_eq!(res.status(), StatusCode::OK);
-                black_box(res)
-            });
-        });
+impl Setup {
+    fn new() -> Setup {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("kiln-bench-db-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("bench.db").display());
+        let db = rt.block_on(Db::connect(&url)).unwrap();
+        let pool = db.write_pool().clone();
+        let router = axum::Router::new()
+            .route("/", axum::routing::get(axum_handler))
+            .with_state(pool);
+        Setup {
+            rt,
+            dir,
+            app: Measured::new(MeasuredSingletons { db }),
+            router,
+            conn: kiln::Conn::default(),
+        }
     }
-    g.bench_function("axum_by_hand", |b| {
-        b.iter(|| {
+
+    /// One request of scenario `name`.
+    fn one(&mut self, name: &str) {
+        if name == "axum_by_hand" {
             let req = axum::http::Request::get("/")
                 .body(axum::body::Body::empty())
                 .unwrap();
-            let res = rt.block_on(router.clone().oneshot(req)).unwrap();
+            let res = self.rt.block_on(self.router.clone().oneshot(req)).unwrap();
             assert_eq!(res.status(), axum::http::StatusCode::OK);
-            black_box(res)
-        });
-    });
+            black_box(res);
+            return;
+        }
+        let path = if name == "kiln_tx" { "/tx" } else { "/hand" };
+        let req = TestClient::new(()).get(path).build();
+        let res = self.rt.block_on(self.app.handle(req, &mut self.conn));
+        assert_eq!(res.status(), StatusCode::OK);
+        black_box(res);
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const SCENARIOS: [&str; 3] = ["kiln_tx", "kiln_by_hand", "axum_by_hand"];
+
+fn bench(c: &mut Criterion) {
+    let mut setup = Setup::new();
+    let mut g = c.benchmark_group("db_tx");
+    for name in SCENARIOS {
+        g.bench_function(name, |b| b.iter(|| setup.one(name)));
+    }
     g.finish();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion::criterion_group!(benches, bench);
-criterion::criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--instructions") {
+        let name = args[i + 1].as_str();
+        assert!(SCENARIOS.contains(&name), "scenarios: {SCENARIOS:?}");
+        let n: usize = args[i + 2].parse().unwrap();
+        let mut setup = Setup::new();
+        for _ in 0..n {
+            setup.one(name);
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
