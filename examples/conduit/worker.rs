@@ -75,7 +75,7 @@ impl Stop {
         let stop = Stop(Arc::new(watch::Sender::new(false)));
         let fired = stop.clone();
         tokio::spawn(async move {
-            signal().await;
+            kiln::shutdown_signal().await;
             fired.fire();
         });
         stop
@@ -94,36 +94,6 @@ impl Stop {
             let _ = seen.wait_for(|fired| *fired).await;
         }
     }
-}
-
-/// Ctrl-C (`SIGINT`) or, on Unix, `SIGTERM`.
-async fn signal() {
-    let interrupt = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("stop signal received, shutting down");
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ pub use next::Next;
 pub use response::Redirect;
 pub use response::{IntoResponse, Json};
 pub use routing::{MAX_PARAMS, PathParams, RoutePattern};
-pub use serve::{Config as ServeConfig, Server, serve};
+pub use serve::{Config as ServeConfig, Server, serve, shutdown_signal};
 pub use test_client::{TestClient, TestRequest, TestResponse};
 #[cfg(feature = "jemalloc")]
 /// jemalloc as a global allocator (feature `jemalloc`). A library never

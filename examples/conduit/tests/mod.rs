@@ -5,6 +5,8 @@
 //! `KILN_REQUIRE_SERVICES=1`), and the response cache (`cache`).
 
 mod cache;
+#[path = "../../test_support.rs"]
+mod common;
 mod flows;
 mod notifications;
 mod support;

@@ -2,9 +2,7 @@
 //! in a file, or a new database on the Postgres test server), signing up,
 //! queries that check what was written, and waiting for a worker.
 
-use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use kiln::prelude::*;
@@ -12,6 +10,7 @@ use kiln::tasks::Tasks;
 use serde_json::{Value, json};
 use sqlx::AssertSqlSafe;
 
+use super::common::{fresh_postgres, unique};
 use crate::Conduit;
 use crate::db::Database;
 
@@ -24,17 +23,6 @@ pub(crate) fn client(db: &Database, tasks: &Tasks) -> TestClient<Conduit> {
             b"a test secret of at least 32 bytes!",
         )
         .unwrap(),
-    )
-}
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// A name no other test of this run uses.
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
     )
 }
 
@@ -70,42 +58,12 @@ pub(crate) async fn sqlite_file() -> TestDb {
     }
 }
 
-/// Whether a missing service fails the test instead of skipping it.
-fn services_required() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
-        || std::env::var("KILN_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
-}
-
 /// A fresh database on the `KILN_TEST_POSTGRES_URL` server, migrated;
 /// `None` (with a SKIP line) without a server, a panic when one is required.
 pub(crate) async fn postgres(test: &str) -> Option<TestDb> {
-    let admin = match std::env::var("KILN_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if services_required() => panic!(
-            "{test}: KILN_TEST_POSTGRES_URL is not set, and CI / KILN_REQUIRE_SERVICES=1 require \
-             Postgres: run `eval \"$(bash .ci/postgres.sh start)\"` first"
-        ),
-        _ => {
-            // Straight to stderr: the test harness captures `eprintln!`.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIP {test}: KILN_TEST_POSTGRES_URL is not set (start a throwaway server with \
-                 `eval \"$(bash .ci/postgres.sh start)\"`)"
-            );
-            return None;
-        }
-    };
-    let name = unique("kiln_conduit_test");
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
-        .await
-        .unwrap();
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let url = fresh_postgres(test, "kiln_conduit_test").await?;
     Some(TestDb {
-        db: Database::open(&format!("{base}/{name}")).await.unwrap(),
+        db: Database::open(&url).await.unwrap(),
         dir: None,
     })
 }

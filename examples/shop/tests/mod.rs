@@ -4,6 +4,8 @@
 //! `KILN_TEST_POSTGRES_URL` names a server (skipped loudly otherwise; a
 //! failure in CI or with `KILN_REQUIRE_SERVICES=1`).
 
+#[path = "../../test_support.rs"]
+mod common;
 mod contention;
 mod flows;
 mod support;

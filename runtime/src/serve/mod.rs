@@ -56,6 +56,7 @@ pub use config::Config;
 use conn::{ConnState, Shared};
 #[cfg(any(feature = "sse", feature = "ws"))]
 pub(crate) use shutdown::ShutdownWatch;
+pub use shutdown::shutdown_signal;
 
 /// Serves `app` over HTTP: finish with [`Server::bind`] (an address) or
 /// [`Server::listen`] (a listener you opened, port 0 in tests).
@@ -186,7 +187,7 @@ impl<A: App> Server<A> {
         });
         let slots = Arc::new(Semaphore::new(config.max_connections));
         let mut tasks = JoinSet::new();
-        let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown::signal()));
+        let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown::shutdown_signal()));
         tracing::info!(addr = %shown, "kiln listening");
 
         loop {

@@ -79,9 +79,22 @@ impl ShutdownWatch {
     }
 }
 
-/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM. If a handler cannot be
-/// installed, that signal is logged and never fires.
-pub(super) async fn signal() {
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM: what [`serve`](crate::serve)
+/// stops on unless given [`Server::with_shutdown`](crate::Server::with_shutdown).
+/// Await it in whatever else the process runs (a job worker, say) to stop
+/// with the server. If a handler cannot be installed, that signal is logged
+/// and never fires.
+///
+/// ```no_run
+/// # async fn worker_loop() {}
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// tokio::select! {
+///     () = worker_loop() => {}
+///     () = kiln::shutdown_signal() => println!("stopping"),
+/// }
+/// # });
+/// ```
+pub async fn shutdown_signal() {
     let interrupt = async {
         match tokio::signal::ctrl_c().await {
             Ok(()) => tracing::info!("SIGINT received, shutting down"),
