@@ -23,14 +23,47 @@ pub struct Summary {
 /// `fuzz/seeds/<target>`: the committed seed corpus of a target.
 #[must_use]
 pub fn seeds_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds").join(target)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(target)
 }
 
 /// Bytes parsers treat specially, spliced in by the mutator.
 const TOKENS: &[&[u8]] = &[
-    b"%", b"%2F", b"%2e%2E", b"..", b"/", b"//", b"%00", b"\\", b"{", b"}", b"\"", b",", b";", b"=",
-    b"*", b"0", b"-1", b"18446744073709551616", b"1e999", b"[", b"]", b":", b"~", b"\0", b"\xff",
-    b"#[", b"priority", b"=>", b"routes", b"bytes=", b"q=0", b"for=", b"::", b".",
+    b"%",
+    b"%2F",
+    b"%2e%2E",
+    b"..",
+    b"/",
+    b"//",
+    b"%00",
+    b"\\",
+    b"{",
+    b"}",
+    b"\"",
+    b",",
+    b";",
+    b"=",
+    b"*",
+    b"0",
+    b"-1",
+    b"18446744073709551616",
+    b"1e999",
+    b"[",
+    b"]",
+    b":",
+    b"~",
+    b"\0",
+    b"\xff",
+    b"#[",
+    b"priority",
+    b"=>",
+    b"routes",
+    b"bytes=",
+    b"q=0",
+    b"for=",
+    b"::",
+    b".",
 ];
 
 /// Runs `target` on every seed of `seeds_dir(name)`, then on `mutations`

@@ -85,10 +85,7 @@ pub(crate) fn request(method: Method, uri: &str) -> Option<Request> {
 
 /// Adds a header when the name and value are valid (as hyper would have parsed them).
 pub(crate) fn add_header(req: &mut Request, name: &str, value: &[u8]) {
-    if let (Ok(n), Ok(v)) = (
-        HeaderName::try_from(name),
-        HeaderValue::from_bytes(value),
-    ) {
+    if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_bytes(value)) {
         req.headers_mut().append(n, v);
     }
 }

@@ -20,7 +20,10 @@ fn replay(name: &str) {
         .find(|(n, _)| *n == name)
         .expect("a target of kiln_fuzz::TARGETS");
     match kiln_fuzz::replay::run(name, target, mutations()) {
-        Ok(s) => eprintln!("{name}: {} seeds, {} mutations, no panic", s.seeds, s.mutated),
+        Ok(s) => eprintln!(
+            "{name}: {} seeds, {} mutations, no panic",
+            s.seeds, s.mutated
+        ),
         Err(e) => panic!("{e}"),
     }
 }
@@ -34,7 +37,9 @@ macro_rules! targets {
     )*};
 }
 
-targets!(router, extract, cors, client_ip, request_id, files, jwt, macros);
+targets!(
+    router, extract, cors, client_ip, request_id, files, jwt, macros
+);
 
 #[test]
 fn every_target_has_a_test_here() {
@@ -49,6 +54,9 @@ fn every_target_has_a_test_here() {
         "macros",
     ];
     for (name, _) in kiln_fuzz::TARGETS {
-        assert!(here.contains(name), "add `{name}` to `targets!` in this file");
+        assert!(
+            here.contains(name),
+            "add `{name}` to `targets!` in this file"
+        );
     }
 }

@@ -13,8 +13,8 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use kiln::ServeConfig;
@@ -117,7 +117,10 @@ async fn one(addr: SocketAddr, i: usize) -> bool {
         }
         // Garbage: the server answers 400 or closes.
         _ => {
-            stream.write_all(b"\x16\x03\x01\x02\x00garbage\r\n\r\n").await.ok();
+            stream
+                .write_all(b"\x16\x03\x01\x02\x00garbage\r\n\r\n")
+                .await
+                .ok();
             let mut buf = [0u8; 256];
             stream.read(&mut buf).await.ok();
             false
@@ -160,9 +163,17 @@ async fn storms(n: usize) {
     let mut rss = Vec::new();
     for round in 0..3 {
         let answered = storm(addr, n, 32).await;
-        assert_eq!(answered, n / 4, "round {round}: every whole request answered");
+        assert_eq!(
+            answered,
+            n / 4,
+            "round {round}: every whole request answered"
+        );
         let mut h1 = H1::connect(addr).await;
-        assert_eq!(h1.get("/").await.body, "hello", "round {round}: still serving");
+        assert_eq!(
+            h1.get("/").await.body,
+            "hello",
+            "round {round}: still serving"
+        );
         drop(h1);
         fds_back_to(baseline + 1, &format!("round {round}")).await;
         rss.push(rss_kib());

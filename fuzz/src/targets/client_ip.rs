@@ -14,7 +14,14 @@ use arbitrary::Unstructured;
 use http::{HeaderMap, HeaderValue};
 use kiln::builtin::{ClientIpHeader, RateLimit};
 
-const PROXIES: [&str; 6] = ["10.0.0.0/8", "127.0.0.1", "fd00::/8", "::1", "192.168.1.0/24", "0.0.0.0/0"];
+const PROXIES: [&str; 6] = [
+    "10.0.0.0/8",
+    "127.0.0.1",
+    "fd00::/8",
+    "::1",
+    "192.168.1.0/24",
+    "0.0.0.0/0",
+];
 const HOPS: [&str; 8] = [
     "203.0.113.7",
     "10.1.2.3",
@@ -57,17 +64,38 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         .ipv6_prefix(prefix)
         .build();
     let Ok(limit) = built else { return Ok(()) };
-    assert!((32..=128).contains(&prefix), "ipv6_prefix {prefix} accepted");
-    let nets: Vec<(IpAddr, u8)> = proxies.iter().map(|p| net(p).expect("accepted proxies parse")).collect();
+    assert!(
+        (32..=128).contains(&prefix),
+        "ipv6_prefix {prefix} accepted"
+    );
+    let nets: Vec<(IpAddr, u8)> = proxies
+        .iter()
+        .map(|p| net(p).expect("accepted proxies parse"))
+        .collect();
 
     let peer = match u.int_in_range(0..=3)? {
         0 => None,
-        1 => Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(u.arbitrary::<[u8; 4]>()?)), 1)),
-        2 => Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(u.arbitrary::<[u8; 16]>()?)), 1)),
-        _ => Some(SocketAddr::new(pick(u, &["10.0.0.1", "127.0.0.1", "::1", "192.168.1.9"])?.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)), 1)),
+        1 => Some(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::from(u.arbitrary::<[u8; 4]>()?)),
+            1,
+        )),
+        2 => Some(SocketAddr::new(
+            IpAddr::V6(Ipv6Addr::from(u.arbitrary::<[u8; 16]>()?)),
+            1,
+        )),
+        _ => Some(SocketAddr::new(
+            pick(u, &["10.0.0.1", "127.0.0.1", "::1", "192.168.1.9"])?
+                .parse()
+                .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            1,
+        )),
     };
     let mut headers = HeaderMap::new();
-    let name = if forwarded { "forwarded" } else { "x-forwarded-for" };
+    let name = if forwarded {
+        "forwarded"
+    } else {
+        "x-forwarded-for"
+    };
     for _ in 0..u.int_in_range(0..=3)? {
         let mut value = String::new();
         for i in 0..u.int_in_range(1..=4)? {
@@ -75,7 +103,10 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
                 value.push_str(pick(u, &[", ", ",", " ,", ";"])?);
             }
             if forwarded {
-                value.push_str(pick(u, &["for=", "For=", "by=10.0.0.1;for=", "proto=https;for="])?);
+                value.push_str(pick(
+                    u,
+                    &["for=", "For=", "by=10.0.0.1;for=", "proto=https;for="],
+                )?);
             }
             value.push_str(pick(u, &HOPS)?);
         }
@@ -85,7 +116,11 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     }
     if u.arbitrary()? {
         // A header of the other kind, which must never be read.
-        let other = if forwarded { "x-forwarded-for" } else { "forwarded" };
+        let other = if forwarded {
+            "x-forwarded-for"
+        } else {
+            "forwarded"
+        };
         headers.append(other, HeaderValue::from_static("for=1.1.1.1, 1.1.1.1"));
     }
 
@@ -101,7 +136,11 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         assert_eq!(host_bits, 0, "{what}: IPv6 key {key} keeps host bits");
     }
     if !nets.iter().any(|&n| contains(n, peer)) {
-        assert_eq!(key, masked(peer), "{what}: an untrusted peer's headers were believed");
+        assert_eq!(
+            key,
+            masked(peer),
+            "{what}: an untrusted peer's headers were believed"
+        );
         return Ok(());
     }
     let written: Vec<IpAddr> = headers
@@ -141,7 +180,11 @@ fn net(s: &str) -> Option<(IpAddr, u8)> {
 fn contains((addr, prefix): (IpAddr, u8), ip: IpAddr) -> bool {
     match (addr, ip.to_canonical()) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let m = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
+            let m = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
             u32::from(a) & m == u32::from(b) & m
         }
         (IpAddr::V6(a), IpAddr::V6(b)) => {
@@ -153,7 +196,11 @@ fn contains((addr, prefix): (IpAddr, u8), ip: IpAddr) -> bool {
 }
 
 fn prefix_mask(prefix: u8) -> u128 {
-    if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix.min(128))) }
+    if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(prefix.min(128)))
+    }
 }
 
 fn mask(ip: IpAddr, prefix: u8) -> IpAddr {

@@ -42,7 +42,11 @@ const ORIGINS: [&str; 6] = [
     "https://x.example.com",
     "https://evil.example.com.attacker",
 ];
-const PATTERNS: [&str; 3] = ["https://*.example.com", "http://*.local:8080", "https://*.a-b.example"];
+const PATTERNS: [&str; 3] = [
+    "https://*.example.com",
+    "http://*.local:8080",
+    "https://*.a-b.example",
+];
 
 /// The configuration as the oracle sees it.
 struct Config<'a> {
@@ -140,37 +144,79 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let app = Api::new(ApiSingletons { cors });
     let reply = support::send(&app, req, ConnInfo::default());
 
-    let what = format!("{method} origin={:?}", origin.as_deref().map(String::from_utf8_lossy));
-    let acao = reply.headers.get("access-control-allow-origin").map(|v| v.as_bytes().to_vec());
+    let what = format!(
+        "{method} origin={:?}",
+        origin.as_deref().map(String::from_utf8_lossy)
+    );
+    let acao = reply
+        .headers
+        .get("access-control-allow-origin")
+        .map(|v| v.as_bytes().to_vec());
     let Some(origin) = origin else {
         assert!(acao.is_none(), "{what}: CORS headers without an Origin");
         return Ok(());
     };
     let allowed = allowed(&config, &origin);
     if preflight {
-        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{what}: preflight status");
-        assert!(reply.body.is_empty(), "{what}: preflight reached the handler");
+        assert_eq!(
+            reply.status,
+            StatusCode::NO_CONTENT,
+            "{what}: preflight status"
+        );
+        assert!(
+            reply.body.is_empty(),
+            "{what}: preflight reached the handler"
+        );
     }
     match &acao {
-        None => assert!(!allowed, "{what}: allowed origin got no Access-Control-Allow-Origin"),
+        None => assert!(
+            !allowed,
+            "{what}: allowed origin got no Access-Control-Allow-Origin"
+        ),
         Some(a) if a == b"*" => {
-            assert!(config.any_origin && !config.credentials, "{what}: `*` not configured");
+            assert!(
+                config.any_origin && !config.credentials,
+                "{what}: `*` not configured"
+            );
         }
         Some(a) => {
-            assert!(allowed, "{what}: origin not allowed by the config got {a:?}");
-            assert_eq!(*a, origin, "{what}: Access-Control-Allow-Origin is not the request's origin");
+            assert!(
+                allowed,
+                "{what}: origin not allowed by the config got {a:?}"
+            );
+            assert_eq!(
+                *a, origin,
+                "{what}: Access-Control-Allow-Origin is not the request's origin"
+            );
         }
     }
     if acao.is_some() && config.credentials {
-        assert_eq!(reply.header("access-control-allow-credentials"), Some("true"), "{what}");
+        assert_eq!(
+            reply.header("access-control-allow-credentials"),
+            Some("true"),
+            "{what}"
+        );
     }
     if !config.credentials {
-        assert!(reply.headers.get("access-control-allow-credentials").is_none(), "{what}");
+        assert!(
+            reply
+                .headers
+                .get("access-control-allow-credentials")
+                .is_none(),
+            "{what}"
+        );
     }
     if !config.any_origin {
-        let vary = reply.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+        let vary = reply
+            .headers
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
         assert!(
-            vary.split(',').any(|v| v.trim().eq_ignore_ascii_case("origin")),
+            vary.split(',')
+                .any(|v| v.trim().eq_ignore_ascii_case("origin")),
             "{what}: origin-dependent answer without `Vary: Origin` ({vary:?})"
         );
     }
@@ -203,6 +249,8 @@ fn allowed(config: &Config<'_>, origin: &[u8]) -> bool {
     !host.is_empty()
         && host.split('.').all(|label| {
             !label.is_empty()
-                && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         })
 }

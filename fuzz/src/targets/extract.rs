@@ -153,7 +153,12 @@ pub fn extract(data: &[u8]) {
         support::check_problem(&reply, &what);
     }
     match route {
-        "/query" => same_as_serde(&what, &reply, serde_urlencoded::from_str::<Flat>(&query), StatusCode::BAD_REQUEST),
+        "/query" => same_as_serde(
+            &what,
+            &reply,
+            serde_urlencoded::from_str::<Flat>(&query),
+            StatusCode::BAD_REQUEST,
+        ),
         "/query-map" => same_as_serde(
             &what,
             &reply,
@@ -173,13 +178,26 @@ fn check_body(
     reply: &Reply,
 ) {
     let json_type = content_type.is_some_and(|t| {
-        let essence = t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = t
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         essence == "application/json" || essence.ends_with("+json")
     });
     let form_type = content_type.is_some_and(|t| {
-        t.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        t.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
     });
-    let type_ok = if route == "/form" { form_type } else { json_type };
+    let type_ok = if route == "/form" {
+        form_type
+    } else {
+        json_type
+    };
     if !type_ok {
         // Some spellings we do not count as the type may still be accepted
         // (case, parameters); a canonical one must never be refused.
@@ -194,10 +212,19 @@ fn check_body(
         );
     }
     if body.len() > limit {
-        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{what}: {} bytes over the limit", body.len());
+        assert_eq!(
+            reply.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{what}: {} bytes over the limit",
+            body.len()
+        );
         return;
     }
-    assert_ne!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{what}: 413 under the limit");
+    assert_ne!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{what}: 413 under the limit"
+    );
     match route {
         "/form" => same_as_serde(
             what,
@@ -206,7 +233,12 @@ fn check_body(
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         "/json" => check_json(what, reply, body, serde_json::from_slice::<Doc>(body)),
-        _ => check_json(what, reply, body, serde_json::from_slice::<serde_json::Value>(body)),
+        _ => check_json(
+            what,
+            reply,
+            body,
+            serde_json::from_slice::<serde_json::Value>(body),
+        ),
     }
 }
 
@@ -219,12 +251,21 @@ fn same_as_serde<T: Serialize>(
 ) {
     match serde {
         Ok(v) => {
-            assert_eq!(reply.status, StatusCode::OK, "{what}: serde accepts, kiln says {}", reply.text());
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{what}: serde accepts, kiln says {}",
+                reply.text()
+            );
             let want = serde_json::to_value(&v).expect("serializable");
             let got: serde_json::Value = serde_json::from_slice(&reply.body).expect("a JSON reply");
             assert_eq!(got, want, "{what}: value changed on the way");
         }
-        Err(e) => assert_eq!(reply.status, rejection, "{what}: serde refuses ({e}), kiln says {}", reply.status),
+        Err(e) => assert_eq!(
+            reply.status, rejection,
+            "{what}: serde refuses ({e}), kiln says {}",
+            reply.status
+        ),
     }
 }
 
@@ -237,7 +278,12 @@ fn check_json<T: Serialize>(
     use serde_json::error::Category;
     match serde {
         Ok(v) => {
-            assert_eq!(reply.status, StatusCode::OK, "{what}: serde accepts, kiln says {}", reply.text());
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{what}: serde accepts, kiln says {}",
+                reply.text()
+            );
             let want = serde_json::to_value(&v).expect("serializable");
             let got: serde_json::Value = serde_json::from_slice(&reply.body).expect("a JSON reply");
             assert_eq!(got, want, "{what}: value changed on the way");
@@ -247,7 +293,12 @@ fn check_json<T: Serialize>(
                 Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::BAD_REQUEST,
             };
-            assert_eq!(reply.status, want, "{what}: serde says {e}, kiln {}", reply.text());
+            assert_eq!(
+                reply.status,
+                want,
+                "{what}: serde says {e}, kiln {}",
+                reply.text()
+            );
             let problem = support::check_problem(reply, what);
             if let (Some(p), Ok(input)) = (
                 problem["pointer"].as_str(),

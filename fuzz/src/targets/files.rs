@@ -30,8 +30,16 @@ static FILES: &[EmbeddedFile] = &[
         modified: Some(1_700_000_000),
         bytes: TEXT,
         variants: &[
-            EmbeddedVariant { coding: ContentCoding::Brotli, etag: "\"a-36-br\"", bytes: BR },
-            EmbeddedVariant { coding: ContentCoding::Gzip, etag: "\"a-36-gz\"", bytes: GZ },
+            EmbeddedVariant {
+                coding: ContentCoding::Brotli,
+                etag: "\"a-36-br\"",
+                bytes: BR,
+            },
+            EmbeddedVariant {
+                coding: ContentCoding::Gzip,
+                etag: "\"a-36-gz\"",
+                bytes: GZ,
+            },
         ],
     },
     EmbeddedFile {
@@ -52,16 +60,39 @@ static FILES: &[EmbeddedFile] = &[
     },
 ];
 
-static DIR: LazyLock<EmbeddedDir> = LazyLock::new(|| EmbeddedDir::new(FILES).expect("a sorted table"));
+static DIR: LazyLock<EmbeddedDir> =
+    LazyLock::new(|| EmbeddedDir::new(FILES).expect("a sorted table"));
 
 const RANGES: [&str; 10] = [
-    "bytes=0-3", "bytes=-5", "bytes=30-", "bytes=5-2", "bytes=0-0,2-3", "bytes=36-", "bytes=0-99999999999999999999",
-    "bytes= 1 - 2 ", "items=0-1", "bytes=-0",
+    "bytes=0-3",
+    "bytes=-5",
+    "bytes=30-",
+    "bytes=5-2",
+    "bytes=0-0,2-3",
+    "bytes=36-",
+    "bytes=0-99999999999999999999",
+    "bytes= 1 - 2 ",
+    "items=0-1",
+    "bytes=-0",
 ];
 const ENCODINGS: [&str; 8] = [
-    "gzip", "br;q=0.5, gzip;q=0.8", "*", "identity;q=0, *;q=0", "gzip;q=0", "BR", "br;q=1.0000", "*;q=0.1, gzip;q=0",
+    "gzip",
+    "br;q=0.5, gzip;q=0.8",
+    "*",
+    "identity;q=0, *;q=0",
+    "gzip;q=0",
+    "BR",
+    "br;q=1.0000",
+    "*;q=0.1, gzip;q=0",
 ];
-const TAGS: [&str; 6] = ["\"a-36\"", "W/\"a-36\"", "*", "\"a-36-gz\"", "\"x\", \"a-36\"", "W/\"a-36-br\""];
+const TAGS: [&str; 6] = [
+    "\"a-36\"",
+    "W/\"a-36\"",
+    "*",
+    "\"a-36-gz\"",
+    "\"x\", \"a-36\"",
+    "W/\"a-36-br\"",
+];
 
 fn pick<'a>(u: &mut Unstructured<'a>, dict: &[&'static str]) -> arbitrary::Result<&'a [u8]> {
     let i: u8 = u.arbitrary()?;
@@ -78,9 +109,25 @@ pub fn files(data: &[u8]) {
 }
 
 fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
-    let method = if u.ratio(3, 4)? { Method::GET } else { support::method(u.arbitrary()?) };
-    let tail = *u.choose(&["a.txt", "dir/", "dir", "empty", "a.txt/", "%2e%2e/a.txt", "A.TXT"])?;
-    let tail = if u.ratio(1, 8)? { u.arbitrary::<&str>()? } else { tail };
+    let method = if u.ratio(3, 4)? {
+        Method::GET
+    } else {
+        support::method(u.arbitrary()?)
+    };
+    let tail = *u.choose(&[
+        "a.txt",
+        "dir/",
+        "dir",
+        "empty",
+        "a.txt/",
+        "%2e%2e/a.txt",
+        "A.TXT",
+    ])?;
+    let tail = if u.ratio(1, 8)? {
+        u.arbitrary::<&str>()?
+    } else {
+        tail
+    };
     let Some(mut req) = support::request(method.clone(), &format!("/{tail}")) else {
         return Ok(());
     };
@@ -91,7 +138,10 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         ("if-range", &TAGS[..]),
         ("if-none-match", &TAGS[..]),
         ("if-match", &TAGS[..]),
-        ("if-modified-since", &["Tue, 14 Nov 2023 22:13:20 GMT", "garbage"][..]),
+        (
+            "if-modified-since",
+            &["Tue, 14 Nov 2023 22:13:20 GMT", "garbage"][..],
+        ),
     ] {
         if u.ratio(1, 2)? {
             let v = pick(u, dict)?;
@@ -100,7 +150,10 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         }
     }
     let tail = req.uri().path()[1..].to_owned();
-    let accept = req.headers().get("accept-encoding").map(|v| v.as_bytes().to_vec());
+    let accept = req
+        .headers()
+        .get("accept-encoding")
+        .map(|v| v.as_bytes().to_vec());
     let res = DIR.serve(&req, &tail);
     let (parts, body) = res.into_parts();
     let body = support::block_on(body.collect(usize::MAX)).expect("an in-memory body");
@@ -108,7 +161,10 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
 
     assert!(
-        matches!(parts.status.as_u16(), 200 | 206 | 301 | 304 | 308 | 400 | 404 | 405 | 412 | 416),
+        matches!(
+            parts.status.as_u16(),
+            200 | 206 | 301 | 304 | 308 | 400 | 404 | 405 | 412 | 416
+        ),
         "{what}: unexpected status {}",
         parts.status
     );
@@ -117,9 +173,18 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let representation: &[u8] = match (file, encoding) {
         (Some(f), None) => f.bytes,
         (Some(f), Some(e)) => {
-            let v = f.variants.iter().find(|v| v.coding.token() == e).unwrap_or_else(|| panic!("{what}: unknown coding {e}"));
-            let accept = accept.as_deref().unwrap_or_else(|| panic!("{what}: {e} without Accept-Encoding"));
-            assert!(accepts(accept, e), "{what}: sent {e} that the client did not accept");
+            let v = f
+                .variants
+                .iter()
+                .find(|v| v.coding.token() == e)
+                .unwrap_or_else(|| panic!("{what}: unknown coding {e}"));
+            let accept = accept
+                .as_deref()
+                .unwrap_or_else(|| panic!("{what}: {e} without Accept-Encoding"));
+            assert!(
+                accepts(accept, e),
+                "{what}: sent {e} that the client did not accept"
+            );
             v.bytes
         }
         // An escaped name (`%61.txt`): served, but not judged here.
@@ -129,24 +194,41 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     match parts.status {
         StatusCode::OK => {
             if !head {
-                assert_eq!(&body[..], representation, "{what}: 200 body is not the representation");
+                assert_eq!(
+                    &body[..],
+                    representation,
+                    "{what}: 200 body is not the representation"
+                );
             }
         }
         StatusCode::PARTIAL_CONTENT => {
             assert!(method == Method::GET, "{what}: 206 for {method}");
-            let range = header("content-range").unwrap_or_else(|| panic!("{what}: 206 without Content-Range"));
-            let (a, b, len) = content_range(range).unwrap_or_else(|| panic!("{what}: bad Content-Range {range}"));
+            let range = header("content-range")
+                .unwrap_or_else(|| panic!("{what}: 206 without Content-Range"));
+            let (a, b, len) =
+                content_range(range).unwrap_or_else(|| panic!("{what}: bad Content-Range {range}"));
             assert_eq!(len, representation.len(), "{what}: Content-Range length");
             assert!(a <= b && b < len, "{what}: {range} out of bounds");
-            assert_eq!(&body[..], &representation[a..=b], "{what}: 206 body is not {range}");
+            assert_eq!(
+                &body[..],
+                &representation[a..=b],
+                "{what}: 206 body is not {range}"
+            );
         }
         StatusCode::RANGE_NOT_SATISFIABLE => {
             let want = format!("bytes */{}", representation.len());
-            assert_eq!(header("content-range"), Some(want.as_str()), "{what}: 416 Content-Range");
+            assert_eq!(
+                header("content-range"),
+                Some(want.as_str()),
+                "{what}: 416 Content-Range"
+            );
         }
         StatusCode::NOT_MODIFIED => assert!(body.is_empty(), "{what}: 304 with a body"),
         StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT => {
-            assert!(header("location").is_some(), "{what}: redirect without Location");
+            assert!(
+                header("location").is_some(),
+                "{what}: redirect without Location"
+            );
         }
         StatusCode::PRECONDITION_FAILED
         | StatusCode::NOT_FOUND

@@ -54,7 +54,10 @@ pub fn jwt(data: &[u8]) {
 
 fn raw(token: &[u8]) {
     if let Ok(t) = std::str::from_utf8(token) {
-        assert!(JWT.decode::<serde_json::Value>(t).is_err(), "a raw token verified: {t:?}");
+        assert!(
+            JWT.decode::<serde_json::Value>(t).is_err(),
+            "a raw token verified: {t:?}"
+        );
     }
     let mut req = support::request(http::Method::GET, "/").expect("a valid target");
     support::add_header(&mut req, "authorization", token);
@@ -63,7 +66,9 @@ fn raw(token: &[u8]) {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        .is_some_and(|(s, t)| s.eq_ignore_ascii_case("bearer") && !t.trim_start_matches(' ').is_empty());
+        .is_some_and(|(s, t)| {
+            s.eq_ignore_ascii_case("bearer") && !t.trim_start_matches(' ').is_empty()
+        });
     match JWT.verify::<JwtClaims>(&req) {
         Ok(c) => panic!("a raw Authorization verified: {c:?}"),
         Err(JwtRejection::Missing { .. }) => {
@@ -76,11 +81,19 @@ fn raw(token: &[u8]) {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 fn crafted(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
-    let alg = *u.choose(&[Algorithm::HS256, Algorithm::HS256, Algorithm::HS384, Algorithm::HS512])?;
+    let alg = *u.choose(&[
+        Algorithm::HS256,
+        Algorithm::HS256,
+        Algorithm::HS384,
+        Algorithm::HS512,
+    ])?;
     let right = u.ratio(3, 4)?;
     let header: &str = if u.ratio(1, 2)? {
         *u.choose(&[
@@ -110,21 +123,32 @@ fn crafted(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     } else {
         u.arbitrary()?
     };
-    let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
     let key = EncodingKey::from_secret(if right { SECRET } else { WRONG });
-    let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &key, alg).expect("HMAC signs anything");
+    let sig =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &key, alg).expect("HMAC signs anything");
     let token = format!("{message}.{sig}");
     let what = format!("header {header:?}, claims {claims:?}, {alg:?}, right key {right}");
     let Ok(got) = JWT.decode::<serde_json::Value>(&token) else {
         return Ok(());
     };
     assert!(right, "{what}: verified under the wrong secret");
-    assert_eq!(alg, Algorithm::HS256, "{what}: verified under an algorithm not pinned");
+    assert_eq!(
+        alg,
+        Algorithm::HS256,
+        "{what}: verified under an algorithm not pinned"
+    );
     let h: serde_json::Value = serde_json::from_str(header).expect("a verified header is JSON");
     assert_eq!(h["alg"], "HS256", "{what}: header alg");
     let c: serde_json::Value = serde_json::from_str(claims).expect("verified claims are JSON");
     assert_eq!(got, c, "{what}: claims changed");
-    let exp = c["exp"].as_f64().unwrap_or_else(|| panic!("{what}: verified without a numeric exp"));
+    let exp = c["exp"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: verified without a numeric exp"));
     #[allow(clippy::cast_precision_loss)] // seconds since 1970 fit an f64 exactly
     let earliest = (now() - LEEWAY) as f64;
     assert!(exp >= earliest, "{what}: verified after exp");
@@ -151,7 +175,8 @@ fn tampered(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
                 "missing required claim",
                 "wrong audience",
                 "wrong issuer",
-            ].contains(&reason),
+            ]
+            .contains(&reason),
             "{what}: its own token failed: {reason}"
         );
     }

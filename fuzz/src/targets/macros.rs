@@ -44,10 +44,22 @@ fn expand(data: &[u8]) {
         expand_file(&file);
     } else if let Ok(tokens) = src.parse::<TokenStream>() {
         must_parse("chain!", &tokens, &chain::start(tokens.clone()));
-        must_parse("__chain_impl!", &tokens, &chain::finish(quote!([] [] { #tokens })));
-        let item = quote!(fn item(req: &Request) -> Result<(), StatusCode> { Ok(()) });
+        must_parse(
+            "__chain_impl!",
+            &tokens,
+            &chain::finish(quote!([] [] { #tokens })),
+        );
+        let item = quote!(
+            fn item(req: &Request) -> Result<(), StatusCode> {
+                Ok(())
+            }
+        );
         for kind in [Kind::Middleware, Kind::Handler, Kind::Provider] {
-            must_parse(kind.attr(), &tokens, &attr::expand(kind, tokens.clone(), item.clone()));
+            must_parse(
+                kind.attr(),
+                &tokens,
+                &attr::expand(kind, tokens.clone(), item.clone()),
+            );
         }
     }
 }
@@ -72,7 +84,10 @@ fn expand_file(file: &syn::File) {
                     syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
                     _ => None,
                 };
-                (&i.attrs, name.unwrap_or_else(|| i.self_ty.to_token_stream().to_string()))
+                (
+                    &i.attrs,
+                    name.unwrap_or_else(|| i.self_ty.to_token_stream().to_string()),
+                )
             }
             _ => continue,
         };
@@ -95,7 +110,13 @@ fn expand_file(file: &syn::File) {
     }
     for item in &file.items {
         let syn::Item::Macro(m) = item else { continue };
-        if !m.mac.path.segments.last().is_some_and(|s| s.ident == "chain") {
+        if !m
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "chain")
+        {
             continue;
         }
         let body = m.mac.tokens.clone();
@@ -107,7 +128,11 @@ fn expand_file(file: &syn::File) {
         // Every listed item's descriptor, in order, as the descriptor macros append them.
         let mut acc = TokenStream::new();
         let found = calls.iter().all(|name| {
-            entries.iter().find(|(n, _)| n == name).map(|(_, e)| acc.extend(e.clone())).is_some()
+            entries
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, e)| acc.extend(e.clone()))
+                .is_some()
         });
         if found {
             let finished = chain::finish(quote!([] [#acc] { #body }));
@@ -136,7 +161,9 @@ fn strip_attr(item: &syn::Item, at: usize) -> TokenStream {
 /// second bracket group of the first arm's call.
 fn descriptor_entry(out: &TokenStream) -> Option<TokenStream> {
     let tokens: Vec<TokenTree> = out.clone().into_iter().collect();
-    let at = tokens.iter().position(|t| matches!(t, TokenTree::Ident(i) if i == "macro_rules"))?;
+    let at = tokens
+        .iter()
+        .position(|t| matches!(t, TokenTree::Ident(i) if i == "macro_rules"))?;
     let TokenTree::Group(body) = tokens.get(at + 3)? else {
         return None;
     };
@@ -185,6 +212,8 @@ fn continuation(out: &TokenStream) -> Option<Vec<String>> {
 /// An expansion must be valid items; panics with the input otherwise.
 fn must_parse(what: &str, input: &impl std::fmt::Display, out: &TokenStream) {
     if let Err(e) = syn::parse2::<syn::File>(out.clone()) {
-        panic!("`{what}` expanded to tokens that are not items ({e}):\ninput: {input}\noutput: {out}");
+        panic!(
+            "`{what}` expanded to tokens that are not items ({e}):\ninput: {input}\noutput: {out}"
+        );
     }
 }

@@ -20,8 +20,16 @@ pub fn request_id(data: &[u8]) {
 }
 
 fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
-    let name: &str = if u.ratio(3, 4)? { "x-request-id" } else { u.arbitrary()? };
-    let max_len = if u.ratio(3, 4)? { 128 } else { usize::from(u.arbitrary::<u16>()?) };
+    let name: &str = if u.ratio(3, 4)? {
+        "x-request-id"
+    } else {
+        u.arbitrary()?
+    };
+    let max_len = if u.ratio(3, 4)? {
+        128
+    } else {
+        usize::from(u.arbitrary::<u16>()?)
+    };
     let trust = u.ratio(7, 8)?;
     let built = RequestIds::builder()
         .header(name)
@@ -30,7 +38,11 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         .build();
     let Ok(ids) = built else { return Ok(()) };
     assert!((1..=1024).contains(&max_len), "max_len {max_len} accepted");
-    assert_eq!(ids.header_name().as_str(), name.to_ascii_lowercase(), "header name");
+    assert_eq!(
+        ids.header_name().as_str(),
+        name.to_ascii_lowercase(),
+        "header name"
+    );
 
     let mut req = support::request(http::Method::GET, "/").expect("a valid target");
     let mut first: Option<Vec<u8>> = None;
@@ -45,11 +57,19 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let documented = |b: &[u8]| {
         !b.is_empty()
             && b.len() <= max_len
-            && b.iter().all(|&c| c.is_ascii_alphanumeric() || b"-_.:+/=@~".contains(&c))
+            && b.iter()
+                .all(|&c| c.is_ascii_alphanumeric() || b"-_.:+/=@~".contains(&c))
     };
-    let what = format!("incoming {:?}", first.as_deref().map(String::from_utf8_lossy));
+    let what = format!(
+        "incoming {:?}",
+        first.as_deref().map(String::from_utf8_lossy)
+    );
     match first.filter(|f| trust && documented(f.as_slice())) {
-        Some(f) => assert_eq!(id.header_value().as_bytes(), &f[..], "{what}: valid id not kept"),
+        Some(f) => assert_eq!(
+            id.header_value().as_bytes(),
+            &f[..],
+            "{what}: valid id not kept"
+        ),
         None => {
             let s = id.as_str();
             assert!(
@@ -59,9 +79,20 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         }
     }
     let mut res = Response::new(kiln::Body::empty());
-    res.headers_mut().insert(ids.header_name().clone(), HeaderValue::from_static("handler's"));
+    res.headers_mut().insert(
+        ids.header_name().clone(),
+        HeaderValue::from_static("handler's"),
+    );
     ids.post(&id, &mut res);
-    assert_eq!(res.headers().get_all(ids.header_name()).iter().count(), 1, "{what}: one id echoed");
-    assert_eq!(res.headers().get(ids.header_name()), Some(id.header_value()), "{what}: echo differs");
+    assert_eq!(
+        res.headers().get_all(ids.header_name()).iter().count(),
+        1,
+        "{what}: one id echoed"
+    );
+    assert_eq!(
+        res.headers().get(ids.header_name()),
+        Some(id.header_value()),
+        "{what}: echo differs"
+    );
     Ok(())
 }

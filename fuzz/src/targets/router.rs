@@ -148,7 +148,14 @@ fn check(method: &Method, path: &str, reply: &Reply) {
         ["pair", a, b] => {
             let (got_a, got_b) = value.split_once('\u{1}').expect("two values");
             check_one(&what, a, got_a);
-            assert_eq!(decode(b).and_then(|b| b.parse::<u32>().ok()).map(|b| b.to_string()).as_deref(), Some(got_b), "{what}: u32 value");
+            assert_eq!(
+                decode(b)
+                    .and_then(|b| b.parse::<u32>().ok())
+                    .map(|b| b.to_string())
+                    .as_deref(),
+                Some(got_b),
+                "{what}: u32 value"
+            );
         }
         ["named", x, _] => {
             let (got_x, _) = value.split_once('\u{1}').expect("two values");
@@ -157,7 +164,11 @@ fn check(method: &Method, path: &str, reply: &Reply) {
         ["users", "me"] => assert_eq!(value, "me", "{what}: literal route lost to the pattern"),
         ["users", raw] => {
             let want = decode(raw).and_then(|d| d.parse::<u64>().ok());
-            assert_eq!(want.map(|w| w.to_string()), Some(value), "{what}: u64 value");
+            assert_eq!(
+                want.map(|w| w.to_string()),
+                Some(value),
+                "{what}: u64 value"
+            );
         }
         ["lit"] | ["lit", ""] => assert_eq!(value, "lit", "{what}"),
         _ => panic!("{what}: 200 for a path no route has: {value:?}"),
@@ -178,7 +189,10 @@ fn check_one(what: &str, raw: &str, value: &str) {
 fn check_rest(what: &str, raw: &str, value: &str) {
     let want = decode(raw).unwrap_or_else(|| panic!("{what}: accepted a bad escape in {raw:?}"));
     assert_eq!(value, want, "{what}: decoded value");
-    assert!(!value.is_empty() && !value.contains(['\0', '\\']), "{what}: {value:?}");
+    assert!(
+        !value.is_empty() && !value.contains(['\0', '\\']),
+        "{what}: {value:?}"
+    );
     let path = std::path::Path::new(value);
     assert!(
         path.components().all(|c| matches!(c, Component::Normal(_))),
@@ -187,7 +201,11 @@ fn check_rest(what: &str, raw: &str, value: &str) {
     // No component std would skip either (`a//b`, `a/./b`).
     let joined: Vec<_> = path.components().collect();
     let plain = value.strip_suffix('/').unwrap_or(value);
-    assert_eq!(joined.len(), plain.split('/').count(), "{what}: {value:?} has empty or `.` segments");
+    assert_eq!(
+        joined.len(),
+        plain.split('/').count(),
+        "{what}: {value:?} has empty or `.` segments"
+    );
 }
 
 /// Whether `path` has the shape of a route: every parameter a non-empty
