@@ -14,7 +14,8 @@
 # `cargo +nightly fuzz run <target> fuzz/artifacts/<target>/crash-...`, fix it,
 # add the input to fuzz/seeds/<target>/ (the stable replay test then keeps it
 # fixed) and a regression test beside the code. Logs: fuzz/artifacts/logs/.
-# Environment: KILN_FUZZ_SANITIZER (default `none`: kiln and its parsers are
+# KILN_FUZZ_MAX_SECONDS=N also stops each target after N seconds (whichever
+# comes first). Environment: KILN_FUZZ_SANITIZER (default `none`: kiln and its parsers are
 # safe Rust; `address` also checks the dependencies' unsafe code, ~2x slower).
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -42,7 +43,7 @@ for t in "${targets[@]}"; do
   log="artifacts/logs/$t.log"
   start=$(date +%s)
   cargo +nightly fuzz run -a -s "$sanitizer" "$t" "corpus/$t" "seeds/$t" -- \
-    "${limit[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    "${limit[@]}" ${KILN_FUZZ_MAX_SECONDS:+-max_total_time=$KILN_FUZZ_MAX_SECONDS} -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     >"$log" 2>&1
   status=$?
   secs=$(( $(date +%s) - start ))
