@@ -121,8 +121,8 @@ async fn one(addr: SocketAddr, i: usize) -> bool {
                 .write_all(b"\x16\x03\x01\x02\x00garbage\r\n\r\n")
                 .await
                 .ok();
-            let mut buf = [0u8; 256];
-            stream.read(&mut buf).await.ok();
+            let mut out = Vec::new();
+            stream.read_to_end(&mut out).await.ok();
             false
         }
     }

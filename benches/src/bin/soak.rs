@@ -328,7 +328,7 @@ async fn client(
             }
         };
         let _ = stream.set_nodelay(true);
-        let Ok((mut send, conn)) =
+        let Ok((mut sender, conn)) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
         else {
             tally.fail("handshake failed".into());
@@ -343,14 +343,14 @@ async fn client(
             }
             let (route, req) = request(i, &token);
             i += 1;
-            let sent = async {
-                send.ready().await?;
-                let res = send.send_request(req).await?;
+            let exchange = async {
+                sender.ready().await?;
+                let res = sender.send_request(req).await?;
                 let status = res.status();
                 let body = res.into_body().collect().await?.to_bytes();
                 Ok::<_, hyper::Error>((status, body.len()))
             };
-            match sent.await {
+            match exchange.await {
                 Ok((status, len)) if status.is_success() => {
                     tally.per_route[route].fetch_add(1, Ordering::Relaxed);
                     tally.bytes.fetch_add(len as u64, Ordering::Relaxed);

@@ -6,7 +6,8 @@
 //! `Accept-Encoding` (each from a dictionary or raw bytes). Invariants: the
 //! status is one the module documents; a `206` carries `Content-Range:
 //! bytes a-b/len` and exactly those bytes of the representation it names;
-//! a `416` carries `bytes */len`; a `200` the whole representation; a
+//! a `416` carries `bytes */len` of the original or of a variant the client
+//! accepts; `Vary: Accept-Encoding` where variants exist; a `200` the whole representation; a
 //! compressed variant is only sent to a client whose `Accept-Encoding` names
 //! its coding (or `*`) with a non-zero weight.
 
@@ -163,7 +164,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     assert!(
         matches!(
             parts.status.as_u16(),
-            200 | 206 | 301 | 304 | 308 | 400 | 404 | 405 | 412 | 416
+            200 | 206 | 301 | 304 | 308 | 400 | 404 | 405 | 412 | 414 | 416
         ),
         "{what}: unexpected status {}",
         parts.status
@@ -193,6 +194,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let head = method == Method::HEAD;
     match parts.status {
         StatusCode::OK => {
+            check_vary(&what, file, &parts.headers);
             if !head {
                 assert_eq!(
                     &body[..],
@@ -203,6 +205,7 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         }
         StatusCode::PARTIAL_CONTENT => {
             assert!(method == Method::GET, "{what}: 206 for {method}");
+            check_vary(&what, file, &parts.headers);
             let range = header("content-range")
                 .unwrap_or_else(|| panic!("{what}: 206 without Content-Range"));
             let (a, b, len) =
@@ -216,11 +219,25 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             );
         }
         StatusCode::RANGE_NOT_SATISFIABLE => {
-            let want = format!("bytes */{}", representation.len());
-            assert_eq!(
-                header("content-range"),
-                Some(want.as_str()),
-                "{what}: 416 Content-Range"
+            // The length of the representation selected: the original or a
+            // variant the client accepts (the 416 itself carries no coding).
+            let f = file.expect("resolved above");
+            let range = header("content-range")
+                .unwrap_or_else(|| panic!("{what}: 416 without Content-Range"));
+            let len: usize = range
+                .strip_prefix("bytes */")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or_else(|| panic!("{what}: 416 Content-Range {range}"));
+            let selectable = len == f.bytes.len()
+                || f.variants.iter().any(|v| {
+                    v.bytes.len() == len
+                        && accept
+                            .as_deref()
+                            .is_some_and(|a| accepts(a, v.coding.token()))
+                });
+            assert!(
+                selectable,
+                "{what}: 416 {range} is no representation's length"
             );
         }
         StatusCode::NOT_MODIFIED => assert!(body.is_empty(), "{what}: 304 with a body"),
@@ -231,12 +248,31 @@ fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             );
         }
         StatusCode::PRECONDITION_FAILED
+        | StatusCode::URI_TOO_LONG
         | StatusCode::NOT_FOUND
         | StatusCode::BAD_REQUEST
         | StatusCode::METHOD_NOT_ALLOWED => {}
         s => panic!("{what}: unexpected status {s}"),
     }
     Ok(())
+}
+
+/// A file with variants is answered with `Vary: Accept-Encoding`, so that
+/// caches keep the codings apart.
+fn check_vary(what: &str, file: Option<&EmbeddedFile>, headers: &http::HeaderMap) {
+    if file.is_some_and(|f| !f.variants.is_empty()) {
+        let vary = headers
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(
+            vary.split(',')
+                .any(|v| v.trim().eq_ignore_ascii_case("accept-encoding")),
+            "{what}: no `Vary: Accept-Encoding` ({vary:?})"
+        );
+    }
 }
 
 /// The file a tail names, when it is plain (no escapes): directories by their index.
