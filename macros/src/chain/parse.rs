@@ -203,10 +203,14 @@ pub(crate) fn salvage_name(input: TokenStream) -> Option<(Visibility, Ident)> {
     while let Some(t) = it.next() {
         if let proc_macro2::TokenTree::Ident(i) = &t {
             if i == "struct" {
-                if let Some(proc_macro2::TokenTree::Ident(name)) = it.next() {
-                    return Some((syn::parse2(vis).unwrap_or(Visibility::Inherited), name));
-                }
-                return None;
+                // A keyword (`struct extern`, `struct self`) or `_` is no
+                // name: a placeholder named by it would add an error of its own.
+                let name = match it.next() {
+                    Some(proc_macro2::TokenTree::Ident(name)) => name,
+                    _ => return None,
+                };
+                syn::parse2::<Ident>(name.to_token_stream()).ok()?;
+                return Some((syn::parse2(vis).unwrap_or(Visibility::Inherited), name));
             }
             if i == "pub" {
                 vis = t.to_token_stream();
