@@ -62,12 +62,11 @@ async fn response_cache(State(store): State<Store>, req: Request, next: Next) ->
 }
 
 /// The router: hello, the expensive handler as it is and cached, the counter.
-#[must_use]
 pub fn router() -> Router {
     let computed = Arc::new(Computed::default());
     let store: Store = moka::sync::Cache::builder()
         .max_capacity(10_000)
-        .time_to_live(Duration::from_secs(60))
+        .time_to_live(Duration::from_mins(1))
         .build();
     let expensive = {
         let computed = Arc::clone(&computed);

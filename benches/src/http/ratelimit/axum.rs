@@ -17,6 +17,9 @@ use super::{BURST, Limiter, PERIOD};
 ///
 /// # Errors
 /// [`ServeError::Unsupported`] for [`Limiter::Redis`].
+///
+/// # Panics
+/// If the fixed quota is invalid (a bug in this file).
 pub fn router(limiter: Limiter) -> Result<Router, ServeError> {
     let open = Router::new().route("/", get(|| async { HELLO }));
     match limiter {
