@@ -60,6 +60,7 @@
 //! | `sse` | `kiln::sse` | `Sse` responses from any `Stream` of events, keep-alive, `Last-Event-ID` |
 //! | `ws` | `kiln::ws` | `WebSocketUpgrade` and `WebSocket` over hyper's upgrade (tokio-tungstenite) |
 //! | `cache` | `kiln::cache`, `kiln::builtin::ResponseCache` | an in-process typed `Cache` (moka: TTL, size bound, single-flight loads, tags) and whole-response caching by HTTP's rules |
+//! | `cache` + `redis` | `kiln::cache::RedisCache` | the typed cache every instance shares, in Redis (JSON values, TTL, tags, bounded timeouts) |
 
 #![forbid(unsafe_code)]
 

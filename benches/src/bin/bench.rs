@@ -1,7 +1,7 @@
 //! The HTTP benchmark harness: builds the peer servers, checks their
 //! responses, drives them with `wrk` and writes raw results as JSON.
 //!
-//! `cargo run -p kiln-benches --release --bin bench -- --scenario all|basic|middleware|middleware-depth|di|db|tx
+//! `cargo run -p kiln-benches --release --bin bench -- --scenario all|basic|middleware|middleware-depth|di|db|tx|cache|ratelimit-redis
 //! [--quick] [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]`
 //! (see `kiln_benches::http_bench::harness::USAGE` for every option).
 

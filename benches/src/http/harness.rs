@@ -12,9 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::alloc::{self, ALLOC_PORT_ENV};
+use super::cache;
 use super::check;
 use super::machine;
 use super::procfs;
+use super::ratelimit::{self, RedisServer};
 use super::results::{AllocCount, Config, Key, Measurement, Results, Skip};
 use super::scenario::{self, Case, Request, Scenario};
 use super::server::EXIT_UNSUPPORTED;
@@ -57,7 +59,7 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx[,..]] [--quick]
+usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis[,..]] [--quick]
              [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]
              [--rounds N] [--duration S] [--warmup S] [--connections 16,64,256]
              [--alloc-duration S] [--workers N] [--no-build] [--server-dir DIR] [--port P]";
@@ -345,6 +347,8 @@ struct Run<'a> {
     next_port: u16,
     results: Results,
     dbs: Databases,
+    /// The Redis of `ratelimit-redis`, started before the first run.
+    redis: Option<RedisServer>,
 }
 
 /// The databases of the `db` and `tx` scenarios, made before the first run.
@@ -475,6 +479,13 @@ impl Run<'_> {
         let stderr = self.scratch.join(format!("server-{framework}.stderr"));
         let db = case_db(case);
         let db_url = db.and_then(|d| self.dbs.url(d)).map(str::to_owned);
+        let mut env: Vec<(&'static str, String)> = db_url
+            .iter()
+            .map(|u| (tfb::DB_URL_ENV, u.clone()))
+            .collect();
+        if let (Scenario::RatelimitRedis, Some(redis)) = (case.scenario, &self.redis) {
+            env.push((ratelimit::REDIS_URL_ENV, redis.url.clone()));
+        }
         let server = match start(&Start {
             binary: &binary,
             case,
@@ -482,10 +493,7 @@ impl Run<'_> {
             workers: self.opts.workers,
             cpu: self.pin.server,
             stderr: &stderr,
-            env: db_url
-                .iter()
-                .map(|u| (tfb::DB_URL_ENV, u.clone()))
-                .collect(),
+            env,
         }) {
             Ok(s) => s,
             Err(StartError::Unsupported(why)) => {
@@ -587,7 +595,14 @@ impl Run<'_> {
     ) -> Result<(), String> {
         let opts = self.opts;
         let pid = server.child.id();
-        let db_pid = case_db(case).and_then(|d| self.dbs.process(d));
+        // The CPU of the database server (Postgres, or Redis for the limiter) counts too.
+        let db_pid = match (case_db(case), case.scenario) {
+            (Some(db), _) => self.dbs.process(db),
+            (None, Scenario::RatelimitRedis) => self.redis.as_ref().map(RedisServer::pid),
+            (None, _) => None,
+        };
+        let counts_hits =
+            case.scenario == Scenario::Cache && cache::COUNTED.contains(&endpoint.name.as_str());
         let script = self.script(n, endpoint)?;
         let max_conns = opts.connections.iter().copied().max().unwrap_or(64);
         if opts.warmup_s > 0 {
@@ -604,9 +619,16 @@ impl Run<'_> {
             let busy0 = busy();
             let db_cpu = || db_pid.and_then(|p| procfs::tree_cpu_time_us(p).ok());
             let db0 = db_cpu();
+            let computed = || {
+                counts_hits
+                    .then(|| cache::computed(server.port))
+                    .transpose()
+            };
+            let runs0 = computed()?;
             let cpu0 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
             let out = self.wrk(server.port, &script, endpoint, connections, opts.duration_s)?;
             let cpu1 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
+            let runs1 = computed()?;
             let db1 = db_cpu();
             let busy1 = busy();
             let rss = procfs::peak_rss_kib(pid).unwrap_or(0);
@@ -629,9 +651,12 @@ impl Run<'_> {
                 db_cpu_us_per_req: db0
                     .zip(db1)
                     .map(|(a, b)| ratio(b.saturating_sub(a), out.requests)),
+                hit_ratio: runs0
+                    .zip(runs1)
+                    .map(|(a, b)| (1.0 - ratio(b.saturating_sub(a), out.requests)).max(0.0)),
             };
             eprintln!(
-                "  [round {}] {framework:<5} {:<28} c={connections:<4} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>6.2} µs/req ({:>3.0}%){}  rss {:>6} KiB  others {:>3.0}%{}",
+                "  [round {}] {framework:<5} {:<28} c={connections:<4} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>6.2} µs/req ({:>3.0}%){}{}  rss {:>6} KiB  others {:>3.0}%{}",
                 round + 1,
                 format!("{}/{}", case.label(), endpoint.name),
                 m.rps,
@@ -641,6 +666,8 @@ impl Run<'_> {
                 m.server_cpu_util * 100.0,
                 m.db_cpu_us_per_req
                     .map_or(String::new(), |d| format!(" + db {d:.2} µs/req")),
+                m.hit_ratio
+                    .map_or(String::new(), |h| format!("  hits {:.2}%", h * 100.0)),
                 rss,
                 m.other_util.unwrap_or(0.0) * 100.0,
                 if m.errors.total() > 0 {
@@ -691,8 +718,18 @@ pub fn run(opts: &Options) -> Result<Results, String> {
         .flat_map(|&s| scenario::cases(s))
         .collect();
     let dbs = Databases::make(opts, &scratch)?;
+    let redis = if opts.scenarios.contains(&Scenario::RatelimitRedis) {
+        eprintln!(
+            "bench: starting redis-server on {} for ratelimit-redis",
+            ratelimit::BENCH_REDIS_PORT
+        );
+        Some(RedisServer::start()?)
+    } else {
+        None
+    };
     let mut run = Run {
         dbs,
+        redis,
         opts,
         pin,
         servers,

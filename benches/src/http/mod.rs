@@ -7,6 +7,7 @@
 //! binary turns the raw JSON into markdown tables and SVG charts.
 
 pub mod alloc;
+pub mod cache;
 pub mod charts;
 pub mod check;
 pub mod client;
@@ -16,6 +17,7 @@ pub mod harness;
 pub mod machine;
 pub mod peers;
 pub mod procfs;
+pub mod ratelimit;
 pub mod report;
 pub mod results;
 pub mod scenario;

@@ -69,6 +69,7 @@ pub fn markdown(results: &Results, charts: &[String]) -> String {
     }
     if let Some(reference) = reference_connections(&summary) {
         db_costs(&mut md, &summary, &frameworks, &endpoints, reference);
+        super::cache::report::section(&mut md, results, &summary, &frameworks, reference);
     }
     details(&mut md, &summary, &frameworks, &endpoints);
     depth_costs(&mut md, &summary, &frameworks);
@@ -219,8 +220,9 @@ fn matrices(
     }
 }
 
-/// The `db` and `tx` scenarios' cost with the database's CPU added (a
-/// Postgres server shares the machine), and kiln's ratios to the peers.
+/// The `db`, `tx` and `ratelimit-redis` scenarios' cost with the database's
+/// CPU added (a Postgres or Redis server shares the machine), and kiln's
+/// ratios to the peers.
 fn db_costs(
     md: &mut String,
     s: &Summary,
@@ -230,7 +232,7 @@ fn db_costs(
 ) {
     let db_endpoints: Vec<&Endpoint> = endpoints
         .iter()
-        .filter(|e| matches!(e.0, Scenario::Db | Scenario::Tx))
+        .filter(|e| matches!(e.0, Scenario::Db | Scenario::Tx | Scenario::RatelimitRedis))
         .collect();
     if db_endpoints.is_empty() {
         return;
@@ -244,7 +246,8 @@ fn db_costs(
         md,
         "\n### Server + database CPU µs per request (c={reference})\n\n\
          Each cell is server + database = total (medians; SQLite runs inside the server, so its \
-         database column is 0). The ratios are kiln's total over the peer's.\n"
+         database column is 0; for `ratelimit-redis` the database is Redis). The ratios are \
+         kiln's total over the peer's.\n"
     );
     let peers: Vec<&String> = frameworks.iter().filter(|f| *f != "kiln").collect();
     let _ = writeln!(

@@ -102,6 +102,10 @@ pub struct Measurement {
     /// (SQLite runs inside the server and is in `cpu_us_per_req`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_cpu_us_per_req: Option<f64>,
+    /// `cache` scenario: the share of requests the handler did not run for
+    /// (`1 - handler runs / requests`); `None` elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hit_ratio: Option<f64>,
 }
 
 /// Allocations per request, from a separate run of a server with counting on.

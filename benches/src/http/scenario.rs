@@ -6,11 +6,13 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::cache;
 use super::files;
 use super::fixtures::{
     self, DEPTH_HEADERS, DEPTH_KEY, HELLO, JSON, ORIGIN, REQUEST_ID, SECURITY_HEADERS,
     SESSION_HEADER, TEXT,
 };
+use super::ratelimit::Limiter;
 use super::tfb::DbKind;
 
 /// A benchmark scenario (the server's `--scenario`).
@@ -34,11 +36,17 @@ pub enum Scenario {
     /// A transaction that begins, runs `SELECT 1` and commits: kiln's `Tx`
     /// against the same by hand (issue 11).
     Tx,
+    /// A handler costing about 1 ms of CPU, as it is and through a response
+    /// cache, beside a static `/hello` (issue 14).
+    Cache,
+    /// `GET /` without a limiter, behind the in-process one and behind the
+    /// Redis one (issue 14).
+    RatelimitRedis,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Basic,
         Scenario::Middleware,
         Scenario::MiddlewareDepth,
@@ -47,6 +55,8 @@ impl Scenario {
         Scenario::Compression,
         Scenario::Db,
         Scenario::Tx,
+        Scenario::Cache,
+        Scenario::RatelimitRedis,
     ];
 
     /// The command-line name.
@@ -61,6 +71,8 @@ impl Scenario {
             Scenario::Compression => "compression",
             Scenario::Db => "db",
             Scenario::Tx => "tx",
+            Scenario::Cache => "cache",
+            Scenario::RatelimitRedis => "ratelimit-redis",
         }
     }
 }
@@ -79,7 +91,7 @@ impl FromStr for Scenario {
             .find(|sc| sc.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx)"
+                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis)"
                 )
             })
     }
@@ -200,6 +212,36 @@ pub fn cases(scenario: Scenario) -> Vec<Case> {
         Scenario::Compression => vec![compression()],
         Scenario::Db => [DbKind::Postgres, DbKind::Sqlite].map(db).into(),
         Scenario::Tx => [DbKind::Postgres, DbKind::Sqlite].map(tx).into(),
+        Scenario::Cache => vec![cache_case()],
+        Scenario::RatelimitRedis => Limiter::ALL.map(ratelimit).into(),
+    }
+}
+
+/// The `cache` scenario: the static route, then the expensive one as it is
+/// and cached (both must answer the expensive handler's body).
+fn cache_case() -> Case {
+    let body = cache::body();
+    Case {
+        scenario: Scenario::Cache,
+        variant: None,
+        server_args: Vec::new(),
+        endpoints: vec![
+            get("hello", "/hello", &[], text(HELLO)),
+            get("uncached", "/uncached", &[], text(body)),
+            get("cached", "/cached", &[], text(body)),
+        ],
+        checks: vec![get("cached-again", "/cached", &[], text(body))],
+    }
+}
+
+/// The `ratelimit-redis` scenario with one limiter.
+fn ratelimit(limiter: Limiter) -> Case {
+    Case {
+        scenario: Scenario::RatelimitRedis,
+        variant: Some(format!("limiter={limiter}")),
+        server_args: vec!["--limiter".into(), limiter.name().into()],
+        endpoints: vec![get("hello", "/", &[], text(HELLO))],
+        checks: Vec::new(),
     }
 }
 

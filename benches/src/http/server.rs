@@ -1,7 +1,7 @@
 //! What every peer server binary shares: its command line, the "unsupported"
 //! exit, the access-log sink and the tokio runtime.
 //!
-//! `server_<framework> --scenario <name> --port <p> [--workers N] [--depth N] [--db postgres|sqlite]`
+//! `server_<framework> --scenario <name> --port <p> [--workers N] [--depth N] [--db postgres|sqlite] [--limiter none|local|redis]`
 //! binds `127.0.0.1:<p>` only. A scenario a server does not implement makes it
 //! exit with [`EXIT_UNSUPPORTED`] and a one-line reason on stderr, which the
 //! harness records as a skip.
@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use super::alloc;
 use super::fixtures::MAX_DEPTH;
+use super::ratelimit::Limiter;
 use super::scenario::Scenario;
 use super::tfb::DbKind;
 
@@ -32,6 +33,8 @@ pub struct ServerArgs {
     pub depth: usize,
     /// The database of `db` and `tx` (`--db`, default Postgres).
     pub db: DbKind,
+    /// The limiter of `ratelimit-redis` (`--limiter`, default none).
+    pub limiter: Limiter,
 }
 
 impl ServerArgs {
@@ -45,6 +48,7 @@ impl ServerArgs {
         let mut workers = 1;
         let mut depth = 1;
         let mut db = DbKind::Postgres;
+        let mut limiter = Limiter::None;
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -54,6 +58,7 @@ impl ServerArgs {
                 "--workers" => workers = value()?.parse().map_err(|e| format!("--workers: {e}"))?,
                 "--depth" => depth = value()?.parse().map_err(|e| format!("--depth: {e}"))?,
                 "--db" => db = value()?.parse()?,
+                "--limiter" => limiter = value()?.parse()?,
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -69,6 +74,7 @@ impl ServerArgs {
             workers,
             depth,
             db,
+            limiter,
         })
     }
 }
@@ -97,7 +103,7 @@ pub fn main_with(framework: &str, serve: fn(&ServerArgs) -> Result<(), ServeErro
         Err(e) => {
             eprintln!("server_{framework}: {e}");
             eprintln!(
-                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression|db|tx> --port <p> [--workers N] [--depth N] [--db postgres|sqlite]"
+                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis> --port <p> [--workers N] [--depth N] [--db postgres|sqlite] [--limiter none|local|redis]"
             );
             return ExitCode::from(EXIT_USAGE);
         }

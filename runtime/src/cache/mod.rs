@@ -12,8 +12,10 @@
 //! With a database transaction, [`Cache::invalidate_tag_after_commit`]
 //! waits for the commit (and does nothing if the transaction rolls back).
 //!
-//! The cache lives in one process: several instances of an app each have
-//! their own.
+//! [`Cache`] lives in one process: several instances of an app each have
+//! their own. `RedisCache` (with the `redis` feature) is the one they
+//! share: the same methods, values in Redis as JSON, tags invalidated for
+//! every instance.
 //!
 //! ```
 //! use kiln::prelude::*;
@@ -49,10 +51,14 @@
 //! # });
 //! ```
 
+#[cfg(feature = "redis")]
+mod redis_cache;
 mod store;
 mod tagged;
 mod tags;
 
+#[cfg(feature = "redis")]
+pub use redis_cache::{RedisCache, RedisCacheBuilder};
 pub use store::{Cache, CacheBuilder};
 pub use tagged::{CacheTags, Tagged};
 

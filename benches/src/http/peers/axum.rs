@@ -52,8 +52,13 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         Scenario::Di => di(),
         Scenario::Files => files_router()?,
         Scenario::Compression => compression(),
+        Scenario::Cache => super::super::cache::axum::router(),
+        Scenario::RatelimitRedis => super::super::ratelimit::axum::router(args.limiter)?,
     };
-    let needs_peer = args.scenario == Scenario::Middleware;
+    let needs_peer = matches!(
+        args.scenario,
+        Scenario::Middleware | Scenario::RatelimitRedis
+    );
     let port = args.port;
     let rt = tokio_runtime(args.workers)?;
     rt.block_on(async move {

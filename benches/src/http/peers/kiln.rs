@@ -21,6 +21,8 @@ use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     match args.scenario {
         Scenario::Db | Scenario::Tx => super::kiln_db::serve(args),
+        Scenario::Cache => run(args, super::super::cache::kiln::app()),
+        Scenario::RatelimitRedis => super::super::ratelimit::kiln::serve(args),
         Scenario::Basic => run(args, Basic::new()),
         Scenario::Middleware => {
             init_access_log();
