@@ -205,9 +205,8 @@ pub(crate) fn salvage_name(input: TokenStream) -> Option<(Visibility, Ident)> {
             if i == "struct" {
                 // A keyword (`struct extern`, `struct self`) or `_` is no
                 // name: a placeholder named by it would add an error of its own.
-                let name = match it.next() {
-                    Some(proc_macro2::TokenTree::Ident(name)) => name,
-                    _ => return None,
+                let Some(proc_macro2::TokenTree::Ident(name)) = it.next() else {
+                    return None;
                 };
                 syn::parse2::<Ident>(name.to_token_stream()).ok()?;
                 return Some((syn::parse2(vis).unwrap_or(Visibility::Inherited), name));
