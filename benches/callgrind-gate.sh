@@ -32,7 +32,9 @@ fi
 
 cargo build --release -q -p kiln-benches --bin callgrind_chain
 builtins=$(cargo bench -q -p kiln-benches --bench builtins --no-run --message-format=json 2>/dev/null |
+    grep -F '"kind":["bench"]' | grep -F '"name":"builtins"' |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+[[ -n "$builtins" ]] || { echo "callgrind-gate: found no builtins bench binary" >&2; exit 1; }
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 chain="$target_dir/release/callgrind_chain"
 tmp=$(mktemp -d)

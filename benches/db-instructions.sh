@@ -13,7 +13,9 @@ if ! command -v valgrind >/dev/null; then
     apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
 fi
 bin=$(cargo bench -q -p kiln-benches --bench db --no-run --message-format=json 2>/dev/null |
+    grep -F '"kind":["bench"]' | grep -F '"name":"db"' |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+[[ -n "$bin" ]] || { echo "db-instructions: found no db bench binary" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ir() {
