@@ -12,6 +12,8 @@ mod cors_browser;
 mod jwt;
 mod rate_limit;
 mod redis_rate_limit;
+#[path = "../support/redis_server.rs"]
+mod redis_server;
 mod request_id;
 mod security_headers;
 mod server_timing;

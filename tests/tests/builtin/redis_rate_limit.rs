@@ -4,13 +4,13 @@
 //! from. Without `redis-server` on the PATH it skips loudly, except in CI
 //! (`CI` or `KILN_REQUIRE_SERVICES=1`), where it fails.
 
-use std::io::Write as _;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiln::builtin::{Quota, RateLimit, RedisRateLimit, WhenUnavailable};
+
+use crate::redis_server::Redis;
 use kiln::prelude::*;
 
 #[handler]
@@ -29,76 +29,6 @@ chain! {
         #[limit(rate = exempt)]
         GET "/health" => ok,
     }
-}
-
-/// A throwaway `redis-server` on a free local port, killed on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start(test: &str) -> Option<Redis> {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Redis::on(port, test)
-    }
-
-    fn on(port: u16, test: &str) -> Option<Redis> {
-        let spawned = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(e) if required() => panic!(
-                "{test}: cannot run redis-server ({e}); CI / KILN_REQUIRE_SERVICES=1 require it \
-                 (`apt-get install redis-server`)"
-            ),
-            Err(e) => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "SKIP {test}: cannot run redis-server ({e}); install it (`apt-get install redis-server`)"
-                );
-                return None;
-            }
-        };
-        let redis = Redis { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(redis)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn required() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
-        || std::env::var("KILN_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
 }
 
 async fn instance(url: &str, quota: Quota, mode: WhenUnavailable) -> TestClient<Shared> {
