@@ -79,7 +79,7 @@ impl ShutdownWatch {
     }
 }
 
-/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM: what [`serve`](crate::serve)
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM: what [`serve`](fn@crate::serve)
 /// stops on unless given [`Server::with_shutdown`](crate::Server::with_shutdown).
 /// Await it in whatever else the process runs (a job worker, say) to stop
 /// with the server. If a handler cannot be installed, that signal is logged
