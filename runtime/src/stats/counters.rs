@@ -57,7 +57,7 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-/// A singleton with counters to report; see the [module docs](self).
+/// A singleton with counters to report; see [`kiln::stats`](crate::stats) for how an app finds it.
 pub trait Counters {
     /// The counters now. Called when the statistics are read, not per
     /// request.
