@@ -1,63 +1,63 @@
-//! Counters a singleton reports through its app's statistics.
-//!
-//! A singleton whose type implements [`Counters`] (and `Clone`, the handle
-//! the statistics keep) appears in `App::stats()`, [`json`](super::json) and
-//! [`prometheus`](super::prometheus) of every app with `options { stats }`
-//! that lists it: nothing to register by hand. `chain!` checks each
-//! singleton's type where it expands, so a type that does not implement the
-//! trait costs nothing, and an app without `options { stats }` emits no code.
-//!
-//! [`Tasks`](crate::tasks::Tasks) reports its job counters this way.
-//!
-//! ```
-//! use std::sync::Arc;
-//! use std::sync::atomic::{AtomicU64, Ordering};
-//! use kiln::prelude::*;
-//! use kiln::stats::{CounterSet, Counters};
-//!
-//! /// Mail sent, as a singleton handle.
-//! #[derive(Clone, Default)]
-//! struct Mailer(Arc<AtomicU64>);
-//!
-//! impl Counters for Mailer {
-//!     fn counters(&self) -> CounterSet {
-//!         CounterSet::new("mail_total", "Mail, by outcome.", "outcome")
-//!             .value("sent", self.0.load(Ordering::Relaxed))
-//!     }
-//! }
-//!
-//! #[handler]
-//! fn send(mailer: &Mailer) -> StatusCode {
-//!     mailer.0.fetch_add(1, Ordering::Relaxed);
-//!     StatusCode::ACCEPTED
-//! }
-//!
-//! chain! {
-//!     struct Api;
-//!     singletons { mailer: Mailer, greeting: String }
-//!     routes {
-//!         POST "/mail" => send,
-//!         GET "/metrics" => kiln::stats::prometheus,
-//!     }
-//!     options { stats }
-//! }
-//!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let client = TestClient::new(Api::new(ApiSingletons { mailer: Mailer::default(), greeting: "hi".into() }));
-//! client.post("/mail").send().await;
-//! let stats = client.app().stats();
-//! assert_eq!(stats.counters.len(), 1, "a String has no counters");
-//! assert_eq!(stats.counters[0].singleton, "mailer");
-//! assert_eq!(stats.counters[0].set.get("sent"), Some(1));
-//! let metrics = client.get("/metrics").send().await.text();
-//! assert!(metrics.contains(r#"mail_total{app="Api",singleton="mailer",outcome="sent"} 1"#));
-//! # });
-//! ```
+//! Counters a singleton reports through its app's statistics ([`Counters`]).
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-/// A singleton with counters to report; see [`kiln::stats`](crate::stats) for how an app finds it.
+/// Counters a singleton reports through its app's statistics.
+///
+/// A singleton whose type implements [`Counters`] (and `Clone`, the handle
+/// the statistics keep) appears in `App::stats()`, [`json`](super::json) and
+/// [`prometheus`](super::prometheus) of every app with `options { stats }`
+/// that lists it: nothing to register by hand. `chain!` checks each
+/// singleton's type where it expands, so a type that does not implement the
+/// trait costs nothing, and an app without `options { stats }` emits no code.
+///
+/// [`Tasks`](crate::tasks::Tasks) reports its job counters this way.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use kiln::prelude::*;
+/// use kiln::stats::{CounterSet, Counters};
+///
+/// /// Mail sent, as a singleton handle.
+/// #[derive(Clone, Default)]
+/// struct Mailer(Arc<AtomicU64>);
+///
+/// impl Counters for Mailer {
+///     fn counters(&self) -> CounterSet {
+///         CounterSet::new("mail_total", "Mail, by outcome.", "outcome")
+///             .value("sent", self.0.load(Ordering::Relaxed))
+///     }
+/// }
+///
+/// #[handler]
+/// fn send(mailer: &Mailer) -> StatusCode {
+///     mailer.0.fetch_add(1, Ordering::Relaxed);
+///     StatusCode::ACCEPTED
+/// }
+///
+/// chain! {
+///     struct Api;
+///     singletons { mailer: Mailer, greeting: String }
+///     routes {
+///         POST "/mail" => send,
+///         GET "/metrics" => kiln::stats::prometheus,
+///     }
+///     options { stats }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let client = TestClient::new(Api::new(ApiSingletons { mailer: Mailer::default(), greeting: "hi".into() }));
+/// client.post("/mail").send().await;
+/// let stats = client.app().stats();
+/// assert_eq!(stats.counters.len(), 1, "a String has no counters");
+/// assert_eq!(stats.counters[0].singleton, "mailer");
+/// assert_eq!(stats.counters[0].set.get("sent"), Some(1));
+/// let metrics = client.get("/metrics").send().await.text();
+/// assert!(metrics.contains(r#"mail_total{app="Api",singleton="mailer",outcome="sent"} 1"#));
+/// # });
+/// ```
 pub trait Counters {
     /// The counters now. Called when the statistics are read, not per
     /// request.
