@@ -8,7 +8,7 @@
 //! Run: `cargo bench -p kiln-benches --bench db -- --warm-up-time 1 --measurement-time 3`.
 //!
 //! Instructions (every thread, SQLite's worker included, so a noisy machine
-//! does not matter): `bash benches/db-instructions.sh`, which runs this
+//! does not matter): `bash benches/callgrind.sh db`, which runs this
 //! binary under callgrind with `--instructions <kiln_tx|kiln_by_hand|axum_by_hand> <n>`
 //! for two request counts and prints the difference per request.
 

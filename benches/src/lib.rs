@@ -18,10 +18,9 @@
 //!
 //! Futures are driven by [`block_on`], a noop-waker poll loop: nothing here
 //! ever returns `Pending`, so no runtime cost is measured.
-
-// The HTTP benchmark suite; named `http_bench` because a module `http` would shadow the `http` crate.
-#[path = "http/mod.rs"]
-pub mod http_bench;
+//!
+//! The HTTP benchmark suite (harness, peer servers, report) is the
+//! `kiln-http-suite` package in `benches/http/`.
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -53,7 +53,7 @@
 //! # Why tokio-tungstenite
 //!
 //! Measured against fastwebsockets behind the same bare hyper server
-//! (`cargo run -p kiln-benches --release --bin ws_libs`, 50 connections in
+//! (`cargo run -p kiln-http-suite --release --bin ws_libs`, 50 connections in
 //! lockstep, one server thread, on a shared 2-core machine): fastwebsockets
 //! echoed 23.4k 20-byte messages/s against tokio-tungstenite's 12.4k, and
 //! 15.2k against 12.0k at 16 KiB. kiln builds on tokio-tungstenite anyway:

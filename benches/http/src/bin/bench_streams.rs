@@ -1,11 +1,11 @@
 //! The stream scenarios of the HTTP suite (`upload`, `sse`, `ws`), kiln
-//! against axum; see `kiln_benches::http_bench::streams`.
+//! against axum; see `kiln_http_suite::streams`.
 //!
 //! ```sh
-//! cargo run -p kiln-benches --release --bin bench_streams -- [--quick]
+//! cargo run -p kiln-http-suite --release --bin bench_streams -- [--quick]
 //! ```
 
-use kiln_benches::http_bench::streams::{self, Plan};
+use kiln_http_suite::streams::{self, Plan};
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

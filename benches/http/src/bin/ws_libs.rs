@@ -6,7 +6,7 @@
 //! wait for its echo, for `SECS` seconds per case. Prints messages per second.
 //!
 //! ```sh
-//! cargo run -p kiln-benches --release --bin ws_libs [-- SECS]
+//! cargo run -p kiln-http-suite --release --bin ws_libs [-- SECS]
 //! ```
 
 use std::convert::Infallible;

@@ -3,12 +3,12 @@
 //! servers, needs `wrk` (installed with apt-get when missing; failing to
 //! install it fails the test) and takes about a minute.
 //!
-//! `cargo test -p kiln-benches --test http_quick -- --ignored --nocapture`
+//! `cargo test -p kiln-http-suite --test http_quick -- --ignored --nocapture`
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use kiln_benches::http_bench::results::Results;
+use kiln_http_suite::results::Results;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kiln-bench-test-{}", std::process::id()));

@@ -199,7 +199,7 @@ fn build_servers(opts: &Options) -> Result<PathBuf, String> {
     let target = target_dir().map_err(|e| format!("cannot locate the target directory: {e}"))?;
     if opts.build {
         eprintln!(
-            "bench: cargo build --release -p kiln-benches --bins --target-dir {}",
+            "bench: cargo build --release -p kiln-http-suite --bins --target-dir {}",
             target.display()
         );
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -208,7 +208,7 @@ fn build_servers(opts: &Options) -> Result<PathBuf, String> {
                 "build",
                 "--release",
                 "-p",
-                "kiln-benches",
+                "kiln-http-suite",
                 "--bins",
                 "--target-dir",
             ])

@@ -29,11 +29,15 @@ pub const CRATES: [&str; 17] = [
     "tikv-jemallocator",
 ];
 
-/// The workspace root (the parent of this package).
+/// The workspace root (this package is `benches/http/`).
 #[must_use]
 pub fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest)
+        .to_path_buf()
 }
 
 fn command_output(program: &str, args: &[&str], dir: &Path) -> Option<String> {

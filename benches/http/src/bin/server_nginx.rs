@@ -1,8 +1,8 @@
 //! nginx as a peer of the HTTP benchmarks (the `files` scenario only):
 //! `server_nginx --scenario files --port <p>` writes a one-process config and
-//! execs nginx (see `kiln_benches::http_bench::peers::nginx`).
+//! execs nginx (see `kiln_http_suite::peers::nginx`).
 
-use kiln_benches::http_bench::{peers, server};
+use kiln_http_suite::{peers, server};
 
 fn main() -> std::process::ExitCode {
     server::main_with("nginx", peers::nginx::serve)

@@ -1,9 +1,9 @@
 //! The kiln peer server of the HTTP benchmarks:
 //! `server_kiln --scenario <name> --port <p> [--workers N] [--depth N]`
-//! (see `kiln_benches::http_bench::server`; allocation counting via `KILN_BENCH_ALLOC_PORT`).
+//! (see `kiln_http_suite::server`; allocation counting via `KILN_BENCH_ALLOC_PORT`).
 
-use kiln_benches::http_bench::alloc::CountingJemalloc;
-use kiln_benches::http_bench::{peers, server};
+use kiln_http_suite::alloc::CountingJemalloc;
+use kiln_http_suite::{peers, server};
 
 #[global_allocator]
 static GLOBAL: CountingJemalloc = CountingJemalloc;

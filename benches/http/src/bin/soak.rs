@@ -17,7 +17,7 @@
 //! behind CORS, request ids, the access log, security headers, the rate
 //! limiter (a quota no run reaches), the timeout and panic catching.
 //!
-//! `cargo run --release -p kiln-benches --bin soak -- --minutes 10`; CI runs
+//! `cargo run --release -p kiln-http-suite --bin soak -- --minutes 10`; CI runs
 //! `--minutes 1` (see `.ci/run`).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -168,8 +168,8 @@ fn app() -> Soak {
 
 /// `soak --serve`: serve on 127.0.0.1 (port printed on stdout) until stdin closes.
 fn serve() -> ExitCode {
-    kiln_benches::http_bench::server::init_access_log();
-    let Ok(rt) = kiln_benches::http_bench::server::tokio_runtime(1) else {
+    kiln_http_suite::server::init_access_log();
+    let Ok(rt) = kiln_http_suite::server::tokio_runtime(1) else {
         eprintln!("soak server: no runtime");
         return ExitCode::FAILURE;
     };

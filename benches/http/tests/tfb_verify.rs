@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kiln_benches::http_bench::tfb::{self, DbKind, setup, verify};
+use kiln_http_suite::tfb::{self, DbKind, setup, verify};
 
 struct Server(Child);
 

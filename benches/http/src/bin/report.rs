@@ -1,15 +1,15 @@
 //! Writes the HTTP benchmark report from a `bench` results file: a markdown
 //! section and SVG charts.
 //!
-//! `cargo run -p kiln-benches --release --bin report -- results.json
+//! `cargo run -p kiln-http-suite --release --bin report -- results.json
 //! [--md benches/results/REPORT.md] [--svg-dir DIR]` (the SVG directory
 //! defaults to the markdown file's directory, so the links are relative).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kiln_benches::http_bench::results::Results;
-use kiln_benches::http_bench::{charts, machine, report};
+use kiln_http_suite::results::Results;
+use kiln_http_suite::{charts, machine, report};
 
 const USAGE: &str = "usage: report <results.json> [--md PATH] [--svg-dir DIR]";
 
