@@ -74,6 +74,10 @@ struct Inner {
     cancel: watch::Sender<bool>,
     counters: Counters,
     dead: DeadLetters,
+    /// Rung when a transaction that enqueued a due outbox job commits: the
+    /// workers of this process claim at once instead of at their next poll.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    committed: tokio::sync::Notify,
 }
 
 impl fmt::Debug for Tasks {
@@ -123,6 +127,8 @@ impl Tasks {
                 cancel: watch::Sender::new(false),
                 counters: Counters::default(),
                 dead,
+                #[cfg(any(feature = "sqlite", feature = "postgres"))]
+                committed: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -196,6 +202,12 @@ impl Tasks {
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn dead_raw(&self) -> &DeadLetters {
         &self.inner.dead
+    }
+
+    /// What a worker of this process waits on besides its poll interval.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn committed(&self) -> &tokio::sync::Notify {
+        &self.inner.committed
     }
 
     /// The settings.

@@ -47,7 +47,10 @@
 //! A [`Worker`] (in the server's process, or in a process of its own that
 //! opens the same database) claims due jobs, runs the [`Handlers`]
 //! registered under their names, and marks them done, for another attempt
-//! after the backoff, or dead. A claim takes a lease (`locked_until`): on
+//! after the backoff, or dead. A commit that wrote a due job wakes the workers of its
+//! own process at once (commit to start is then one claim); jobs written by
+//! other processes, delayed jobs and retries are found at the next poll
+//! ([`Worker::poll_interval`], 500 ms by default). A claim takes a lease (`locked_until`): on
 //! Postgres with `UPDATE .. WHERE id = (SELECT .. FOR UPDATE SKIP LOCKED)`,
 //! so workers on many instances never take the same job; on SQLite through
 //! its single writer. A worker that dies mid-job (a crash, `SIGKILL`)

@@ -2,7 +2,7 @@
 //! transaction never runs and a committed one runs once; an idempotency key
 //! writes a job once; a worker that dies mid-job leaves it, leased, to the
 //! next worker after the lease; two workers never run one job twice; a
-//! shutdown hands unfinished jobs back.
+//! shutdown hands unfinished jobs back; a commit wakes an idle worker.
 
 /// What the handlers saw, shared with the test.
 #[derive(Clone, Default)]
@@ -130,6 +130,32 @@ macro_rules! suite {
             assert_eq!(seen.get(), ["kept"]);
             assert_eq!(rows(&fx.db).await, [("done".to_owned(), 1, false)]);
             assert_eq!(tasks.counters().done, 1);
+        }
+
+        #[tokio::test]
+        async fn a_commit_wakes_an_idle_worker_of_its_process() {
+            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_wake"), |b| b).await
+            else {
+                return;
+            };
+            install_outbox(&fx.db).await.unwrap();
+            let tasks = tasks();
+            let seen = Seen::default();
+            // A poll interval no test waits out: only the commit can start the job.
+            let worker = Worker::new(&tasks, fx.db.clone(), recording(&seen))
+                .poll_interval(Duration::from_secs(3600))
+                .start();
+            // Let its first claim find nothing and the worker go idle.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let client = TestClient::new(app(&tasks, &fx.db));
+            let sent = client.post("/notes").header("x-text", "woken").send().await;
+            assert_eq!(sent.status(), StatusCode::CREATED);
+            eventually("the committed job to run before the next poll", || {
+                !seen.get().is_empty()
+            })
+            .await;
+            assert!(worker.shutdown(Duration::from_secs(5)).await.complete());
+            assert_eq!(seen.get(), ["woken"]);
         }
 
         #[tokio::test]

@@ -131,6 +131,12 @@ impl Tasks {
         let new = B::insert(conn, row).await.map_err(DbError::from)?;
         if new {
             bump(&self.counters_raw().enqueued);
+            if job.delay.is_zero() {
+                // Wake this process's workers when the job exists: commit to
+                // start is then a claim's round trip, not up to a poll interval.
+                let tasks = self.clone();
+                tx.on_commit(move || tasks.committed().notify_one());
+            }
             Ok(Enqueued::New)
         } else {
             Ok(Enqueued::Duplicate)

@@ -61,6 +61,9 @@ impl<B: OutboxBackend> Worker<B> {
     }
 
     /// How long the worker waits before looking again when no job is due.
+    /// A job enqueued by a transaction of this process wakes it when the
+    /// transaction commits; the interval bounds how late it sees jobs of
+    /// other processes, delayed jobs coming due and retries.
     #[must_use]
     pub fn poll_interval(mut self, poll: Duration) -> Self {
         self.poll = poll.max(Duration::from_millis(1));
@@ -142,13 +145,17 @@ impl<B: OutboxBackend> Shared<B> {
                     });
                 }
                 claimed => {
-                    if let Err(e) = claimed {
+                    if let Err(e) = &claimed {
                         // The database is down or busy: try again after the poll interval.
                         tracing::warn!(target: "kiln::tasks", error = %e, "could not claim an outbox job");
                     }
                     drop(slot);
+                    // Nothing due (or the database failed): look again after the
+                    // poll interval, or as soon as a transaction of this process
+                    // commits a job (other processes' jobs wait for the poll).
                     tokio::select! {
                         () = tokio::time::sleep(w.poll) => {}
+                        () = w.tasks.committed().notified(), if claimed.is_ok() => {}
                         _ = stop.wait_for(Option::is_some) => break,
                     }
                 }
