@@ -20,6 +20,7 @@ use super::ratelimit::{self, RedisServer};
 use super::results::{AllocCount, Config, Key, Measurement, Results, Skip};
 use super::scenario::{self, Case, Request, Scenario};
 use super::server::EXIT_UNSUPPORTED;
+use super::tasks;
 use super::tfb::{self, DbKind, setup};
 use super::wrk::{self, WrkRun};
 
@@ -59,7 +60,7 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis[,..]] [--quick]
+usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|tasks[,..]] [--quick]
              [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]
              [--rounds N] [--duration S] [--warmup S] [--connections 16,64,256]
              [--alloc-duration S] [--workers N] [--no-build] [--server-dir DIR] [--port P]";
@@ -364,7 +365,7 @@ impl Databases {
         if !opts
             .scenarios
             .iter()
-            .any(|s| matches!(s, Scenario::Db | Scenario::Tx))
+            .any(|s| matches!(s, Scenario::Db | Scenario::Tx | Scenario::Tasks))
         {
             return Ok(dbs);
         }
@@ -603,6 +604,8 @@ impl Run<'_> {
         };
         let counts_hits =
             case.scenario == Scenario::Cache && cache::COUNTED.contains(&endpoint.name.as_str());
+        let runs_jobs =
+            case.scenario == Scenario::Tasks && tasks::COUNTED.contains(&endpoint.name.as_str());
         let script = self.script(n, endpoint)?;
         let max_conns = opts.connections.iter().copied().max().unwrap_or(64);
         if opts.warmup_s > 0 {
@@ -625,8 +628,14 @@ impl Run<'_> {
                     .transpose()
             };
             let runs0 = computed()?;
+            if runs_jobs {
+                // The warm-up's and the allocation run's jobs: started, then forgotten.
+                tasks::settle(server.port)?;
+            }
             let cpu0 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
             let out = self.wrk(server.port, &script, endpoint, connections, opts.duration_s)?;
+            // The run's jobs start before its CPU is read: running them is their cost.
+            let start_delays = runs_jobs.then(|| tasks::settle(server.port)).transpose()?;
             let cpu1 = procfs::cpu_time_us(pid).map_err(|e| format!("server gone: {e}"))?;
             let runs1 = computed()?;
             let db1 = db_cpu();
@@ -654,6 +663,7 @@ impl Run<'_> {
                 hit_ratio: runs0
                     .zip(runs1)
                     .map(|(a, b)| (1.0 - ratio(b.saturating_sub(a), out.requests)).max(0.0)),
+                start_delays,
             };
             eprintln!(
                 "  [round {}] {framework:<5} {:<28} c={connections:<4} {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  cpu {:>6.2} µs/req ({:>3.0}%){}{}  rss {:>6} KiB  others {:>3.0}%{}",
@@ -667,7 +677,12 @@ impl Run<'_> {
                 m.db_cpu_us_per_req
                     .map_or(String::new(), |d| format!(" + db {d:.2} µs/req")),
                 m.hit_ratio
-                    .map_or(String::new(), |h| format!("  hits {:.2}%", h * 100.0)),
+                    .map(|h| format!("  hits {:.2}%", h * 100.0))
+                    .or_else(|| m.start_delays.map(|d| format!(
+                        "  {} jobs, start p50 {} µs p99 {} µs",
+                        d.started, d.p50_us, d.p99_us
+                    )))
+                    .unwrap_or_default(),
                 rss,
                 m.other_util.unwrap_or(0.0) * 100.0,
                 if m.errors.total() > 0 {

@@ -25,5 +25,6 @@ pub mod server;
 pub mod stats;
 pub mod streams;
 pub mod summary;
+pub mod tasks;
 pub mod tfb;
 pub mod wrk;

@@ -106,6 +106,10 @@ pub struct Measurement {
     /// (`1 - handler runs / requests`); `None` elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hit_ratio: Option<f64>,
+    /// `tasks` scenario: the jobs of the run and how long they waited to
+    /// start (the CPU per request includes running them); `None` elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_delays: Option<crate::tasks::StartDelays>,
 }
 
 /// Allocations per request, from a separate run of a server with counting on.

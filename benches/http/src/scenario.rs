@@ -42,11 +42,14 @@ pub enum Scenario {
     /// `GET /` without a limiter, behind the in-process one and behind the
     /// Redis one (issue 14).
     RatelimitRedis,
+    /// A job spawned in process and one enqueued in the request's
+    /// transaction, and how long each waits to start (issue 14).
+    Tasks,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Basic,
         Scenario::Middleware,
         Scenario::MiddlewareDepth,
@@ -57,6 +60,7 @@ impl Scenario {
         Scenario::Tx,
         Scenario::Cache,
         Scenario::RatelimitRedis,
+        Scenario::Tasks,
     ];
 
     /// The command-line name.
@@ -73,6 +77,7 @@ impl Scenario {
             Scenario::Tx => "tx",
             Scenario::Cache => "cache",
             Scenario::RatelimitRedis => "ratelimit-redis",
+            Scenario::Tasks => "tasks",
         }
     }
 }
@@ -91,7 +96,7 @@ impl FromStr for Scenario {
             .find(|sc| sc.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis)"
+                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis, tasks)"
                 )
             })
     }
@@ -214,7 +219,21 @@ pub fn cases(scenario: Scenario) -> Vec<Case> {
         Scenario::Tx => [DbKind::Postgres, DbKind::Sqlite].map(tx).into(),
         Scenario::Cache => vec![cache_case()],
         Scenario::RatelimitRedis => Limiter::ALL.map(ratelimit).into(),
+        Scenario::Tasks => [DbKind::Postgres, DbKind::Sqlite].map(tasks).into(),
     }
+}
+
+/// The `tasks` scenario on one database (the outbox's).
+fn tasks(kind: DbKind) -> Case {
+    db_case(
+        Scenario::Tasks,
+        kind,
+        vec![
+            get("hello", "/hello", &[], text(HELLO)),
+            get("spawn", "/spawn", &[], status_only(202)),
+            get("enqueue", "/enqueue", &[], status_only(201)),
+        ],
+    )
 }
 
 /// The `cache` scenario: the static route, then the expensive one as it is

@@ -50,10 +50,12 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     }
     match args.scenario {
         Scenario::Db | Scenario::Tx => super::actix_db::serve(args),
-        Scenario::Cache | Scenario::RatelimitRedis => Err(ServeError::Unsupported(format!(
-            "actix-web has no {} server (issue 14 compares kiln with axum)",
-            args.scenario
-        ))),
+        Scenario::Cache | Scenario::RatelimitRedis | Scenario::Tasks => {
+            Err(ServeError::Unsupported(format!(
+                "actix-web has no {} server (issue 14 compares kiln with axum)",
+                args.scenario
+            )))
+        }
         Scenario::Basic => run!(|| {
             App::new()
                 .route("/", web::get().to(hello))

@@ -54,6 +54,11 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         Scenario::Compression => compression(),
         Scenario::Cache => super::super::cache::axum::router(),
         Scenario::RatelimitRedis => super::super::ratelimit::axum::router(args.limiter)?,
+        Scenario::Tasks => {
+            return Err(ServeError::Unsupported(
+                "axum has no task queue (the tasks scenario is kiln's alone)".into(),
+            ));
+        }
     };
     let needs_peer = matches!(
         args.scenario,

@@ -23,6 +23,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         Scenario::Db | Scenario::Tx => super::kiln_db::serve(args),
         Scenario::Cache => run(args, super::super::cache::kiln::app()),
         Scenario::RatelimitRedis => super::super::ratelimit::kiln::serve(args),
+        Scenario::Tasks => super::super::tasks::kiln::serve(args),
         Scenario::Basic => run(args, Basic::new()),
         Scenario::Middleware => {
             init_access_log();
