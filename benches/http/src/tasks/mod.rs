@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::client;
 
 pub mod kiln;
+pub mod report;
 
 /// The path of the delays report (`?reset` clears it).
 pub const DELAYS_PATH: &str = "/delays";
@@ -38,7 +39,7 @@ pub const DELAYS_PATH: &str = "/delays";
 pub const COUNTED: [&str; 2] = ["spawn", "enqueue"];
 
 /// How long the harness waits for the jobs of a run to start.
-pub const SETTLE: Duration = Duration::from_mins(1);
+pub const SETTLE: Duration = Duration::from_secs(15);
 
 /// Jobs accepted and the start delays of those that started, shared by the
 /// handlers and the jobs.
@@ -149,23 +150,25 @@ pub fn delays(port: u16, reset: bool) -> Result<StartDelays, String> {
 }
 
 /// Waits until every accepted job has started (or [`SETTLE`] passed), then
-/// reads and clears the report.
+/// reads and clears the report. A queue that did not drain in time is not an
+/// error: the report says how many started of how many accepted (the rest
+/// are the backlog, and the next run of the same server starts with it).
 ///
 /// # Errors
-/// When `/delays` fails, or jobs are still waiting after [`SETTLE`].
+/// When `/delays` fails.
 pub fn settle(port: u16) -> Result<StartDelays, String> {
     let deadline = Instant::now() + SETTLE;
     loop {
         let now = delays(port, false)?;
-        if now.started >= now.accepted {
+        if now.started >= now.accepted || Instant::now() > deadline {
+            if now.started < now.accepted {
+                eprintln!(
+                    "bench: tasks: {} of {} jobs had not started {SETTLE:?} after the run (backlog)",
+                    now.accepted - now.started,
+                    now.accepted
+                );
+            }
             return delays(port, true);
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "{} of {} jobs had not started {SETTLE:?} after the run",
-                now.accepted - now.started,
-                now.accepted
-            ));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
