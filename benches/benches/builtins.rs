@@ -6,7 +6,8 @@
 //! room for 16 headers, so a built-in's figure is its own work, not the growth
 //! of a small `HeaderMap`); `none` is that app without middleware, and a
 //! built-in's own cost is its scenario minus `none`. `full/*` adds every
-//! built-in except JWT, `full+jwt` also verifies an HS256 token. JWT signature verification and
+//! built-in except JWT, `full+jwt` also verifies an HS256 token (a hit in the
+//! verified-token cache after the first request; `jwt/hs256/uncached` turns the cache off). JWT signature verification and
 //! the access log's formatting (a `tracing-subscriber` `fmt` layer writing to
 //! `io::sink`) are reported as their own scenarios.
 //!
@@ -359,6 +360,18 @@ fn scenarios() -> Vec<Scenario> {
         scenario(
             "jwt/hs256",
             apps::JwtApp::new(apps::JwtAppSingletons { jwt: jwt() }),
+            root().header("authorization", bearer),
+            ok,
+        ),
+        scenario(
+            "jwt/hs256/uncached",
+            apps::JwtApp::new(apps::JwtAppSingletons {
+                jwt: JwtAuth::builder()
+                    .key(JwtKey::secret(Algorithm::HS256, SECRET))
+                    .cache_size(0)
+                    .build()
+                    .unwrap(),
+            }),
             root().header("authorization", bearer),
             ok,
         ),

@@ -15,6 +15,10 @@ use jsonwebtoken::{AlgorithmFamily, DecodingKey, EncodingKey, Header, Validation
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+mod cache;
+
+use cache::TokenCache;
+
 use super::{ConfigError, config_value};
 use crate::{Error, IntoResponse, Request, Response, middleware};
 
@@ -221,6 +225,8 @@ pub struct JwtAuth {
     invalid_challenges: Box<[HeaderValue]>,
     invalid_status: StatusCode,
     signer: Option<Signer>,
+    /// Verified tokens of the middleware (`None` when turned off).
+    cache: Option<TokenCache>,
 }
 
 /// How [`JwtAuth::issue`] signs: the first HMAC key, and the claims it adds.
@@ -453,6 +459,7 @@ impl JwtAuth {
             invalid_status: StatusCode::FORBIDDEN,
             scheme: "Bearer".to_owned(),
             lifetime: Duration::from_hours(1),
+            cache_size: DEFAULT_CACHE_SIZE,
         }
     }
 
@@ -656,9 +663,25 @@ impl JwtAuth {
     /// The 401/403 of [`JwtRejection`].
     #[inline]
     pub fn pre(&self, req: &Request) -> Result<JwtClaims, JwtRejection> {
-        self.verify(req)
+        let Some(cache) = &self.cache else {
+            return self.verify(req);
+        };
+        let token = credentials(req, &self.scheme).ok_or_else(|| JwtRejection::Missing {
+            challenge: self.challenge.clone(),
+        })?;
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(claims) = cache.get(token, now) {
+            return Ok(claims);
+        }
+        let claims: JwtClaims = self.decode(token)?;
+        cache.insert(token, &claims, now);
+        Ok(claims)
     }
 }
+
+/// The default bound of the verified-token cache: at ~1 KiB an entry
+/// (token and claims), about 1 MiB at most.
+const DEFAULT_CACHE_SIZE: usize = 1024;
 
 /// Builds a [`JwtAuth`]; [`build`](JwtAuthBuilder::build) checks it.
 #[derive(Debug, Clone)]
@@ -675,6 +698,7 @@ pub struct JwtAuthBuilder {
     invalid_status: StatusCode,
     scheme: String,
     lifetime: Duration,
+    cache_size: usize,
 }
 
 impl JwtAuthBuilder {
@@ -749,6 +773,31 @@ impl JwtAuthBuilder {
     /// The status for invalid tokens: `403` (default) or `401` (RFC 6750 §3.1).
     pub fn invalid_token_status(mut self, status: StatusCode) -> Self {
         self.invalid_status = status;
+        self
+    }
+
+    /// How many verified tokens the middleware remembers (default
+    /// 1,024; `0` turns the cache off). A cached token skips signature
+    /// verification and claim decoding; its `exp` and `nbf` are checked
+    /// against the clock on every hit, and the stored token is compared
+    /// whole, in constant time. Verification depends only on the token,
+    /// the keys (fixed for this `JwtAuth` and its clones, which share the
+    /// cache) and the clock, so the cache changes no answer. It serves the
+    /// built-in middleware ([`JwtClaims`]); [`JwtAuth::verify`] into your
+    /// own type always verifies.
+    ///
+    /// ```
+    /// use kiln::builtin::{Algorithm, JwtAuth, JwtKey};
+    ///
+    /// let jwt = JwtAuth::builder()
+    ///     .key(JwtKey::secret(Algorithm::HS256, b"a secret of 32 bytes or more!!!!"))
+    ///     .cache_size(0)
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = jwt;
+    /// ```
+    pub fn cache_size(mut self, tokens: usize) -> Self {
+        self.cache_size = tokens;
         self
     }
 
@@ -854,6 +903,9 @@ impl JwtAuthBuilder {
             invalid_challenges,
             invalid_status: self.invalid_status,
             signer,
+            cache: (self.cache_size > 0).then(|| {
+                TokenCache::new(self.cache_size, self.leeway.as_secs(), self.validate_nbf)
+            }),
         })
     }
 }

@@ -10,6 +10,7 @@ mod compression;
 mod cors;
 mod cors_browser;
 mod jwt;
+mod jwt_cache;
 mod rate_limit;
 mod redis_rate_limit;
 #[path = "../support/redis_server.rs"]
