@@ -26,4 +26,6 @@ pub mod stats;
 pub mod streams;
 pub mod summary;
 pub mod tfb;
+pub mod upstream;
+pub mod validation;
 pub mod wrk;

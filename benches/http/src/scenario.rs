@@ -42,11 +42,17 @@ pub enum Scenario {
     /// `GET /` without a limiter, behind the in-process one and behind the
     /// Redis one (issue 14).
     RatelimitRedis,
+    /// `Valid<Json<T>>` of a nested 20-field payload, valid (200) and
+    /// invalid (422), against garde by hand (issue 12).
+    Validation,
+    /// Three calls to a local upstream (5 ms each) awaited concurrently and
+    /// sequentially, and blocking work through `spawn_blocking` (issue 12).
+    Async,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::Basic,
         Scenario::Middleware,
         Scenario::MiddlewareDepth,
@@ -57,6 +63,8 @@ impl Scenario {
         Scenario::Tx,
         Scenario::Cache,
         Scenario::RatelimitRedis,
+        Scenario::Validation,
+        Scenario::Async,
     ];
 
     /// The command-line name.
@@ -73,6 +81,8 @@ impl Scenario {
             Scenario::Tx => "tx",
             Scenario::Cache => "cache",
             Scenario::RatelimitRedis => "ratelimit-redis",
+            Scenario::Validation => "validation",
+            Scenario::Async => "async",
         }
     }
 }
@@ -91,7 +101,7 @@ impl FromStr for Scenario {
             .find(|sc| sc.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis)"
+                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis, validation, async)"
                 )
             })
     }
@@ -133,6 +143,8 @@ pub struct Request {
     pub path: String,
     /// Request headers.
     pub headers: Vec<(String, String)>,
+    /// A body: the request is a `POST` when there is one, else a `GET`.
+    pub body: Option<String>,
     /// The reference response.
     pub expect: Expect,
 }
@@ -188,6 +200,7 @@ fn get(name: &str, path: &str, headers: &[(&str, &str)], expect: Expect) -> Requ
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
+        body: None,
         expect,
     }
 }
@@ -214,6 +227,8 @@ pub fn cases(scenario: Scenario) -> Vec<Case> {
         Scenario::Tx => [DbKind::Postgres, DbKind::Sqlite].map(tx).into(),
         Scenario::Cache => vec![cache_case()],
         Scenario::RatelimitRedis => Limiter::ALL.map(ratelimit).into(),
+        Scenario::Validation => vec![super::validation::case()],
+        Scenario::Async => vec![super::upstream::case()],
     }
 }
 

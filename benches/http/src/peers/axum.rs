@@ -54,6 +54,8 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         Scenario::Compression => compression(),
         Scenario::Cache => super::super::cache::axum::router(),
         Scenario::RatelimitRedis => super::super::ratelimit::axum::router(args.limiter)?,
+        Scenario::Validation => super::super::validation::axum::router(),
+        Scenario::Async => super::super::upstream::axum::router()?,
     };
     let needs_peer = matches!(
         args.scenario,

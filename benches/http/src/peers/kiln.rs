@@ -23,6 +23,8 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         Scenario::Db | Scenario::Tx => super::kiln_db::serve(args),
         Scenario::Cache => run(args, super::super::cache::kiln::app()),
         Scenario::RatelimitRedis => super::super::ratelimit::kiln::serve(args),
+        Scenario::Validation => run(args, super::super::validation::kiln::app()),
+        Scenario::Async => run(args, super::super::upstream::kiln::app()?),
         Scenario::Basic => run(args, Basic::new()),
         Scenario::Middleware => {
             init_access_log();
