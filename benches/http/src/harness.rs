@@ -443,7 +443,8 @@ impl Run<'_> {
         fs::write(
             &path,
             wrk::script_with_body(&req.headers, req.body.as_deref()),
-        ).map_err(|e| e.to_string())?;
+        )
+        .map_err(|e| e.to_string())?;
         Ok(path)
     }
 

@@ -83,7 +83,8 @@ async fn serve(listener: std::net::TcpListener) {
         tokio::spawn(async move {
             let service = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
                 tokio::time::sleep(DELAY).await;
-                let body = Bytes::copy_from_slice(req.uri().path().trim_start_matches('/').as_bytes());
+                let body =
+                    Bytes::copy_from_slice(req.uri().path().trim_start_matches('/').as_bytes());
                 Ok::<_, Infallible>(hyper::Response::new(Full::new(body)))
             });
             let _ = http1::Builder::new()

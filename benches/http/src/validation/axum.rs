@@ -13,7 +13,9 @@ use super::{Order, PATH, errors_body};
 async fn create(Json(order): Json<Order>) -> Response {
     match order.validate() {
         Ok(()) => Json(order.receipt()).into_response(),
-        Err(report) => (StatusCode::UNPROCESSABLE_ENTITY, Json(errors_body(&report))).into_response(),
+        Err(report) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(errors_body(&report))).into_response()
+        }
     }
 }
 

@@ -55,7 +55,12 @@ mod tests {
             pointers.sort_unstable();
             assert_eq!(
                 pointers,
-                ["/currency", "/customer/email", "/quantity", "/shipping/country"]
+                [
+                    "/currency",
+                    "/customer/email",
+                    "/quantity",
+                    "/shipping/country"
+                ]
             );
         });
     }

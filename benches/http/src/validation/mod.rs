@@ -213,7 +213,10 @@ pub fn case() -> Case {
         scenario: Scenario::Validation,
         variant: None,
         server_args: Vec::new(),
-        endpoints: vec![post("valid", &order, ok), post("invalid", &invalid(), rejected)],
+        endpoints: vec![
+            post("valid", &order, ok),
+            post("invalid", &invalid(), rejected),
+        ],
         checks: Vec::new(),
     }
 }
