@@ -42,7 +42,7 @@ pub fn compare(res: &Response, expect: &Expect) -> Vec<String> {
 /// # Errors
 /// A description of the failure: the request failed, or what differed.
 pub fn check_request(port: u16, req: &Request) -> Result<(), String> {
-    let res = client::get(port, &req.path, &req.headers)
+    let res = client::send(port, &req.path, &req.headers, req.body.as_deref())
         .map_err(|e| format!("{} {}: request failed: {e}", req.name, req.path))?;
     let diffs = compare(&res, &req.expect);
     if diffs.is_empty() {

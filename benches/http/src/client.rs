@@ -1,5 +1,5 @@
-//! A minimal blocking HTTP/1.1 client for the response checks: one `GET` per
-//! connection (`Connection: close`), to 127.0.0.1 only.
+//! A minimal blocking HTTP/1.1 client for the response checks: one `GET` (or
+//! `POST` with a body) per connection (`Connection: close`), to 127.0.0.1 only.
 
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
@@ -36,14 +36,33 @@ impl Response {
 /// # Errors
 /// On connection or read failures, timeouts (5 s) and malformed responses.
 pub fn get(port: u16, path: &str, headers: &[(String, String)]) -> io::Result<Response> {
+    send(port, path, headers, None)
+}
+
+/// Sends `POST path` with `body` (its `content-length` added), or `GET path`
+/// when there is none, and reads the response.
+///
+/// # Errors
+/// As [`get`].
+pub fn send(
+    port: u16,
+    path: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+) -> io::Result<Response> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut req = format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n");
+    let method = if body.is_some() { "POST" } else { "GET" };
+    let mut req = format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n");
     for (k, v) in headers {
         let _ = write!(req, "{k}: {v}\r\n");
     }
+    if let Some(body) = body {
+        let _ = write!(req, "content-length: {}\r\n", body.len());
+    }
     req.push_str("connection: close\r\n\r\n");
+    req.push_str(body.unwrap_or(""));
     stream.write_all(req.as_bytes())?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;

@@ -27,4 +27,6 @@ pub mod streams;
 pub mod summary;
 pub mod tasks;
 pub mod tfb;
+pub mod upstream;
+pub mod validation;
 pub mod wrk;

@@ -45,11 +45,17 @@ pub enum Scenario {
     /// A job spawned in process and one enqueued in the request's
     /// transaction, and how long each waits to start (issue 14).
     Tasks,
+    /// `Valid<Json<T>>` of a nested 20-field payload, valid (200) and
+    /// invalid (422), against garde by hand (issue 12).
+    Validation,
+    /// Three calls to a local upstream (5 ms each) awaited concurrently and
+    /// sequentially, and blocking work through `spawn_blocking` (issue 12).
+    Async,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Basic,
         Scenario::Middleware,
         Scenario::MiddlewareDepth,
@@ -61,6 +67,8 @@ impl Scenario {
         Scenario::Cache,
         Scenario::RatelimitRedis,
         Scenario::Tasks,
+        Scenario::Validation,
+        Scenario::Async,
     ];
 
     /// The command-line name.
@@ -78,6 +86,8 @@ impl Scenario {
             Scenario::Cache => "cache",
             Scenario::RatelimitRedis => "ratelimit-redis",
             Scenario::Tasks => "tasks",
+            Scenario::Validation => "validation",
+            Scenario::Async => "async",
         }
     }
 }
@@ -96,7 +106,7 @@ impl FromStr for Scenario {
             .find(|sc| sc.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis, tasks)"
+                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis, tasks, validation, async)"
                 )
             })
     }
@@ -138,6 +148,8 @@ pub struct Request {
     pub path: String,
     /// Request headers.
     pub headers: Vec<(String, String)>,
+    /// A body: the request is a `POST` when there is one, else a `GET`.
+    pub body: Option<String>,
     /// The reference response.
     pub expect: Expect,
 }
@@ -193,6 +205,7 @@ fn get(name: &str, path: &str, headers: &[(&str, &str)], expect: Expect) -> Requ
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
+        body: None,
         expect,
     }
 }
@@ -220,6 +233,8 @@ pub fn cases(scenario: Scenario) -> Vec<Case> {
         Scenario::Cache => vec![cache_case()],
         Scenario::RatelimitRedis => Limiter::ALL.map(ratelimit).into(),
         Scenario::Tasks => [DbKind::Postgres, DbKind::Sqlite].map(tasks).into(),
+        Scenario::Validation => vec![super::validation::case()],
+        Scenario::Async => vec![super::upstream::case()],
     }
 }
 

@@ -50,6 +50,8 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     }
     match args.scenario {
         Scenario::Db | Scenario::Tx => super::actix_db::serve(args),
+        Scenario::Validation => super::super::validation::actix::serve(args),
+        Scenario::Async => super::super::upstream::actix::serve(args),
         Scenario::Cache | Scenario::RatelimitRedis | Scenario::Tasks => {
             Err(ServeError::Unsupported(format!(
                 "actix-web has no {} server (issue 14 compares kiln with axum)",

@@ -59,6 +59,8 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                 "axum has no task queue (the tasks scenario is kiln's alone)".into(),
             ));
         }
+        Scenario::Validation => super::super::validation::axum::router(),
+        Scenario::Async => super::super::upstream::axum::router()?,
     };
     let needs_peer = matches!(
         args.scenario,

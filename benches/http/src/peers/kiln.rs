@@ -24,6 +24,8 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         Scenario::Cache => run(args, super::super::cache::kiln::app()),
         Scenario::RatelimitRedis => super::super::ratelimit::kiln::serve(args),
         Scenario::Tasks => super::super::tasks::kiln::serve(args),
+        Scenario::Validation => run(args, super::super::validation::kiln::app()),
+        Scenario::Async => run(args, super::super::upstream::kiln::app()?),
         Scenario::Basic => run(args, Basic::new()),
         Scenario::Middleware => {
             init_access_log();
