@@ -116,9 +116,9 @@ gate)
         BEGIN { printf "%-44s %10s %10s %8s\n", "scenario", "instr/req", "baseline", "change" }
         NR == FNR { if ($0 !~ /^#/) base[$1] = $2; next }
         {
-            now = $2; b = base[$1]
-            if (b == "") { printf "%-44s %10.1f %10s %8s  new (bless it)\n", $1, now, "-", "-"; missing++; next }
-            d = (now - b) / b * 100
+            now = $2
+            if (!($1 in base)) { printf "%-44s %10.1f %10s %8s  new (bless it)\n", $1, now, "-", "-"; missing++; next }
+            b = base[$1]; d = (now - b) / b * 100
             flag = d > tol ? "  REGRESSION" : (d < -tol ? "  cheaper (bless it)" : "")
             if (d > tol) bad++
             printf "%-44s %10.1f %10.1f %+7.2f%%%s\n", $1, now, b, d, flag
