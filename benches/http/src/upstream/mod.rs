@@ -40,8 +40,8 @@ pub const DELAY: Duration = Duration::from_millis(5);
 /// The upstream paths each handler calls, in order.
 pub const PATHS: [&str; 3] = ["/a", "/b", "/c"];
 
-/// Rounds of [`blocking_work`]: 4 KiB hashed per round, about 200 µs in a
-/// release build on the benchmark machine (measured alone: see BENCHMARKS.md).
+/// Rounds of [`blocking_work`]: 4 KiB hashed per round, meant as about
+/// 200 µs in a release build (an estimate, not yet measured alone).
 pub const HASH_ROUNDS: u32 = 100;
 
 /// The upstream server, serving on its own thread until the process exits.
