@@ -143,7 +143,7 @@ macro_rules! suite {
             let seen = Seen::default();
             // A poll interval no test waits out: only the commit can start the job.
             let worker = Worker::new(&tasks, fx.db.clone(), recording(&seen))
-                .poll_interval(Duration::from_secs(3600))
+                .poll_interval(Duration::from_hours(1))
                 .start();
             // Let its first claim find nothing and the worker go idle.
             tokio::time::sleep(Duration::from_millis(200)).await;
