@@ -1,6 +1,6 @@
 //! The axum server of the `validation` scenario, validation by hand: axum's
 //! `Json<Order>`, then `order.validate()`, then a 422 of
-//! [`errors_body`](super::errors_body) when it fails.
+//! `errors_body` when it fails.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
