@@ -1,6 +1,6 @@
 //! The actix-web server of the `validation` scenario, validation by hand:
 //! `web::Json<Order>`, then `order.validate()`, then a 422 of
-//! [`errors_body`](super::errors_body) when it fails.
+//! `errors_body` when it fails.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use garde::Validate;
