@@ -6,8 +6,9 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
+use kiln::db::Db;
 use kiln::prelude::*;
-use kiln::tasks::{Handlers, Job, Tasks, Worker, install_outbox};
+use kiln::tasks::{Handlers, Job, OutboxBackend, Tasks, Worker, WorkerHandle, install_outbox};
 use serde::{Deserialize, Serialize};
 
 use super::super::fixtures::HELLO;
@@ -98,6 +99,25 @@ macro_rules! tasks_app {
 tasks_app!(pg, postgres, PgTasks);
 tasks_app!(lite, sqlite, LiteTasks);
 
+/// Creates the outbox if needed, empties it (rounds reuse the database) and
+/// starts the server's one worker.
+async fn fresh_outbox<B: OutboxBackend>(
+    db: &Db<B>,
+    tasks: &Tasks,
+    delays: &Delays,
+) -> std::io::Result<WorkerHandle>
+where
+    for<'c> &'c kiln::db::sqlx::Pool<B>: kiln::db::sqlx::Executor<'c, Database = B>,
+    <B as kiln::db::sqlx::Database>::Arguments: kiln::db::sqlx::IntoArguments<B>,
+{
+    install_outbox(db).await.map_err(io)?;
+    kiln::db::sqlx::query("DELETE FROM kiln_tasks")
+        .execute(db.write_pool())
+        .await
+        .map_err(io)?;
+    Ok(Worker::new(tasks, db.clone(), handlers(delays)).start())
+}
+
 fn io(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
@@ -114,7 +134,6 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         let listener = bind(port).await?;
         let tasks = Tasks::default();
         let delays = Delays::default();
-        // Each server starts with an empty outbox (rounds reuse the database).
         let (served, _worker) = match args.db {
             DbKind::Postgres => {
                 let db = kiln::db::postgres::Db::builder(&url)
@@ -122,12 +141,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                     .connect()
                     .await
                     .map_err(io)?;
-                install_outbox(&db).await.map_err(io)?;
-                kiln::db::sqlx::query("DELETE FROM kiln_tasks")
-                    .execute(db.write_pool())
-                    .await
-                    .map_err(io)?;
-                let worker = Worker::new(&tasks, db.clone(), handlers(&delays)).start();
+                let worker = fresh_outbox(&db, &tasks, &delays).await?;
                 let app = pg::PgTasks::new(pg::PgTasksSingletons { tasks, db, delays });
                 (tokio::spawn(kiln::serve(app).listen(listener)), worker)
             }
@@ -137,12 +151,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                     .connect()
                     .await
                     .map_err(io)?;
-                install_outbox(&db).await.map_err(io)?;
-                kiln::db::sqlx::query("DELETE FROM kiln_tasks")
-                    .execute(db.write_pool())
-                    .await
-                    .map_err(io)?;
-                let worker = Worker::new(&tasks, db.clone(), handlers(&delays)).start();
+                let worker = fresh_outbox(&db, &tasks, &delays).await?;
                 let app = lite::LiteTasks::new(lite::LiteTasksSingletons { tasks, db, delays });
                 (tokio::spawn(kiln::serve(app).listen(listener)), worker)
             }
