@@ -123,6 +123,8 @@
 mod backend;
 mod builder;
 mod error;
+#[cfg(feature = "postgres")]
+mod finish;
 mod handle;
 mod migrate;
 #[cfg(feature = "postgres")]

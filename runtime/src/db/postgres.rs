@@ -12,6 +12,7 @@ use sqlx::postgres::PgConnectOptions;
 use super::backend::{Pools, locate_in, pool_options, sealed};
 use super::builder::Settings;
 use super::error::{DbError, DbErrorKind};
+use super::finish::Finish;
 use crate::provider;
 
 pub use sqlx::Postgres;
@@ -68,7 +69,9 @@ impl sealed::Open for Postgres {
     }
 
     async fn begin(pools: &Pools<Self>) -> Result<sqlx::Transaction<'static, Self>, sqlx::Error> {
-        pools.write.begin().await
+        // A dropped `begin` must not leave its connection in a transaction (see `Finish`).
+        let pool = pools.write.clone();
+        Finish::new(async move { pool.begin().await }).await
     }
 
     fn migrate<'a>(

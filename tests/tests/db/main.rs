@@ -17,6 +17,7 @@ mod postgres_tx {
     use crate::support::postgres_db;
 }
 
+mod cancel;
 mod concurrency;
 mod config;
 mod down;
