@@ -2,7 +2,8 @@
 //! transaction never runs and a committed one runs once; an idempotency key
 //! writes a job once; a worker that dies mid-job leaves it, leased, to the
 //! next worker after the lease; two workers never run one job twice; a
-//! shutdown hands unfinished jobs back; a commit wakes an idle worker.
+//! shutdown hands unfinished jobs back; a commit wakes an idle worker; a
+//! worker claims as many jobs as it has free slots, and runs no more.
 
 /// What the handlers saw, shared with the test.
 #[derive(Clone, Default)]
@@ -279,6 +280,61 @@ macro_rules! suite {
             let expected: Vec<String> = (0..40).map(|i| format!("{i:02}")).collect();
             assert_eq!(ran, expected, "each job exactly once");
             assert_eq!(tasks.counters().done, 40);
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_worker_runs_as_many_jobs_at_once_as_its_concurrency_and_no_more() {
+            use std::sync::Arc;
+            use std::sync::atomic::{AtomicUsize, Ordering};
+
+            let Some(fx) = $fixture(concat!(stringify!($backend), "_outbox_batch"), |b| b).await
+            else {
+                return;
+            };
+            install_outbox(&fx.db).await.unwrap();
+            let tasks = Tasks::new(TaskConfig::default().concurrency(3));
+            let mut tx = fx.db.begin().await.unwrap();
+            for _ in 0..12 {
+                tasks
+                    .enqueue(&mut tx, Job::new("busy", &()).unwrap())
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+
+            // (running now, most at once, finished)
+            let counts = Arc::new((
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+            ));
+            let seen = Arc::clone(&counts);
+            let handlers = Handlers::new().on("busy", move |(): ()| {
+                let c = Arc::clone(&seen);
+                async move {
+                    let now = c.0.fetch_add(1, Ordering::SeqCst) + 1;
+                    c.1.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    c.0.fetch_sub(1, Ordering::SeqCst);
+                    c.2.fetch_add(1, Ordering::SeqCst);
+                    Ok::<(), std::io::Error>(())
+                }
+            });
+            let worker = Worker::new(&tasks, fx.db.clone(), handlers)
+                .poll_interval(Duration::from_millis(5))
+                .start();
+            eventually("every job to finish", || {
+                counts.2.load(Ordering::SeqCst) == 12
+            })
+            .await;
+            assert!(worker.shutdown(Duration::from_secs(5)).await.complete());
+            assert_eq!(counts.1.load(Ordering::SeqCst), 3, "jobs running at once");
+            assert!(
+                rows(&fx.db)
+                    .await
+                    .iter()
+                    .all(|r| r == &("done".to_owned(), 1, false))
+            );
         }
 
         #[tokio::test]

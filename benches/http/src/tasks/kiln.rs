@@ -76,7 +76,10 @@ macro_rules! tasks_app {
                 let job = Job::new("bench", &At { us: wall_us() })
                     .map_err(|_| kiln::Error::internal())?;
                 tasks.enqueue(tx, job).await?;
-                delays.accept();
+                // Counted once committed: a request cancelled before (its client
+                // gone at the end of a run) rolls back and enqueues nothing.
+                let accepted = delays.clone();
+                tx.on_commit(move || accepted.accept());
                 Ok(StatusCode::CREATED)
             }
 

@@ -40,13 +40,15 @@ pub(crate) mod sealed {
             job: (&'a str, &'a str, Option<&'a str>, i32, i64, i64),
         ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'a;
 
-        /// Claims the next due job whose lease (if any) expired: one more
-        /// attempt, leased until `lease_until`.
+        /// Claims up to `limit` due jobs whose lease (if any) expired, the
+        /// oldest first: one more attempt each, leased until `lease_until`.
+        /// One statement for the batch: claims are the worker's serial step.
         fn claim(
             pool: &Pool<Self>,
             now: i64,
             lease_until: i64,
-        ) -> impl Future<Output = Result<Option<Claimed>, sqlx::Error>> + Send;
+            limit: i64,
+        ) -> impl Future<Output = Result<Vec<Claimed>, sqlx::Error>> + Send;
 
         /// Marks attempt `attempts` of job `id` done.
         fn complete(
@@ -95,7 +97,13 @@ macro_rules! store {
                     "    done_at ", $time, "\n",
                     ")"
                 ),
-                "CREATE INDEX IF NOT EXISTS kiln_tasks_due ON kiln_tasks (state, run_at)",
+                // The claim's order, over pending jobs only: a claim reads the
+                // due jobs from the front and stops at its limit, however long
+                // the backlog or the history of done jobs. (Replaces the
+                // `(state, run_at)` index of earlier versions, with which every
+                // claim read and sorted the whole backlog: ~12 ms at 12,000 jobs.)
+                "CREATE INDEX IF NOT EXISTS kiln_tasks_pending ON kiln_tasks (run_at, id) WHERE state = 'pending'",
+                "DROP INDEX IF EXISTS kiln_tasks_due",
             ];
 
             async fn insert<'a>(
@@ -117,18 +125,19 @@ macro_rules! store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn claim(pool: &Pool<Self>, now: i64, lease_until: i64) -> Result<Option<Claimed>, sqlx::Error> {
+            async fn claim(pool: &Pool<Self>, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
                 sqlx::query_as(concat!(
                     "UPDATE kiln_tasks SET attempts = attempts + 1, locked_until = $1 \
-                     WHERE id = (SELECT id FROM kiln_tasks \
+                     WHERE id IN (SELECT id FROM kiln_tasks \
                      WHERE state = 'pending' AND run_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
-                     ORDER BY run_at, id LIMIT 1",
+                     ORDER BY run_at, id LIMIT $3",
                     $lock,
                     ") RETURNING id, name, payload, attempts, max_attempts"
                 ))
                 .bind(lease_until)
                 .bind(now)
-                .fetch_optional(pool)
+                .bind(limit)
+                .fetch_all(pool)
                 .await
             }
 

@@ -131,25 +131,34 @@ impl<B: OutboxBackend> Shared<B> {
                 _ = stop.wait_for(Option::is_some) => break,
             };
             let Ok(slot) = slot else { break };
+            // Every free slot claims in the same statement.
+            let mut free = vec![slot];
+            while let Ok(more) = Arc::clone(&slots).try_acquire_owned() {
+                free.push(more);
+            }
             let now = now_ms();
             let lease = i64::try_from(w.lease.as_millis()).unwrap_or(i64::MAX);
-            match B::claim(w.db.write_pool(), now, now.saturating_add(lease)).await {
-                Ok(Some(job)) => {
-                    self.lock().insert((job.0, job.3));
-                    let me = Arc::clone(&self);
-                    running.spawn(async move {
-                        let _slot = slot;
-                        let key = (job.0, job.3);
-                        me.run_job(job).await;
-                        me.lock().remove(&key);
-                    });
+            let limit = i64::try_from(free.len()).unwrap_or(i64::MAX);
+            match B::claim(w.db.write_pool(), now, now.saturating_add(lease), limit).await {
+                Ok(jobs) if !jobs.is_empty() => {
+                    // Slots beyond the jobs claimed go back as `free` drops.
+                    for (job, slot) in jobs.into_iter().zip(free) {
+                        self.lock().insert((job.0, job.3));
+                        let me = Arc::clone(&self);
+                        running.spawn(async move {
+                            let _slot = slot;
+                            let key = (job.0, job.3);
+                            me.run_job(job).await;
+                            me.lock().remove(&key);
+                        });
+                    }
                 }
                 claimed => {
                     if let Err(e) = &claimed {
                         // The database is down or busy: try again after the poll interval.
                         tracing::warn!(target: "kiln::tasks", error = %e, "could not claim an outbox job");
                     }
-                    drop(slot);
+                    drop(free);
                     // Nothing due (or the database failed): look again after the
                     // poll interval, or as soon as a transaction of this process
                     // commits a job (other processes' jobs wait for the poll).
