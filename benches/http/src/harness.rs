@@ -519,11 +519,10 @@ impl Run<'_> {
         })
     }
 
-    /// One framework on one case in one round.
-    fn one(&mut self, round: u32, framework: &str, case: &Case) {
-        if self.skipped(framework, case) {
-            return;
-        }
+    /// Starts `framework`'s server for `case` (on a fresh database for
+    /// `realworld`), with the database URL it was given; `None` (recorded as
+    /// a skip) when it did not come up.
+    fn launch(&mut self, framework: &str, case: &Case) -> Option<(Server, Option<String>)> {
         let conduit = is_conduit(framework, case);
         let binary = if conduit {
             self.servers.join("examples/conduit")
@@ -533,7 +532,7 @@ impl Run<'_> {
         if !binary.exists() {
             let why = format!("{} not built", binary.display());
             self.skip(framework, case, "unavailable", why);
-            return;
+            return None;
         }
         let port = self.next_port;
         self.next_port = if self.next_port > self.opts.base_port + 400 {
@@ -548,7 +547,7 @@ impl Run<'_> {
                 Ok(url) => Some(url),
                 Err(why) => {
                     self.skip(framework, case, "error", format!("fresh database: {why}"));
-                    return;
+                    return None;
                 }
             },
             _ => db.and_then(|d| self.dbs.url(d)).map(str::to_owned),
@@ -567,19 +566,7 @@ impl Run<'_> {
         ];
         args.extend(case.server_args.iter().cloned());
         if case.scenario == Scenario::Realworld {
-            env.push((realworld::JWT_SECRET_ENV, realworld::JWT_SECRET.into()));
-            env.push(("CONDUIT_RATE_PER_SECOND", realworld::RATE_PER_SECOND.into()));
-            if conduit {
-                // Conduit's own settings; its worker would run the notification jobs
-                // the peer has none of, so it is off.
-                env.extend(
-                    db_url
-                        .iter()
-                        .map(|u| (realworld::CONDUIT_DB_ENV, u.clone())),
-                );
-                env.push(("CONDUIT_ADDR", format!("127.0.0.1:{port}")));
-                args = vec!["--no-worker".into()];
-            }
+            realworld::launch(conduit, port, db_url.as_deref(), &mut env, &mut args);
         }
         if let (Scenario::RatelimitRedis, Some(redis)) = (case.scenario, &self.redis) {
             env.push((ratelimit::REDIS_URL_ENV, redis.url.clone()));
@@ -587,7 +574,7 @@ impl Run<'_> {
         if let (Scenario::Async, Some(up)) = (case.scenario, &self.upstream) {
             env.push((upstream::UPSTREAM_ENV, up.addr.to_string()));
         }
-        let server = match start(&Start {
+        match start(&Start {
             binary: &binary,
             args,
             port,
@@ -595,16 +582,27 @@ impl Run<'_> {
             stderr: &stderr,
             env,
         }) {
-            Ok(s) => s,
+            Ok(s) => Some((s, db_url)),
             Err(StartError::Unsupported(why)) => {
                 self.skip(framework, case, "unsupported", why);
-                return;
+                None
             }
             Err(StartError::Failed(why)) => {
                 self.skip(framework, case, "error", why);
-                return;
+                None
             }
+        }
+    }
+
+    /// One framework on one case in one round.
+    fn one(&mut self, round: u32, framework: &str, case: &Case) {
+        if self.skipped(framework, case) {
+            return;
+        }
+        let Some((server, db_url)) = self.launch(framework, case) else {
+            return;
         };
+        let db = case_db(case);
         // TFB's checks first: the server's `/cached-queries` cache was filled at
         // startup, and the plain checks below run `/updates`.
         let tfb_check = match (case.scenario, db, &db_url) {
@@ -628,11 +626,9 @@ impl Run<'_> {
         // bound to this server's token and article.
         let bound;
         let case = if case.scenario == Scenario::Realworld {
-            let session = realworld::setup(server.port)
-                .and_then(|session| realworld::verify(server.port, &session).map(|()| session));
-            match session {
-                Ok(session) => {
-                    bound = realworld::bind(case, &session);
+            match realworld::prepare(server.port, case) {
+                Ok(c) => {
+                    bound = c;
                     &bound
                 }
                 Err(why) => {

@@ -212,9 +212,43 @@ pub fn setup(port: u16) -> Result<Session, String> {
     Ok(Session { token, slug })
 }
 
+/// The set-up, the checks, and `case` bound to the session, for the server on `port`.
+///
+/// # Errors
+/// What [`setup`] or [`verify`] found.
+pub fn prepare(port: u16, case: &Case) -> Result<Case, String> {
+    let session = setup(port)?;
+    verify(port, &session)?;
+    Ok(bind(case, &session))
+}
+
+/// The environment and command line of a `realworld` server on `port`:
+/// both sign with [`JWT_SECRET`] and rate-limit at [`RATE_PER_SECOND`];
+/// kiln's `conduit` (when `conduit`) takes its own variables and runs
+/// without its worker, which would run the notification jobs the peer has
+/// none of.
+pub fn launch(
+    conduit: bool,
+    port: u16,
+    db_url: Option<&str>,
+    env: &mut Vec<(&'static str, String)>,
+    args: &mut Vec<String>,
+) {
+    env.push((JWT_SECRET_ENV, JWT_SECRET.into()));
+    env.push(("CONDUIT_RATE_PER_SECOND", RATE_PER_SECOND.into()));
+    if conduit {
+        env.extend(db_url.map(|u| (CONDUIT_DB_ENV, u.to_owned())));
+        env.push(("CONDUIT_ADDR", format!("127.0.0.1:{port}")));
+        *args = vec!["--no-worker".into()];
+    }
+}
+
+/// A test of one JSON value's type.
+type IsType = fn(&Value) -> bool;
+
 /// RealWorld's article shape: every field, of the right JSON type.
 fn article_shape(a: &Value) -> Result<(), String> {
-    let fields: [(&str, fn(&Value) -> bool); 9] = [
+    let fields: [(&str, IsType); 9] = [
         ("slug", Value::is_string),
         ("title", Value::is_string),
         ("description", Value::is_string),
