@@ -136,6 +136,9 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| sqlite | `create` | – | 80.0 | – |"), "{md}");
-        assert!(!md.contains("`list`"), "{md}");
+        assert!(
+            !md.contains("| `list` |"),
+            "no row without measurements: {md}"
+        );
     }
 }
