@@ -371,6 +371,24 @@ mod tests {
     }
 
     #[test]
+    fn conduit_gets_its_own_settings() {
+        let (mut env, mut args) = (Vec::new(), vec!["--scenario".to_owned()]);
+        launch(false, 9, Some("sqlite://x"), &mut env, &mut args);
+        assert_eq!(
+            args,
+            ["--scenario"],
+            "the peer keeps the common command line"
+        );
+        assert!(!env.iter().any(|(k, _)| *k == CONDUIT_DB_ENV));
+        let (mut env, mut args) = (Vec::new(), vec!["--scenario".to_owned()]);
+        launch(true, 9, Some("sqlite://x"), &mut env, &mut args);
+        assert_eq!(args, ["--no-worker"]);
+        assert!(env.contains(&(CONDUIT_DB_ENV, "sqlite://x".to_owned())));
+        assert!(env.contains(&("CONDUIT_ADDR", "127.0.0.1:9".to_owned())));
+        assert!(env.iter().any(|(k, _)| *k == "CONDUIT_RATE_PER_SECOND"));
+    }
+
+    #[test]
     fn shapes_are_checked() {
         let good = json!({"slug": "s", "title": "t", "description": "d", "body": "b",
             "tagList": [], "createdAt": "x", "updatedAt": "y", "favorited": false,
