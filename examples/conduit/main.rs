@@ -19,6 +19,7 @@
 //! | `DATABASE_URL` | `sqlite://conduit.sqlite` | `postgres://user:pw@host/db` for Postgres |
 //! | `CONDUIT_ADDR` | `127.0.0.1:8084` | where to listen |
 //! | `CONDUIT_JWT_SECRET` | random per start | HMAC secret (32+ bytes); a random one logs everyone out on restart |
+//! | `CONDUIT_RATE_PER_SECOND` | `50` | requests a second per client address (burst: twice that); a load test raises it |
 //!
 //! ```sh
 //! curl -s localhost:8084/api/users -H 'content-type: application/json' \
@@ -130,8 +131,9 @@ chain! {
     options { errors = render }
 }
 
-/// The app on `db`, enqueueing jobs through `tasks`, signing tokens with `secret`.
-fn app(db: Database, tasks: Tasks, secret: &[u8]) -> Result<Conduit, ConfigError> {
+/// The app on `db`, enqueueing jobs through `tasks`, signing tokens with
+/// `secret`, letting each client address send `rate` requests a second.
+fn app(db: Database, tasks: Tasks, secret: &[u8], rate: u32) -> Result<Conduit, ConfigError> {
     Ok(Conduit::new(ConduitSingletons {
         db,
         tasks,
@@ -156,7 +158,7 @@ fn app(db: Database, tasks: Tasks, secret: &[u8]) -> Result<Conduit, ConfigError
             .max_age(Duration::from_mins(10))
             .build()?,
         rate: RateLimit::builder()
-            .quota(Quota::per_second(50).burst(100))
+            .quota(Quota::per_second(rate).burst(rate.saturating_mul(2)))
             .build()?,
     }))
 }
@@ -202,7 +204,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
     }
     let conduit = if role.serves() {
-        Some(app(db, tasks, &secret)?)
+        Some(app(db, tasks, &secret, rate_per_second()?)?)
     } else {
         None
     };
@@ -242,6 +244,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (served, ()) = tokio::join!(http, jobs);
     served?;
     Ok(())
+}
+
+/// `CONDUIT_RATE_PER_SECOND`, or 50: a benchmark's one client sends far more.
+fn rate_per_second() -> Result<u32, Box<dyn std::error::Error>> {
+    match std::env::var("CONDUIT_RATE_PER_SECOND") {
+        Ok(v) => match v.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => {
+                Err(format!("CONDUIT_RATE_PER_SECOND must be a positive integer, not `{v}`").into())
+            }
+        },
+        Err(_) => Ok(50),
+    }
 }
 
 /// `CONDUIT_JWT_SECRET`, or a random key for this process only.

@@ -17,6 +17,7 @@ use super::check;
 use super::machine;
 use super::procfs;
 use super::ratelimit::{self, RedisServer};
+use super::realworld;
 use super::results::{AllocCount, Config, Key, Measurement, Results, Skip, WrkErrors};
 use super::scenario::{self, Case, Request, Scenario};
 use super::server::EXIT_UNSUPPORTED;
@@ -61,7 +62,7 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|tasks|validation|async[,..]] [--quick]
+usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|tasks|validation|async|realworld[,..]] [--quick]
              [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]
              [--rounds N] [--duration S] [--warmup S] [--connections 16,64,256]
              [--alloc-duration S] [--workers N] [--no-build] [--server-dir DIR] [--port P]";
@@ -205,7 +206,7 @@ fn build_servers(opts: &Options) -> Result<PathBuf, String> {
             target.display()
         );
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
+        let status = Command::new(&cargo)
             .args([
                 "build",
                 "--release",
@@ -220,6 +221,29 @@ fn build_servers(opts: &Options) -> Result<PathBuf, String> {
             .map_err(|e| format!("cannot run cargo: {e}"))?;
         if !status.success() {
             return Err(format!("building the servers failed ({status})"));
+        }
+        if opts.scenarios.contains(&Scenario::Realworld)
+            && opts.frameworks.iter().any(|f| f == "kiln")
+        {
+            // kiln's side of `realworld` is the example app itself, in the same profile.
+            eprintln!("bench: cargo build --release -p kiln-examples --example conduit");
+            let status = Command::new(&cargo)
+                .args([
+                    "build",
+                    "--release",
+                    "-p",
+                    "kiln-examples",
+                    "--example",
+                    "conduit",
+                    "--target-dir",
+                ])
+                .arg(&target)
+                .current_dir(machine::workspace_root())
+                .status()
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!("building examples/conduit failed ({status})"));
+            }
         }
     }
     Ok(target.join("release"))
@@ -274,9 +298,9 @@ enum StartError {
 /// Everything one framework/case server start needs.
 struct Start<'a> {
     binary: &'a Path,
-    case: &'a Case,
+    /// The command line (the peers': `--scenario .. --port ..`).
+    args: Vec<String>,
     port: u16,
-    workers: usize,
     cpu: Option<usize>,
     stderr: &'a Path,
     env: Vec<(&'static str, String)>,
@@ -293,19 +317,12 @@ fn start(s: &Start<'_>) -> Result<Server, StartError> {
     };
     let alloc_port = s.port + 1;
     let stderr = File::create(s.stderr).map_err(|e| StartError::Failed(e.to_string()))?;
-    cmd.args([
-        "--scenario",
-        s.case.scenario.name(),
-        "--port",
-        &s.port.to_string(),
-    ])
-    .args(["--workers", &s.workers.to_string()])
-    .args(&s.case.server_args)
-    .env(ALLOC_PORT_ENV, alloc_port.to_string())
-    .envs(s.env.iter().map(|(k, v)| (k, v)))
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(stderr);
+    cmd.args(&s.args)
+        .env(ALLOC_PORT_ENV, alloc_port.to_string())
+        .envs(s.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr);
     let child = cmd
         .spawn()
         .map_err(|e| StartError::Failed(format!("cannot start {}: {e}", s.binary.display())))?;
@@ -365,11 +382,12 @@ struct Databases {
 impl Databases {
     fn make(opts: &Options, scratch: &Path) -> Result<Databases, String> {
         let mut dbs = Databases::default();
-        if !opts
-            .scenarios
-            .iter()
-            .any(|s| matches!(s, Scenario::Db | Scenario::Tx | Scenario::Tasks))
-        {
+        if !opts.scenarios.iter().any(|s| {
+            matches!(
+                s,
+                Scenario::Db | Scenario::Tx | Scenario::Tasks | Scenario::Realworld
+            )
+        }) {
             return Ok(dbs);
         }
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -390,6 +408,31 @@ impl Databases {
         }
     }
 
+    /// A fresh, empty database for one `realworld` server (the server
+    /// creates the schema): a new SQLite file, or Postgres' [`REALWORLD_DB`]
+    /// dropped and created again.
+    fn fresh_realworld(&self, db: DbKind, scratch: &Path) -> Result<String, String> {
+        match db {
+            DbKind::Sqlite => {
+                let path = scratch.join("realworld.sqlite");
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.as_os_str().to_owned();
+                    p.push(suffix);
+                    let _ = fs::remove_file(PathBuf::from(p));
+                }
+                Ok(format!("sqlite://{}", path.display()))
+            }
+            DbKind::Postgres => {
+                let pg = self.postgres.as_ref().ok_or("no Postgres")?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                rt.block_on(setup::recreate(&pg.url, REALWORLD_DB))
+            }
+        }
+    }
+
     /// The database server process whose CPU counts with the server's.
     fn process(&self, db: DbKind) -> Option<u32> {
         match db {
@@ -398,6 +441,15 @@ impl Databases {
         }
     }
 }
+
+/// Whether this is kiln's `realworld`: the `examples/conduit` binary, which
+/// has no allocation counter.
+fn is_conduit(framework: &str, case: &Case) -> bool {
+    framework == "kiln" && case.scenario == Scenario::Realworld
+}
+
+/// The Postgres database of `realworld`, made again for every server start.
+const REALWORLD_DB: &str = "kiln_realworld";
 
 /// The database of a `db`/`tx` case (from its `--db` argument).
 fn case_db(case: &Case) -> Option<DbKind> {
@@ -467,16 +519,20 @@ impl Run<'_> {
         })
     }
 
-    /// One framework on one case in one round.
-    fn one(&mut self, round: u32, framework: &str, case: &Case) {
-        if self.skipped(framework, case) {
-            return;
-        }
-        let binary = self.servers.join(format!("server_{framework}"));
+    /// Starts `framework`'s server for `case` (on a fresh database for
+    /// `realworld`), with the database URL it was given; `None` (recorded as
+    /// a skip) when it did not come up.
+    fn launch(&mut self, framework: &str, case: &Case) -> Option<(Server, Option<String>)> {
+        let conduit = is_conduit(framework, case);
+        let binary = if conduit {
+            self.servers.join("examples/conduit")
+        } else {
+            self.servers.join(format!("server_{framework}"))
+        };
         if !binary.exists() {
             let why = format!("{} not built", binary.display());
             self.skip(framework, case, "unavailable", why);
-            return;
+            return None;
         }
         let port = self.next_port;
         self.next_port = if self.next_port > self.opts.base_port + 400 {
@@ -486,36 +542,67 @@ impl Run<'_> {
         };
         let stderr = self.scratch.join(format!("server-{framework}.stderr"));
         let db = case_db(case);
-        let db_url = db.and_then(|d| self.dbs.url(d)).map(str::to_owned);
+        let db_url = match (case.scenario, db) {
+            (Scenario::Realworld, Some(d)) => match self.dbs.fresh_realworld(d, &self.scratch) {
+                Ok(url) => Some(url),
+                Err(why) => {
+                    self.skip(framework, case, "error", format!("fresh database: {why}"));
+                    return None;
+                }
+            },
+            _ => db.and_then(|d| self.dbs.url(d)).map(str::to_owned),
+        };
         let mut env: Vec<(&'static str, String)> = db_url
             .iter()
             .map(|u| (tfb::DB_URL_ENV, u.clone()))
             .collect();
+        let mut args: Vec<String> = vec![
+            "--scenario".into(),
+            case.scenario.name().into(),
+            "--port".into(),
+            port.to_string(),
+            "--workers".into(),
+            self.opts.workers.to_string(),
+        ];
+        args.extend(case.server_args.iter().cloned());
+        if case.scenario == Scenario::Realworld {
+            realworld::launch(conduit, port, db_url.as_deref(), &mut env, &mut args);
+        }
         if let (Scenario::RatelimitRedis, Some(redis)) = (case.scenario, &self.redis) {
             env.push((ratelimit::REDIS_URL_ENV, redis.url.clone()));
         }
         if let (Scenario::Async, Some(up)) = (case.scenario, &self.upstream) {
             env.push((upstream::UPSTREAM_ENV, up.addr.to_string()));
         }
-        let server = match start(&Start {
+        match start(&Start {
             binary: &binary,
-            case,
+            args,
             port,
-            workers: self.opts.workers,
             cpu: self.pin.server,
             stderr: &stderr,
             env,
         }) {
-            Ok(s) => s,
+            Ok(s) => Some((s, db_url)),
             Err(StartError::Unsupported(why)) => {
                 self.skip(framework, case, "unsupported", why);
-                return;
+                None
             }
             Err(StartError::Failed(why)) => {
                 self.skip(framework, case, "error", why);
-                return;
+                None
             }
+        }
+    }
+
+    /// One framework on one case in one round.
+    fn one(&mut self, round: u32, framework: &str, case: &Case) {
+        if self.skipped(framework, case) {
+            return;
+        }
+        let Some((server, db_url)) = self.launch(framework, case) else {
+            return;
         };
+        let db = case_db(case);
         // TFB's checks first: the server's `/cached-queries` cache was filled at
         // startup, and the plain checks below run `/updates`.
         let tfb_check = match (case.scenario, db, &db_url) {
@@ -535,6 +622,27 @@ impl Run<'_> {
             self.skip(framework, case, "check-failed", why);
             return;
         }
+        // RealWorld's set-up through the API, then its checks; the case is
+        // bound to this server's token and article.
+        let bound;
+        let case = if case.scenario == Scenario::Realworld {
+            match realworld::prepare(server.port, case) {
+                Ok(c) => {
+                    bound = c;
+                    &bound
+                }
+                Err(why) => {
+                    eprintln!(
+                        "bench: {framework} {} FAILS the RealWorld checks:\n{why}",
+                        case.label()
+                    );
+                    self.skip(framework, case, "check-failed", why);
+                    return;
+                }
+            }
+        } else {
+            case
+        };
         if let Err(why) = check::check_case(server.port, case) {
             self.skip(framework, case, "check-failed", why);
             return;
@@ -623,8 +731,8 @@ impl Run<'_> {
         }
         // Allocations: a run with the counter on, after the warm-up (in `--quick`,
         // where there is none, it is the warm-up of the timed runs). nginx is
-        // not ours to instrument: its timed runs only.
-        if framework != "nginx" {
+        // not ours to instrument, nor is the conduit binary: their timed runs only.
+        if framework != "nginx" && !is_conduit(framework, case) {
             self.allocations(round, framework, case, server, &script, endpoint)?;
         }
         for &connections in &opts.connections {

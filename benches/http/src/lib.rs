@@ -18,6 +18,7 @@ pub mod machine;
 pub mod peers;
 pub mod procfs;
 pub mod ratelimit;
+pub mod realworld;
 pub mod report;
 pub mod results;
 pub mod scenario;

@@ -51,11 +51,14 @@ pub enum Scenario {
     /// Three calls to a local upstream (5 ms each) awaited concurrently and
     /// sequentially, and blocking work through `spawn_blocking` (issue 12).
     Async,
+    /// Conduit's list, get, create and favorite: kiln's `examples/conduit`
+    /// against axum + sqlx, on Postgres and on SQLite (issue 12).
+    Realworld,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 13] = [
+    pub const ALL: [Scenario; 14] = [
         Scenario::Basic,
         Scenario::Middleware,
         Scenario::MiddlewareDepth,
@@ -69,6 +72,7 @@ impl Scenario {
         Scenario::Tasks,
         Scenario::Validation,
         Scenario::Async,
+        Scenario::Realworld,
     ];
 
     /// The command-line name.
@@ -88,6 +92,7 @@ impl Scenario {
             Scenario::Tasks => "tasks",
             Scenario::Validation => "validation",
             Scenario::Async => "async",
+            Scenario::Realworld => "realworld",
         }
     }
 }
@@ -106,7 +111,7 @@ impl FromStr for Scenario {
             .find(|sc| sc.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis, tasks, validation, async)"
+                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis, tasks, validation, async, realworld)"
                 )
             })
     }
@@ -235,6 +240,9 @@ pub fn cases(scenario: Scenario) -> Vec<Case> {
         Scenario::Tasks => [DbKind::Postgres, DbKind::Sqlite].map(tasks).into(),
         Scenario::Validation => vec![super::validation::case()],
         Scenario::Async => vec![super::upstream::case()],
+        Scenario::Realworld => [DbKind::Postgres, DbKind::Sqlite]
+            .map(super::realworld::case)
+            .into(),
     }
 }
 

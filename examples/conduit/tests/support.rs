@@ -21,6 +21,7 @@ pub(crate) fn client(db: &Database, tasks: &Tasks) -> TestClient<Conduit> {
             db.clone(),
             tasks.clone(),
             b"a test secret of at least 32 bytes!",
+            50,
         )
         .unwrap(),
     )

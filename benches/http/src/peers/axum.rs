@@ -43,6 +43,7 @@ use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     let router = match args.scenario {
         Scenario::Db | Scenario::Tx => return super::axum_db::serve(args),
+        Scenario::Realworld => return super::super::realworld::axum::serve(args),
         Scenario::Basic => basic(),
         Scenario::Middleware => {
             init_access_log();

@@ -21,6 +21,10 @@ use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     match args.scenario {
         Scenario::Db | Scenario::Tx => super::kiln_db::serve(args),
+        // The harness runs `examples/conduit` itself for this one.
+        Scenario::Realworld => Err(ServeError::Unsupported(
+            "realworld is served by kiln's examples/conduit binary, not server_kiln".into(),
+        )),
         Scenario::Cache => run(args, super::super::cache::kiln::app()),
         Scenario::RatelimitRedis => super::super::ratelimit::kiln::serve(args),
         Scenario::Tasks => super::super::tasks::kiln::serve(args),

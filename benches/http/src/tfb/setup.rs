@@ -145,6 +145,29 @@ fn postmaster_on(port: &str) -> Option<u32> {
     found
 }
 
+/// Drops database `name` (disconnecting its sessions) and creates it
+/// again, empty, on the server of `url`; returns its URL.
+///
+/// # Errors
+/// A message naming what failed.
+pub async fn recreate(url: &str, name: &str) -> Result<String, String> {
+    let mut admin = PgConnection::connect(url)
+        .await
+        .map_err(sql_err("connect to Postgres"))?;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .await
+        .map_err(sql_err("drop a database"))?;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .map_err(sql_err("create a database"))?;
+    let _ = admin.close().await;
+    Ok(with_database(url, name))
+}
+
 impl Postgres {
     /// Uses [`PG_URL_ENV`] if set, else starts a cluster with `.ci/postgres.sh`
     /// on [`BENCH_PG_PORT`] (installing PostgreSQL from the Debian packages if
