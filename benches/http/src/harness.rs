@@ -194,6 +194,32 @@ fn target_dir() -> io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// `cargo build --release ARGS --target-dir TARGET` in the workspace.
+fn release_build(target: &Path, args: &[&str]) -> Result<(), String> {
+    eprintln!(
+        "bench: cargo build --release {} --target-dir {}",
+        args.join(" "),
+        target.display()
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["build", "--release"])
+        .args(args)
+        .arg("--target-dir")
+        .arg(target)
+        .current_dir(machine::workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo build --release {} failed ({status})",
+            args.join(" ")
+        ))
+    }
+}
+
 /// Builds the release servers with cargo and returns where they are.
 fn build_servers(opts: &Options) -> Result<PathBuf, String> {
     if let Some(dir) = &opts.server_dir {
@@ -201,49 +227,12 @@ fn build_servers(opts: &Options) -> Result<PathBuf, String> {
     }
     let target = target_dir().map_err(|e| format!("cannot locate the target directory: {e}"))?;
     if opts.build {
-        eprintln!(
-            "bench: cargo build --release -p kiln-http-suite --bins --target-dir {}",
-            target.display()
-        );
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(&cargo)
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "kiln-http-suite",
-                "--bins",
-                "--target-dir",
-            ])
-            .arg(&target)
-            .current_dir(machine::workspace_root())
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !status.success() {
-            return Err(format!("building the servers failed ({status})"));
-        }
+        release_build(&target, &["-p", "kiln-http-suite", "--bins"])?;
         if opts.scenarios.contains(&Scenario::Realworld)
             && opts.frameworks.iter().any(|f| f == "kiln")
         {
             // kiln's side of `realworld` is the example app itself, in the same profile.
-            eprintln!("bench: cargo build --release -p kiln-examples --example conduit");
-            let status = Command::new(&cargo)
-                .args([
-                    "build",
-                    "--release",
-                    "-p",
-                    "kiln-examples",
-                    "--example",
-                    "conduit",
-                    "--target-dir",
-                ])
-                .arg(&target)
-                .current_dir(machine::workspace_root())
-                .status()
-                .map_err(|e| format!("cannot run cargo: {e}"))?;
-            if !status.success() {
-                return Err(format!("building examples/conduit failed ({status})"));
-            }
+            release_build(&target, &["-p", "kiln-examples", "--example", "conduit"])?;
         }
     }
     Ok(target.join("release"))
