@@ -7,7 +7,7 @@
 //!
 //! One binary serves SQLite or Postgres (`--db`), so, like kiln's Conduit,
 //! each query is written once and run on the backend's connection by
-//! [`on!`]. SQLite gets kiln's settings (one writer, `BEGIN IMMEDIATE`, four
+//! `on!`. SQLite gets kiln's settings (one writer, `BEGIN IMMEDIATE`, four
 //! read-only readers, WAL); Postgres a pool of 10, kiln's default. CORS and
 //! a per-address rate limit (tower_governor) wrap the routes as they do
 //! kiln's Conduit.
