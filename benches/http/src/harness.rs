@@ -422,6 +422,16 @@ impl Databases {
         }
     }
 
+    /// Postgres' pending vacuum work, done before a timed run (see [`setup::settle`]).
+    fn settle(&self) -> Result<(), String> {
+        let pg = self.postgres.as_ref().ok_or("no Postgres")?;
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(setup::settle(&pg.url))
+    }
+
     /// The database server process whose CPU counts with the server's.
     fn process(&self, db: DbKind) -> Option<u32> {
         match db {
@@ -725,6 +735,9 @@ impl Run<'_> {
             self.allocations(round, framework, case, server, &script, endpoint)?;
         }
         for &connections in &opts.connections {
+            if case_db(case) == Some(DbKind::Postgres) {
+                self.dbs.settle()?;
+            }
             let busy = || self.pin.server.and_then(|c| procfs::cpu_busy_us(c).ok());
             let busy0 = busy();
             let db_cpu = || db_pid.and_then(|p| procfs::tree_cpu_time_us(p).ok());

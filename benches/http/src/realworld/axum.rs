@@ -39,7 +39,7 @@ use tower_http::cors::CorsLayer;
 use super::super::server::{ServeError, ServerArgs, bind, tokio_runtime};
 use super::super::tfb::sql::pools;
 use super::super::tfb::{self, DbKind};
-use super::{JWT_SECRET, JWT_SECRET_ENV};
+use super::{JWT_SECRET, JWT_SECRET_ENV, jobs};
 
 const SQLITE_SCHEMA: &str =
     include_str!("../../../../examples/migrations/conduit/sqlite/0001_schema.sql");
@@ -505,6 +505,17 @@ async fn create(
         .bind(&at)
         .fetch_one(&mut *c)
         .await?;
+        // Conduit's follower notification, durable: a job row in this transaction.
+        let ms = jobs::now_ms();
+        sqlx::query(jobs::INSERT)
+            .bind(jobs::NOTIFY_FOLLOWERS)
+            .bind(jobs::payload(id))
+            .bind(None::<&str>)
+            .bind(jobs::MAX_ATTEMPTS)
+            .bind(ms)
+            .bind(ms)
+            .execute(&mut *c)
+            .await?;
         sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
             .bind(id)
             .execute(&mut *c)
@@ -599,6 +610,12 @@ async fn open(kind: DbKind, url: &str) -> std::io::Result<Db> {
                 .execute(&mut conn)
                 .await
                 .map_err(io)?;
+            for ddl in jobs::postgres_schema() {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(io)?;
+            }
             let _ = conn.close().await;
             let pool = PgPoolOptions::new()
                 .max_connections(10)
@@ -618,6 +635,12 @@ async fn open(kind: DbKind, url: &str) -> std::io::Result<Db> {
                 .execute(&mut conn)
                 .await
                 .map_err(io)?;
+            for ddl in jobs::sqlite_schema() {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(io)?;
+            }
             let _ = conn.close().await;
             Ok(Db::Lite(pools::lite(url).await.map_err(io)?))
         }

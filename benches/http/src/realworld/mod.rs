@@ -14,10 +14,11 @@
 //!   both servers running the same two queries per request.
 //! - `get`: `GET /api/articles/{slug}`, anonymous.
 //! - `create`: `POST /api/articles`, a title unique per request (the wrk
-//!   script replaces [`UNIQUE`], see [`super::wrk`]). kiln's also enqueues
-//!   Conduit's follower notification in the same transaction (one more
-//!   `INSERT`); its worker is off (`--no-worker`), so running the jobs is
-//!   not counted.
+//!   script replaces [`UNIQUE`], see [`super::wrk`]). Both enqueue
+//!   Conduit's follower notification in the same transaction (kiln through
+//!   its outbox, the peer into a jobs table of the same shape: one more
+//!   `INSERT`); no worker runs (`--no-worker`), so running the jobs is not
+//!   counted.
 //! - `favorite`: `POST /api/articles/{slug}/favorite` of one seed article,
 //!   over and over (after the first, `ON CONFLICT DO NOTHING`).
 
@@ -28,6 +29,7 @@ use super::scenario::{Case, Expect, HeaderRule, Request, Scenario};
 use super::tfb::DbKind;
 
 pub mod axum;
+mod jobs;
 pub mod report;
 
 /// Seed articles published before timing.
@@ -225,8 +227,8 @@ pub fn prepare(port: u16, case: &Case) -> Result<Case, String> {
 /// The environment and command line of a `realworld` server on `port`:
 /// both sign with [`JWT_SECRET`] and rate-limit at [`RATE_PER_SECOND`];
 /// kiln's `conduit` (when `conduit`) takes its own variables and runs
-/// without its worker, which would run the notification jobs the peer has
-/// none of.
+/// without its worker (the peer has none either: the jobs both enqueue stay
+/// pending).
 pub fn launch(
     conduit: bool,
     port: u16,

@@ -50,8 +50,8 @@ pub fn section(md: &mut String, summary: &Summary, c: u32) {
         "\n### RealWorld (Conduit): kiln's `examples/conduit` against axum + sqlx (c={c})\n\n\
          Medians. The same schema and queries; `list` is `GET /api/articles?limit=20` with a \
          token (kiln's response cache serves only anonymous lists), `get` one article, `create` \
-         an authenticated `POST` with a title unique per request (kiln's also enqueues its \
-         notification job, one more `INSERT`; the worker is off), `favorite` the same article \
+         an authenticated `POST` with a title unique per request (both also enqueue the \
+         follower notification job in the transaction; no worker runs), `favorite` the same article \
          again and again. CPU is the server's; + db adds Postgres' (SQLite runs in the server).\n"
     );
     let _ = writeln!(

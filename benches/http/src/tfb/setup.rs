@@ -168,6 +168,37 @@ pub async fn recreate(url: &str, name: &str) -> Result<String, String> {
     Ok(with_database(url, name))
 }
 
+/// Does now the work the server's earlier writes left to autovacuum: a
+/// `VACUUM (ANALYZE)` of every database on the cluster of `url`. The harness
+/// calls it before each timed run on Postgres, so a run is not charged with
+/// an autovacuum that an earlier run (a warm-up, the allocation count,
+/// another endpoint, another server) made due. Without it the Postgres CPU of
+/// one run swung by 2x with when autovacuum woke up (its naptime is 60 s).
+///
+/// # Errors
+/// A message naming what failed.
+pub async fn settle(url: &str) -> Result<(), String> {
+    let mut admin = PgConnection::connect(url)
+        .await
+        .map_err(sql_err("connect to Postgres"))?;
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE NOT datistemplate")
+            .fetch_all(&mut admin)
+            .await
+            .map_err(sql_err("list the databases"))?;
+    let _ = admin.close().await;
+    for name in names {
+        let mut conn = PgConnection::connect(&with_database(url, &name))
+            .await
+            .map_err(sql_err("connect to a database"))?;
+        conn.execute("VACUUM (ANALYZE)")
+            .await
+            .map_err(sql_err("vacuum"))?;
+        let _ = conn.close().await;
+    }
+    Ok(())
+}
+
 impl Postgres {
     /// Uses [`PG_URL_ENV`] if set, else starts a cluster with `.ci/postgres.sh`
     /// on [`BENCH_PG_PORT`] (installing PostgreSQL from the Debian packages if
