@@ -457,6 +457,53 @@ async fn detail(tx: &mut Tx, user: i64, id: i64) -> Result<Order, ShopError> {
 mod tests {
     use super::*;
 
+    /// Every statement above is, but for white space, one of `examples/shop`'s.
+    #[test]
+    fn the_sql_is_the_examples() {
+        let squeeze = |s: &str| -> String {
+            s.chars()
+                .filter(|c| !c.is_whitespace() && *c != '\\')
+                .collect()
+        };
+        let catalog = include_str!("../../../../examples/shop/catalog.rs");
+        let columns = catalog
+            .split("const COLUMNS: &str = \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("catalog.rs has COLUMNS");
+        let example = squeeze(
+            &[
+                catalog,
+                include_str!("../../../../examples/shop/cart.rs"),
+                include_str!("../../../../examples/shop/orders.rs"),
+            ]
+            .concat()
+            .replace("{COLUMNS}", columns),
+        );
+        let code: Vec<&str> = include_str!("store.rs")
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect();
+        let code = code.join("\n");
+        let mut statements = 0;
+        for literal in code.split('"').skip(1).step_by(2) {
+            if ["SELECT", "INSERT", "UPDATE", "DELETE"]
+                .iter()
+                .any(|k| literal.starts_with(k))
+            {
+                statements += 1;
+                assert!(
+                    example.contains(&squeeze(literal)),
+                    "not examples/shop's SQL: {literal}"
+                );
+            }
+        }
+        assert_eq!(statements, 12, "every statement of add-to-cart and checkout");
+    }
+
     #[test]
     fn cards_are_checked_by_luhn() {
         assert!(is_card_number("4242 4242 4242 4242"));
