@@ -754,6 +754,8 @@ impl Run<'_> {
         Ok(())
     }
 
+    // One timed run's readings, each before or after `wrk` in the order they must be taken.
+    #[allow(clippy::too_many_lines)]
     fn endpoint(
         &mut self,
         round: u32,
