@@ -501,7 +501,10 @@ mod tests {
                 );
             }
         }
-        assert_eq!(statements, 12, "every statement of add-to-cart and checkout");
+        assert_eq!(
+            statements, 12,
+            "every statement of add-to-cart and checkout"
+        );
     }
 
     #[test]
