@@ -21,6 +21,7 @@ use super::realworld;
 use super::results::{AllocCount, Config, Key, Measurement, Results, Skip, WrkErrors};
 use super::scenario::{self, Case, Request, Scenario};
 use super::server::EXIT_UNSUPPORTED;
+use super::shop::{self, audit};
 use super::tasks;
 use super::tfb::{self, DbKind, setup};
 use super::upstream;
@@ -62,7 +63,7 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|tasks|validation|async|realworld[,..]] [--quick]
+usage: bench [--scenario all|basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|tasks|validation|async|realworld|shop[,..]] [--quick]
              [--frameworks kiln,axum,actix,hyper,nginx] [--out results.json]
              [--rounds N] [--duration S] [--warmup S] [--connections 16,64,256]
              [--alloc-duration S] [--workers N] [--no-build] [--server-dir DIR] [--port P]";
@@ -228,11 +229,17 @@ fn build_servers(opts: &Options) -> Result<PathBuf, String> {
     let target = target_dir().map_err(|e| format!("cannot locate the target directory: {e}"))?;
     if opts.build {
         release_build(&target, &["-p", "kiln-http-suite", "--bins"])?;
-        if opts.scenarios.contains(&Scenario::Realworld)
-            && opts.frameworks.iter().any(|f| f == "kiln")
-        {
-            // kiln's side of `realworld` is the example app itself, in the same profile.
-            release_build(&target, &["-p", "kiln-examples", "--example", "conduit"])?;
+        // kiln's side of `realworld` and `shop` is the example app itself, in the same profile.
+        let mut examples = vec!["-p", "kiln-examples"];
+        if opts.frameworks.iter().any(|f| f == "kiln") {
+            for (scenario, example) in EXAMPLES {
+                if opts.scenarios.contains(&scenario) {
+                    examples.extend(["--example", example]);
+                }
+            }
+        }
+        if examples.len() > 2 {
+            release_build(&target, &examples)?;
         }
     }
     Ok(target.join("release"))
@@ -359,6 +366,8 @@ struct Run<'a> {
     redis: Option<RedisServer>,
     /// The 5 ms upstream of `async`, started before the first run.
     upstream: Option<upstream::Upstream>,
+    /// The books of the `shop` server under test, read around its timed runs.
+    ledger: Option<audit::Ledger>,
 }
 
 /// The databases of the `db` and `tx` scenarios, made before the first run.
@@ -374,7 +383,11 @@ impl Databases {
         if !opts.scenarios.iter().any(|s| {
             matches!(
                 s,
-                Scenario::Db | Scenario::Tx | Scenario::Tasks | Scenario::Realworld
+                Scenario::Db
+                    | Scenario::Tx
+                    | Scenario::Tasks
+                    | Scenario::Realworld
+                    | Scenario::Shop
             )
         }) {
             return Ok(dbs);
@@ -397,13 +410,13 @@ impl Databases {
         }
     }
 
-    /// A fresh, empty database for one `realworld` server (the server
-    /// creates the schema): a new SQLite file, or Postgres' [`REALWORLD_DB`]
-    /// dropped and created again.
-    fn fresh_realworld(&self, db: DbKind, scratch: &Path) -> Result<String, String> {
+    /// A fresh, empty database for one server of an app scenario
+    /// (`realworld`, `shop`: the server creates the schema): a new SQLite
+    /// file, or Postgres' `kiln_<scenario>` dropped and created again.
+    fn fresh(&self, db: DbKind, scratch: &Path, scenario: Scenario) -> Result<String, String> {
         match db {
             DbKind::Sqlite => {
-                let path = scratch.join("realworld.sqlite");
+                let path = scratch.join(format!("{scenario}.sqlite"));
                 for suffix in ["", "-wal", "-shm"] {
                     let mut p = path.as_os_str().to_owned();
                     p.push(suffix);
@@ -417,7 +430,7 @@ impl Databases {
                     .enable_all()
                     .build()
                     .map_err(|e| e.to_string())?;
-                rt.block_on(setup::recreate(&pg.url, REALWORLD_DB))
+                rt.block_on(setup::recreate(&pg.url, &format!("kiln_{scenario}")))
             }
         }
     }
@@ -441,14 +454,23 @@ impl Databases {
     }
 }
 
-/// Whether this is kiln's `realworld`: the `examples/conduit` binary, which
-/// has no allocation counter.
-fn is_conduit(framework: &str, case: &Case) -> bool {
-    framework == "kiln" && case.scenario == Scenario::Realworld
+/// The scenarios whose kiln side is an example app, and the example.
+const EXAMPLES: [(Scenario, &str); 2] =
+    [(Scenario::Realworld, "conduit"), (Scenario::Shop, "shop")];
+
+/// The example binary that is kiln's server for `case`, if one is: it has
+/// no allocation counter, and takes its settings from its own variables.
+fn example(framework: &str, case: &Case) -> Option<&'static str> {
+    EXAMPLES
+        .iter()
+        .find(|(s, _)| framework == "kiln" && *s == case.scenario)
+        .map(|(_, e)| *e)
 }
 
-/// The Postgres database of `realworld`, made again for every server start.
-const REALWORLD_DB: &str = "kiln_realworld";
+/// Whether each server start gets a fresh database.
+fn fresh_db(case: &Case) -> bool {
+    EXAMPLES.iter().any(|(s, _)| *s == case.scenario)
+}
 
 /// The database of a `db`/`tx` case (from its `--db` argument).
 fn case_db(case: &Case) -> Option<DbKind> {
@@ -490,13 +512,15 @@ impl Run<'_> {
         });
     }
 
-    fn script(&self, n: usize, req: &Request) -> Result<PathBuf, String> {
+    fn script(&self, case: &Case, n: usize, req: &Request) -> Result<PathBuf, String> {
         let path = self.scratch.join(format!("endpoint-{n}.lua"));
-        fs::write(
-            &path,
-            wrk::script_with_body(&req.headers, req.body.as_deref()),
-        )
-        .map_err(|e| e.to_string())?;
+        let script = if case.scenario == Scenario::Shop {
+            // Its own requests: an add and a checkout, pipelined, per new user.
+            shop::script()
+        } else {
+            wrk::script_with_body(&req.headers, req.body.as_deref())
+        };
+        fs::write(&path, script).map_err(|e| e.to_string())?;
         Ok(path)
     }
 
@@ -522,11 +546,10 @@ impl Run<'_> {
     /// `realworld`), with the database URL it was given; `None` (recorded as
     /// a skip) when it did not come up.
     fn launch(&mut self, framework: &str, case: &Case) -> Option<(Server, Option<String>)> {
-        let conduit = is_conduit(framework, case);
-        let binary = if conduit {
-            self.servers.join("examples/conduit")
-        } else {
-            self.servers.join(format!("server_{framework}"))
+        let example = example(framework, case);
+        let binary = match example {
+            Some(e) => self.servers.join("examples").join(e),
+            None => self.servers.join(format!("server_{framework}")),
         };
         if !binary.exists() {
             let why = format!("{} not built", binary.display());
@@ -541,8 +564,8 @@ impl Run<'_> {
         };
         let stderr = self.scratch.join(format!("server-{framework}.stderr"));
         let db = case_db(case);
-        let db_url = match (case.scenario, db) {
-            (Scenario::Realworld, Some(d)) => match self.dbs.fresh_realworld(d, &self.scratch) {
+        let db_url = match db {
+            Some(d) if fresh_db(case) => match self.dbs.fresh(d, &self.scratch, case.scenario) {
                 Ok(url) => Some(url),
                 Err(why) => {
                     self.skip(framework, case, "error", format!("fresh database: {why}"));
@@ -564,8 +587,26 @@ impl Run<'_> {
             self.opts.workers.to_string(),
         ];
         args.extend(case.server_args.iter().cloned());
-        if case.scenario == Scenario::Realworld {
-            realworld::launch(conduit, port, db_url.as_deref(), &mut env, &mut args);
+        match case.scenario {
+            Scenario::Realworld => {
+                realworld::launch(
+                    example.is_some(),
+                    port,
+                    db_url.as_deref(),
+                    &mut env,
+                    &mut args,
+                );
+            }
+            Scenario::Shop => {
+                shop::launch(
+                    example.is_some(),
+                    port,
+                    db_url.as_deref(),
+                    &mut env,
+                    &mut args,
+                );
+            }
+            _ => {}
         }
         if let (Scenario::RatelimitRedis, Some(redis)) = (case.scenario, &self.redis) {
             env.push((ratelimit::REDIS_URL_ENV, redis.url.clone()));
@@ -595,6 +636,7 @@ impl Run<'_> {
 
     /// One framework on one case in one round.
     fn one(&mut self, round: u32, framework: &str, case: &Case) {
+        self.ledger = None;
         if self.skipped(framework, case) {
             return;
         }
@@ -620,6 +662,25 @@ impl Run<'_> {
             );
             self.skip(framework, case, "check-failed", why);
             return;
+        }
+        // The shop's stock set in its database, then its checks.
+        if case.scenario == Scenario::Shop {
+            let ready = db
+                .zip(db_url.as_deref())
+                .ok_or_else(|| "no database".to_owned())
+                .and_then(|(db, url)| audit::Ledger::new(db, url))
+                .and_then(|ledger| shop::prepare(server.port, &ledger).map(|()| ledger));
+            match ready {
+                Ok(ledger) => self.ledger = Some(ledger),
+                Err(why) => {
+                    eprintln!(
+                        "bench: {framework} {} FAILS the shop checks:\n{why}",
+                        case.label()
+                    );
+                    self.skip(framework, case, "check-failed", why);
+                    return;
+                }
+            }
         }
         // RealWorld's set-up through the API, then its checks; the case is
         // bound to this server's token and article.
@@ -661,6 +722,7 @@ impl Run<'_> {
                 break;
             }
         }
+        self.ledger = None;
     }
 
     /// The allocation count of one endpoint: a run with the server's counter on.
@@ -702,6 +764,8 @@ impl Run<'_> {
         Ok(())
     }
 
+    // One timed run's readings, each before or after `wrk` in the order they must be taken.
+    #[allow(clippy::too_many_lines)]
     fn endpoint(
         &mut self,
         round: u32,
@@ -723,21 +787,25 @@ impl Run<'_> {
             case.scenario == Scenario::Cache && cache::COUNTED.contains(&endpoint.name.as_str());
         let runs_jobs =
             case.scenario == Scenario::Tasks && tasks::COUNTED.contains(&endpoint.name.as_str());
-        let script = self.script(n, endpoint)?;
+        let script = self.script(case, n, endpoint)?;
         let max_conns = opts.connections.iter().copied().max().unwrap_or(64);
         if opts.warmup_s > 0 {
             self.wrk(server.port, &script, endpoint, max_conns, opts.warmup_s)?;
         }
         // Allocations: a run with the counter on, after the warm-up (in `--quick`,
         // where there is none, it is the warm-up of the timed runs). nginx is
-        // not ours to instrument, nor is the conduit binary: their timed runs only.
-        if framework != "nginx" && !is_conduit(framework, case) {
+        // not ours to instrument, nor are the example binaries: their timed runs only.
+        if framework != "nginx" && example(framework, case).is_none() {
             self.allocations(round, framework, case, server, &script, endpoint)?;
         }
+        // A `shop` run may find a checkout of the run before still in flight.
+        let carried_over = max_conns.max(opts.alloc_connections());
         for &connections in &opts.connections {
             if case_db(case) == Some(DbKind::Postgres) {
                 self.dbs.settle()?;
             }
+            // Read before the server's and the database's CPU times, so not counted.
+            let books0 = self.ledger.as_ref().map(audit::Ledger::read).transpose()?;
             let busy = || self.pin.server.and_then(|c| procfs::cpu_busy_us(c).ok());
             let busy0 = busy();
             let db_cpu = || db_pid.and_then(|p| procfs::tree_cpu_time_us(p).ok());
@@ -761,6 +829,16 @@ impl Run<'_> {
             let db1 = db_cpu();
             let busy1 = busy();
             let rss = procfs::peak_rss_kib(pid).unwrap_or(0);
+            if let (Some(ledger), Some(before)) = (&self.ledger, books0) {
+                let run = audit::Counted::of(&out, connections, carried_over);
+                ledger.after(&before, &run).map_err(|why| {
+                    eprintln!(
+                        "bench: {framework} {} at c={connections} FAILS the stock audit: {why}",
+                        case.label()
+                    );
+                    format!("stock audit: {why}")
+                })?;
+            }
             let cpu = cpu1.saturating_sub(cpu0);
             let m = Measurement {
                 key: key(framework, case, endpoint),
@@ -883,6 +961,7 @@ pub fn run(opts: &Options) -> Result<Results, String> {
         dbs,
         redis,
         upstream,
+        ledger: None,
         opts,
         pin,
         servers,

@@ -7,6 +7,7 @@
 //! binary turns the raw JSON into markdown tables and SVG charts.
 
 pub mod alloc;
+pub mod app_db;
 pub mod cache;
 pub mod charts;
 pub mod check;
@@ -23,6 +24,7 @@ pub mod report;
 pub mod results;
 pub mod scenario;
 pub mod server;
+pub mod shop;
 pub mod stats;
 pub mod streams;
 pub mod summary;

@@ -71,6 +71,7 @@ pub fn markdown(results: &Results, charts: &[String]) -> String {
         db_costs(&mut md, &summary, &frameworks, &endpoints, reference);
         super::cache::report::section(&mut md, results, &summary, &frameworks, reference);
         super::realworld::report::section(&mut md, &summary, reference);
+        super::shop::report::section(&mut md, &summary, reference);
     }
     super::tasks::report::section(&mut md, results, &summary, &results.config.connections);
     details(&mut md, &summary, &frameworks, &endpoints);

@@ -54,11 +54,14 @@ pub enum Scenario {
     /// Conduit's list, get, create and favorite: kiln's `examples/conduit`
     /// against axum + sqlx, on Postgres and on SQLite (issue 12).
     Realworld,
+    /// Create-order under contention: kiln's `examples/shop` against axum +
+    /// sqlx and actix-web + sqlx, on Postgres and on SQLite (issue 12).
+    Shop,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 14] = [
+    pub const ALL: [Scenario; 15] = [
         Scenario::Basic,
         Scenario::Middleware,
         Scenario::MiddlewareDepth,
@@ -73,6 +76,7 @@ impl Scenario {
         Scenario::Validation,
         Scenario::Async,
         Scenario::Realworld,
+        Scenario::Shop,
     ];
 
     /// The command-line name.
@@ -93,6 +97,7 @@ impl Scenario {
             Scenario::Validation => "validation",
             Scenario::Async => "async",
             Scenario::Realworld => "realworld",
+            Scenario::Shop => "shop",
         }
     }
 }
@@ -111,7 +116,7 @@ impl FromStr for Scenario {
             .find(|sc| sc.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis, tasks, validation, async, realworld)"
+                    "unknown scenario `{s}` (basic, middleware, middleware-depth, di, files, compression, db, tx, cache, ratelimit-redis, tasks, validation, async, realworld, shop)"
                 )
             })
     }
@@ -242,6 +247,9 @@ pub fn cases(scenario: Scenario) -> Vec<Case> {
         Scenario::Async => vec![super::upstream::case()],
         Scenario::Realworld => [DbKind::Postgres, DbKind::Sqlite]
             .map(super::realworld::case)
+            .into(),
+        Scenario::Shop => [DbKind::Postgres, DbKind::Sqlite]
+            .map(super::shop::case)
             .into(),
     }
 }

@@ -103,7 +103,7 @@ pub fn main_with(framework: &str, serve: fn(&ServerArgs) -> Result<(), ServeErro
         Err(e) => {
             eprintln!("server_{framework}: {e}");
             eprintln!(
-                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|validation|async|realworld> --port <p> [--workers N] [--depth N] [--db postgres|sqlite] [--limiter none|local|redis]"
+                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|validation|async|realworld|shop> --port <p> [--workers N] [--depth N] [--db postgres|sqlite] [--limiter none|local|redis]"
             );
             return ExitCode::from(EXIT_USAGE);
         }

@@ -50,7 +50,9 @@ fn present() -> bool {
     Command::new("wrk").arg("--version").output().is_ok()
 }
 
-fn lua_string(s: &str) -> String {
+/// `s` as a Lua string literal.
+#[must_use]
+pub fn lua_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -100,8 +102,15 @@ end
             );
         }
     }
-    let _ = write!(
-        s,
+    s.push_str(&done_hook());
+    s
+}
+
+/// The `done` hook every script ends with: one JSON line of the run's
+/// counts and latency distribution, after the marker `parse` looks for.
+#[must_use]
+pub fn done_hook() -> String {
+    format!(
         r#"
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -117,8 +126,7 @@ done = function(summary, latency, requests)
     latency:percentile(99), latency:percentile(99.9)))
 end
 "#
-    );
-    s
+    )
 }
 
 /// What `wrk` reported for one run.

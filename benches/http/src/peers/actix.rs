@@ -52,6 +52,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         Scenario::Db | Scenario::Tx => super::actix_db::serve(args),
         Scenario::Validation => super::super::validation::actix::serve(args),
         Scenario::Async => super::super::upstream::actix::serve(args),
+        Scenario::Shop => super::super::shop::actix::serve(args),
         Scenario::Cache | Scenario::RatelimitRedis | Scenario::Tasks | Scenario::Realworld => {
             Err(ServeError::Unsupported(format!(
                 "actix-web has no {} server (kiln is compared with axum there)",

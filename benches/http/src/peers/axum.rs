@@ -44,6 +44,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     let router = match args.scenario {
         Scenario::Db | Scenario::Tx => return super::axum_db::serve(args),
         Scenario::Realworld => return super::super::realworld::axum::serve(args),
+        Scenario::Shop => return super::super::shop::axum::serve(args),
         Scenario::Basic => basic(),
         Scenario::Middleware => {
             init_access_log();

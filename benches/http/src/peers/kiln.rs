@@ -21,9 +21,12 @@ use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     match args.scenario {
         Scenario::Db | Scenario::Tx => super::kiln_db::serve(args),
-        // The harness runs `examples/conduit` itself for this one.
+        // The harness runs `examples/conduit` and `examples/shop` themselves for these.
         Scenario::Realworld => Err(ServeError::Unsupported(
             "realworld is served by kiln's examples/conduit binary, not server_kiln".into(),
+        )),
+        Scenario::Shop => Err(ServeError::Unsupported(
+            "shop is served by kiln's examples/shop binary, not server_kiln".into(),
         )),
         Scenario::Cache => run(args, super::super::cache::kiln::app()),
         Scenario::RatelimitRedis => super::super::ratelimit::kiln::serve(args),

@@ -5,14 +5,11 @@
 //! jsonwebtoken and argon2 (on the blocking pool) — on the schema of
 //! `examples/migrations/conduit` with the SQL of `examples/conduit`.
 //!
-//! One binary serves SQLite or Postgres (`--db`), so, like kiln's Conduit,
-//! each query is written once and run on the backend's connection by
-//! `on!`. SQLite gets kiln's settings (one writer, `BEGIN IMMEDIATE`, four
-//! read-only readers, WAL); Postgres a pool of 10, kiln's default. CORS and
-//! a per-address rate limit (tower_governor) wrap the routes as they do
-//! kiln's Conduit.
+//! One binary serves SQLite or Postgres (`--db`) through
+//! [`app_db`](super::super::app_db): each query written once, SQLite with
+//! kiln's settings, Postgres with kiln's pool size. CORS and a per-address
+//! rate limit (tower_governor) wrap the routes as they do kiln's Conduit.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -29,29 +26,20 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use password_hash::rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Connection as _, PgConnection, Row as _, SqliteConnection};
+use sqlx::Row as _;
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_http::cors::CorsLayer;
 
+use super::super::app_db::{self, Conn, Db, Migrations, on};
 use super::super::server::{ServeError, ServerArgs, bind, tokio_runtime};
-use super::super::tfb::sql::pools;
-use super::super::tfb::{self, DbKind};
+use super::super::tfb;
 use super::{JWT_SECRET, JWT_SECRET_ENV, jobs};
 
 const SQLITE_SCHEMA: &str =
     include_str!("../../../../examples/migrations/conduit/sqlite/0001_schema.sql");
 const POSTGRES_SCHEMA: &str =
     include_str!("../../../../examples/migrations/conduit/postgres/0001_schema.sql");
-
-/// The database: Postgres' pool, or SQLite's writer and readers.
-#[derive(Clone)]
-enum Db {
-    Pg(PgPool),
-    Lite(pools::Lite),
-}
 
 /// What every handler shares.
 struct App {
@@ -62,75 +50,6 @@ struct App {
 }
 
 type AppState = State<Arc<App>>;
-
-/// Runs `$body` with `$c` bound to the backend's connection.
-macro_rules! on {
-    ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
-            Conn::Pg($c) => $body,
-            Conn::Lite($c) => $body,
-        }
-    };
-}
-
-enum Conn<'c> {
-    Pg(&'c mut PgConnection),
-    Lite(&'c mut SqliteConnection),
-}
-
-/// A pooled read connection, or an open transaction.
-enum Held {
-    Pg(sqlx::pool::PoolConnection<sqlx::Postgres>),
-    Lite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
-}
-
-enum Tx {
-    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
-    Lite(sqlx::Transaction<'static, sqlx::Sqlite>),
-}
-
-impl Db {
-    async fn read(&self) -> Result<Held, ApiError> {
-        Ok(match self {
-            Db::Pg(p) => Held::Pg(p.acquire().await?),
-            Db::Lite(l) => Held::Lite(l.read.acquire().await?),
-        })
-    }
-
-    async fn begin(&self) -> Result<Tx, ApiError> {
-        Ok(match self {
-            Db::Pg(p) => Tx::Pg(p.begin().await?),
-            // A deferred transaction that reads first fails with SQLITE_BUSY_SNAPSHOT under load.
-            Db::Lite(l) => Tx::Lite(l.write.begin_with("BEGIN IMMEDIATE").await?),
-        })
-    }
-}
-
-impl Held {
-    fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Held::Pg(c) => Conn::Pg(c),
-            Held::Lite(c) => Conn::Lite(c),
-        }
-    }
-}
-
-impl Tx {
-    fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Pg(t) => Conn::Pg(t),
-            Tx::Lite(t) => Conn::Lite(t),
-        }
-    }
-
-    async fn commit(self) -> Result<(), ApiError> {
-        match self {
-            Tx::Pg(t) => t.commit().await?,
-            Tx::Lite(t) => t.commit().await?,
-        }
-        Ok(())
-    }
-}
 
 /// RealWorld's error: `{"errors": {"body": [...]}}` with the status.
 struct ApiError(StatusCode, String);
@@ -601,51 +520,11 @@ fn io(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
 
-/// Creates the schema (a fresh database) and opens the pools.
-async fn open(kind: DbKind, url: &str) -> std::io::Result<Db> {
-    match kind {
-        DbKind::Postgres => {
-            let mut conn = PgConnection::connect(url).await.map_err(io)?;
-            sqlx::raw_sql(POSTGRES_SCHEMA)
-                .execute(&mut conn)
-                .await
-                .map_err(io)?;
-            for ddl in jobs::postgres_schema() {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(io)?;
-            }
-            let _ = conn.close().await;
-            let pool = PgPoolOptions::new()
-                .max_connections(10)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await
-                .map_err(io)?;
-            Ok(Db::Pg(pool))
-        }
-        DbKind::Sqlite => {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(io)?
-                .create_if_missing(true)
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
-            let mut conn = SqliteConnection::connect_with(&options).await.map_err(io)?;
-            sqlx::raw_sql(SQLITE_SCHEMA)
-                .execute(&mut conn)
-                .await
-                .map_err(io)?;
-            for ddl in jobs::sqlite_schema() {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(io)?;
-            }
-            let _ = conn.close().await;
-            Ok(Db::Lite(pools::lite(url).await.map_err(io)?))
-        }
-    }
-}
+/// Conduit's schema, `examples/migrations/conduit`, and the peer's jobs table.
+const MIGRATIONS: Migrations = Migrations {
+    sqlite: &[SQLITE_SCHEMA, jobs::SQLITE],
+    postgres: &[POSTGRES_SCHEMA, jobs::POSTGRES],
+};
 
 fn router(app: Arc<App>) -> std::io::Result<Router> {
     let rate = std::env::var("CONDUIT_RATE_PER_SECOND")
@@ -683,7 +562,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&["conduit"]);
         let app = Arc::new(App {
-            db: open(kind, &url).await?,
+            db: app_db::open(kind, &url, MIGRATIONS).await?,
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,

@@ -7,30 +7,35 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The table and its indexes; `id` and time columns in the backend's types.
-fn schema(id: &str, time: &str) -> [String; 2] {
-    [
-        format!(
-            "CREATE TABLE IF NOT EXISTS jobs (id {id}, name TEXT NOT NULL, payload TEXT NOT NULL, \
-             idempotency_key TEXT UNIQUE, state TEXT NOT NULL DEFAULT 'pending', \
-             attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL, \
-             run_at {time} NOT NULL, locked_until {time}, last_error TEXT, \
-             created_at {time} NOT NULL, done_at {time})"
-        ),
-        "CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (run_at, id) WHERE state = 'pending'"
-            .to_owned(),
-    ]
+/// Defines the table and its index in a backend's types for `id` and times.
+macro_rules! schema {
+    ($id:literal, $time:literal) => {
+        concat!(
+            "CREATE TABLE IF NOT EXISTS jobs (id ",
+            $id,
+            ", name TEXT NOT NULL, payload TEXT NOT NULL, ",
+            "idempotency_key TEXT UNIQUE, state TEXT NOT NULL DEFAULT 'pending', ",
+            "attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL, ",
+            "run_at ",
+            $time,
+            " NOT NULL, locked_until ",
+            $time,
+            ", last_error TEXT, ",
+            "created_at ",
+            $time,
+            " NOT NULL, done_at ",
+            $time,
+            ");\n",
+            "CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (run_at, id) WHERE state = 'pending';"
+        )
+    };
 }
 
-/// Postgres' statements.
-pub(super) fn postgres_schema() -> [String; 2] {
-    schema("BIGSERIAL PRIMARY KEY", "BIGINT")
-}
+/// Postgres' table.
+pub(super) const POSTGRES: &str = schema!("BIGSERIAL PRIMARY KEY", "BIGINT");
 
-/// SQLite's statements.
-pub(super) fn sqlite_schema() -> [String; 2] {
-    schema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER")
-}
+/// SQLite's table.
+pub(super) const SQLITE: &str = schema!("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER");
 
 /// The insert: name, payload, key, max attempts, run at, created at.
 pub(super) const INSERT: &str = "INSERT INTO jobs (name, payload, idempotency_key, max_attempts, run_at, created_at) \
