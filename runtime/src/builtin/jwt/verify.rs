@@ -154,10 +154,16 @@ impl JwtAuth {
     /// [`JwtRejection::Missing`] without credentials of the scheme,
     /// [`JwtRejection::Invalid`] when the token fails verification.
     pub fn verify<C: DeserializeOwned>(&self, req: &Request) -> Result<C, JwtRejection> {
-        let token = credentials(req, &self.scheme).ok_or_else(|| JwtRejection::Missing {
+        self.decode(self.token(req)?)
+    }
+
+    /// The request's token, or the `401` of missing credentials: the one
+    /// place that answers it, for [`verify`](JwtAuth::verify) and the
+    /// middleware's `pre`.
+    fn token<'r>(&self, req: &'r Request) -> Result<&'r str, JwtRejection> {
+        credentials(req, &self.scheme).ok_or_else(|| JwtRejection::Missing {
             challenge: self.challenge.clone(),
-        })?;
-        self.decode(token)
+        })
     }
 
     /// Optional authentication: `Ok(None)` when the request carries no
@@ -282,12 +288,10 @@ impl JwtAuth {
     /// The 401/403 of [`JwtRejection`].
     #[inline]
     pub fn pre(&self, req: &Request) -> Result<JwtClaims, JwtRejection> {
+        let token = self.token(req)?;
         let Some(cache) = &self.cache else {
-            return self.verify(req);
+            return self.decode(token);
         };
-        let token = credentials(req, &self.scheme).ok_or_else(|| JwtRejection::Missing {
-            challenge: self.challenge.clone(),
-        })?;
         let now = jsonwebtoken::get_current_timestamp();
         if let Some(claims) = cache.get(token, now) {
             return Ok(claims);
