@@ -17,7 +17,8 @@ use std::time::Duration;
 use governor::clock::{Clock, FakeRelativeClock, Reference};
 use governor::nanos::Nanos;
 
-use super::{KeyedLimiter, Quota, RateLimitInfo};
+use super::super::Quota;
+use super::{KeyedLimiter, RateLimitInfo};
 
 /// A clock the test sets to any reading, backwards included.
 #[derive(Clone, Default)]
@@ -46,7 +47,7 @@ fn full(quota: Quota) -> RateLimitInfo {
     RateLimitInfo {
         limit: quota.burst,
         remaining: quota.burst - 1,
-        reset: super::ceil_secs(quota.per_request),
+        reset: super::keyed::ceil_secs(quota.per_request),
     }
 }
 
