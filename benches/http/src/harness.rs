@@ -794,9 +794,14 @@ impl Run<'_> {
         }
         // Allocations: a run with the counter on, after the warm-up (in `--quick`,
         // where there is none, it is the warm-up of the timed runs). nginx is
-        // not ours to instrument, nor are the example binaries: their timed runs only.
+        // not ours to instrument, nor are the example binaries: they get the same
+        // run uncounted, so every server's timed run follows the same load (on a
+        // database, the background work a write load leaves behind lands in it).
         if framework != "nginx" && example(framework, case).is_none() {
             self.allocations(round, framework, case, server, &script, endpoint)?;
+        } else {
+            let conns = opts.alloc_connections();
+            self.wrk(server.port, &script, endpoint, conns, opts.alloc_s)?;
         }
         // A `shop` run may find a checkout of the run before still in flight.
         let carried_over = max_conns.max(opts.alloc_connections());
