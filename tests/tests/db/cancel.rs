@@ -12,8 +12,47 @@ use std::task::Poll;
 use std::time::Duration;
 
 use kiln::db::{postgres, sqlx};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use crate::support::{MIGRATOR, no_hang, postgres_fresh};
+
+/// A TCP proxy in front of the Postgres of `url` that forwards the client's
+/// bytes at once and the server's only while the returned flag is `false`:
+/// with it set, a `BEGIN` reaches the server and its reply waits in the
+/// proxy, so the `begin` is cancelled in that window on every run, however
+/// fast the server answers. Returns the URL through the proxy.
+async fn holding_proxy(url: &str) -> (String, watch::Sender<bool>) {
+    let (scheme_user, rest) = url.split_once('@').unwrap();
+    let (server, db) = rest.split_once('/').unwrap();
+    let server = server.to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxied = format!("{scheme_user}@{}/{db}", listener.local_addr().unwrap());
+    let (hold, gate) = watch::channel(false);
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let upstream = TcpStream::connect(&server).await.unwrap();
+            let (mut client_r, mut client_w) = client.into_split();
+            let (mut server_r, mut server_w) = upstream.into_split();
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut client_r, &mut server_w).await;
+            });
+            let mut gate = gate.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0; 8192];
+                while let Ok(n @ 1..) = server_r.read(&mut buf).await {
+                    // A closed sender (the test ended) releases everything.
+                    let _ = gate.wait_for(|held| !*held).await;
+                    if client_w.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (proxied, hold)
+}
 
 /// Whether a client backend of this database other than `other`'s own is
 /// inside a transaction.
@@ -32,7 +71,9 @@ async fn postgres_a_cancelled_begin_leaves_no_transaction_open() {
     let Some((_, url)) = postgres_fresh("postgres_a_cancelled_begin").await else {
         return;
     };
-    let db = postgres::Db::builder(&url)
+    // kiln's pool reaches Postgres through the proxy; `other` directly.
+    let (proxied, hold) = holding_proxy(&url).await;
+    let db = postgres::Db::builder(&proxied)
         .max_connections(1)
         .ping_after_idle(Duration::from_hours(1))
         .migrations(&MIGRATOR)
@@ -40,36 +81,26 @@ async fn postgres_a_cancelled_begin_leaves_no_transaction_open() {
         .await
         .unwrap();
     let other = sqlx::PgPool::connect(&url).await.unwrap();
-    // Poll a `begin` one step at a time (this runtime has one thread: it
-    // reads no reply unless polled) until the server shows its transaction
-    // open, then drop it with the reply unread. A reply can come back within
-    // the poll that sent the BEGIN: that `begin` completed, so try again.
-    let cancelled = no_hang("a begin seen by the server", async {
-        for _ in 0..50 {
-            // The one connection idle in the pool: the first poll sends the BEGIN.
-            while db.write_pool().num_idle() == 0 {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            let mut begin = pin!(db.begin());
-            loop {
-                if poll_fn(|cx| Poll::Ready(begin.as_mut().poll(cx).is_ready())).await {
-                    break;
-                }
-                // Time for a BEGIN on the wire to run; its reply waits unread.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                if someone_in_a_transaction(&other).await {
-                    return true;
-                }
-            }
-            // (The completed `begin` is dropped here, its transaction rolled back.)
+    // Send a `BEGIN` with its reply held, wait until the server shows the
+    // transaction open, then drop the `begin` with the reply unread.
+    no_hang("an idle connection", async {
+        // So that the first poll sends the BEGIN (no connect through the held proxy).
+        while db.write_pool().num_idle() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        false
     })
     .await;
-    assert!(
-        cancelled,
-        "in 50 tries, every BEGIN's reply was read within the poll that sent it"
-    );
+    hold.send_replace(true);
+    no_hang("a begin seen by the server", async {
+        let mut begin = pin!(db.begin());
+        let ready = poll_fn(|cx| Poll::Ready(begin.as_mut().poll(cx).is_ready())).await;
+        assert!(!ready, "a begin completed with its reply held");
+        while !someone_in_a_transaction(&other).await {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    hold.send_replace(false);
     no_hang(
         "the write after the cancelled begin",
         sqlx::query("INSERT INTO items (name) VALUES ('after')").execute(db.write_pool()),
