@@ -70,6 +70,39 @@ pub fn check_case(port: u16, case: &Case) -> Result<(), String> {
     }
 }
 
+/// A test of one JSON value's type (`Value::is_string`, ...).
+pub type IsType = fn(&serde_json::Value) -> bool;
+
+/// Whether every field of `v` named in `fields` has its type; the error
+/// names the first that does not, as `what.name`.
+///
+/// # Errors
+/// The first field of the wrong type (or missing).
+pub fn json_shape(
+    what: &str,
+    v: &serde_json::Value,
+    fields: &[(&str, IsType)],
+) -> Result<(), String> {
+    for (name, ok) in fields {
+        if !ok(&v[name]) {
+            return Err(format!("{what}.{name} is {} in {v}", v[name]));
+        }
+    }
+    Ok(())
+}
+
+/// `Ok` when `cond` holds, else an error with `what` and the value seen.
+///
+/// # Errors
+/// When `cond` is false.
+pub fn json_check(what: &str, cond: bool, v: &serde_json::Value) -> Result<(), String> {
+    if cond {
+        Ok(())
+    } else {
+        Err(format!("{what}: {v}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

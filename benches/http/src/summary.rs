@@ -36,6 +36,28 @@ pub struct Row {
     pub errors: u64,
 }
 
+#[cfg(test)]
+impl Row {
+    /// A one-round row with these CPU figures and fixed everything else (tests).
+    pub(crate) fn fixture(cpu: f64, db_cpu: Option<f64>) -> Row {
+        let s = |v| Spread::of(&[v]).unwrap();
+        Row {
+            rps: s(1000.0),
+            p50: s(1.0),
+            p90: s(2.0),
+            p99: s(3.0),
+            p999: s(4.0),
+            cpu: s(cpu),
+            util: s(1.0),
+            rss_kib: s(1.0),
+            other_util: None,
+            db_cpu: db_cpu.map(s),
+            rounds: 1,
+            errors: 0,
+        }
+    }
+}
+
 /// Every row of a results file.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {

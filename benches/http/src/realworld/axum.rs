@@ -6,7 +6,7 @@
 //! `examples/migrations/conduit` with the SQL of `examples/conduit`.
 //!
 //! One binary serves SQLite or Postgres (`--db`) through
-//! [`app_db`](super::super::app_db): each query written once, SQLite with
+//! [`app_db`]: each query written once, SQLite with
 //! kiln's settings, Postgres with kiln's pool size. CORS and a per-address
 //! rate limit (tower_governor) wrap the routes as they do kiln's Conduit.
 

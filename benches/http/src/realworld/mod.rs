@@ -24,6 +24,7 @@
 
 use serde_json::{Value, json};
 
+use super::check::{IsType, json_check as check, json_shape as shape};
 use super::client;
 use super::scenario::{Case, Expect, HeaderRule, Request, Scenario};
 use super::tfb::DbKind;
@@ -245,9 +246,6 @@ pub fn launch(
     }
 }
 
-/// A test of one JSON value's type.
-type IsType = fn(&Value) -> bool;
-
 /// RealWorld's article shape: every field, of the right JSON type.
 fn article_shape(a: &Value) -> Result<(), String> {
     let fields: [(&str, IsType); 9] = [
@@ -261,24 +259,12 @@ fn article_shape(a: &Value) -> Result<(), String> {
         ("favorited", Value::is_boolean),
         ("favoritesCount", Value::is_i64),
     ];
-    for (name, ok) in fields {
-        if !ok(&a[name]) {
-            return Err(format!("article.{name} is {} in {a}", a[name]));
-        }
-    }
+    shape("article", a, &fields)?;
     let author = &a["author"];
     if !author["username"].is_string() || !author["following"].is_boolean() {
         return Err(format!("article.author is not a profile: {author}"));
     }
     Ok(())
-}
-
-fn check(what: &str, cond: bool, v: &Value) -> Result<(), String> {
-    if cond {
-        Ok(())
-    } else {
-        Err(format!("{what}: {v}"))
-    }
 }
 
 /// Checks each endpoint's response (status and JSON shape, and what the

@@ -93,25 +93,10 @@ pub fn section(md: &mut String, summary: &Summary, c: u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::stats::Spread;
     use super::*;
 
     fn row(cpu: f64, db: Option<f64>) -> Row {
-        let s = |v| Spread::of(&[v]).unwrap();
-        Row {
-            rps: s(1000.0),
-            p50: s(1.0),
-            p90: s(2.0),
-            p99: s(3.0),
-            p999: s(4.0),
-            cpu: s(cpu),
-            util: s(1.0),
-            rss_kib: s(1.0),
-            other_util: None,
-            db_cpu: db.map(s),
-            rounds: 1,
-            errors: 0,
-        }
+        Row::fixture(cpu, db)
     }
 
     #[test]

@@ -26,6 +26,7 @@
 use serde_json::{Value, json};
 
 use super::app_db::Migrations;
+use super::check::{json_check as check, json_shape as shape};
 use super::client;
 use super::scenario::{Case, Expect, HeaderRule, Request, Scenario};
 use super::tfb::DbKind;
@@ -201,26 +202,6 @@ fn want(what: &str, got: (u16, Value), status: u16) -> Result<Value, String> {
             "{what}: status {} (want {status}): {}",
             got.0, got.1
         ))
-    }
-}
-
-/// A test of one JSON value's type.
-type IsType = fn(&Value) -> bool;
-
-fn shape(what: &str, v: &Value, fields: &[(&str, IsType)]) -> Result<(), String> {
-    for (name, ok) in fields {
-        if !ok(&v[name]) {
-            return Err(format!("{what}.{name} is {} in {v}", v[name]));
-        }
-    }
-    Ok(())
-}
-
-fn check(what: &str, cond: bool, v: &Value) -> Result<(), String> {
-    if cond {
-        Ok(())
-    } else {
-        Err(format!("{what}: {v}"))
     }
 }
 
