@@ -32,6 +32,7 @@ use kiln::builtin::{
 };
 use kiln::prelude::*;
 use serde::{Deserialize, Serialize};
+use tracing_subscriber::prelude::*;
 
 #[global_allocator]
 static GLOBAL: kiln::Jemalloc = kiln::Jemalloc;
@@ -244,7 +245,13 @@ async fn demo(app: Api) {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().init();
+    // The access log as logfmt lines on stdout (kiln's fast layer), the
+    // rest through `fmt`.
+    tracing_subscriber::registry()
+        .with(kiln::builtin::AccessLogLayer::new(std::io::stdout))
+        .with(tracing_subscriber::fmt::layer().with_filter(kiln::builtin::skip_access_log()))
+        .with(tracing_subscriber::filter::LevelFilter::INFO)
+        .init();
     let app = app().map_err(std::io::Error::other)?;
     if std::env::args().any(|a| a == "--demo") {
         demo(app).await;

@@ -8,8 +8,8 @@
 //! built-in's own cost is its scenario minus `none`. `full/*` adds every
 //! built-in except JWT, `full+jwt` also verifies an HS256 token (a hit in the
 //! verified-token cache after the first request; `jwt/hs256/uncached` turns the cache off). JWT signature verification and
-//! the access log's formatting (a `tracing-subscriber` `fmt` layer writing to
-//! `io::sink`) are reported as their own scenarios.
+//! the access log's formatting (a `tracing-subscriber` `fmt` layer, or kiln's
+//! `AccessLogLayer`, writing to `io::sink`) are reported as their own scenarios.
 //!
 //! Run: `cargo bench -p kiln-benches --bench builtins -- --warm-up-time 1 --measurement-time 2`.
 //!
@@ -395,10 +395,11 @@ fn scenarios() -> Vec<Scenario> {
 }
 
 /// The access log with a subscriber that formats every event and writes it
-/// to `io::sink`: the cost of logging itself.
-fn access_log_on() -> Scenario {
+/// to `io::sink`: the cost of logging itself, with `tracing_subscriber::fmt`
+/// (`fmt-to-sink`) or kiln's `AccessLogLayer` (`layer-to-sink`).
+fn access_log_on(name: &'static str) -> Scenario {
     scenario(
-        "access-log/fmt-to-sink",
+        name,
         apps::LogApp::new(apps::LogAppSingletons {
             ids: RequestIds::new(),
             log: AccessLog::new(),
@@ -424,11 +425,25 @@ impl std::io::Write for CountingSink {
     }
 }
 
-fn fmt_subscriber() -> impl tracing::Subscriber + Send + Sync {
-    tracing_subscriber::fmt()
-        .with_writer(|| CountingSink)
-        .with_max_level(tracing::Level::INFO)
-        .finish()
+/// The two ways to write the access log that the `*-to-sink` scenarios compare.
+const LOGGED_SCENARIOS: [&str; 2] = ["access-log/fmt-to-sink", "access-log/layer-to-sink"];
+
+fn log_subscriber(name: &str) -> Box<dyn tracing::Subscriber + Send + Sync> {
+    use tracing_subscriber::layer::SubscriberExt;
+    if name == "access-log/fmt-to-sink" {
+        Box::new(
+            tracing_subscriber::fmt()
+                .with_writer(|| CountingSink)
+                .with_max_level(tracing::Level::INFO)
+                .finish(),
+        )
+    } else {
+        Box::new(
+            tracing_subscriber::registry()
+                .with(kiln::builtin::AccessLogLayer::new(|| CountingSink))
+                .with(tracing_subscriber::filter::LevelFilter::INFO),
+        )
+    }
 }
 
 fn check(s: &Scenario) {
@@ -457,11 +472,13 @@ fn measured(s: &Scenario, req: Request) -> Response {
 /// before each batch and responses dropped after it, outside the timing.
 fn min_ns() {
     print_min_ns(&scenarios());
-    // Only now create the subscriber: tracing caches each callsite's interest
+    // Only now create the subscribers: tracing caches each callsite's interest
     // globally, so the scenarios above ran with logging truly off.
-    let _guard = tracing::subscriber::set_default(fmt_subscriber());
-    tracing::callsite::rebuild_interest_cache();
-    print_min_ns(&[access_log_on()]);
+    for name in LOGGED_SCENARIOS {
+        let _guard = tracing::subscriber::set_default(log_subscriber(name));
+        tracing::callsite::rebuild_interest_cache();
+        print_min_ns(&[access_log_on(name)]);
+    }
     let logged = LOGGED.load(std::sync::atomic::Ordering::Relaxed);
     println!("(the access log wrote {logged} bytes)");
 }
@@ -495,22 +512,24 @@ fn main() {
         for s in scenarios() {
             println!("{}", s.name);
         }
-        println!("access-log/fmt-to-sink");
+        for name in LOGGED_SCENARIOS {
+            println!("{name}");
+        }
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--instructions") {
         let name = &args[i + 1];
         let n: usize = args[i + 2].parse().unwrap();
-        let on = name == "access-log/fmt-to-sink";
+        let on = LOGGED_SCENARIOS.contains(&name.as_str());
         let s = if on {
-            access_log_on()
+            access_log_on(LOGGED_SCENARIOS.into_iter().find(|n| n == name).unwrap())
         } else {
             scenarios()
                 .into_iter()
                 .find(|s| s.name == name)
                 .expect("unknown scenario")
         };
-        let _guard = on.then(|| tracing::subscriber::set_default(fmt_subscriber()));
+        let _guard = on.then(|| tracing::subscriber::set_default(log_subscriber(name)));
         check(&s);
         for _ in 0..n {
             let req = s.req.build();
@@ -526,9 +545,9 @@ fn main() {
     for s in scenarios() {
         bench(&mut c, &s);
     }
-    {
-        let _guard = tracing::subscriber::set_default(fmt_subscriber());
-        bench(&mut c, &access_log_on());
+    for name in LOGGED_SCENARIOS {
+        let _guard = tracing::subscriber::set_default(log_subscriber(name));
+        bench(&mut c, &access_log_on(name));
     }
     c.final_summary();
 }

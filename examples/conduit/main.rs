@@ -79,6 +79,7 @@ use kiln::builtin::{
 use kiln::prelude::*;
 use kiln::tasks::Tasks;
 use password_hash::rand_core::{OsRng, RngCore};
+use tracing_subscriber::prelude::*;
 
 use crate::auth::{maybe_signed_in, signed_in};
 use crate::db::{Database, read, tx};
@@ -165,8 +166,12 @@ fn app(db: Database, tasks: Tasks, secret: &[u8], rate: u32) -> Result<Conduit, 
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
+    // The access log as logfmt lines on stdout (kiln's fast layer), the
+    // rest through `fmt`.
+    tracing_subscriber::registry()
+        .with(kiln::builtin::AccessLogLayer::new(std::io::stdout))
+        .with(tracing_subscriber::fmt::layer().with_filter(kiln::builtin::skip_access_log()))
+        .with(tracing_subscriber::filter::LevelFilter::INFO)
         .init();
     let role = match Role::from_args(std::env::args().skip(1)) {
         Ok(role) => role,

@@ -135,6 +135,23 @@ pub fn init_access_log() {
         .try_init();
 }
 
+/// kiln's access-log sink: what a kiln app would install, kiln's
+/// `AccessLogLayer` for the access log (logfmt lines into `std::io::sink`)
+/// and the same fmt layer as the peers for every other event, at INFO.
+pub fn init_kiln_access_log() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::{Layer, filter::LevelFilter};
+    let subscriber = tracing_subscriber::registry()
+        .with(kiln::builtin::AccessLogLayer::new(io::sink))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(io::sink)
+                .with_filter(kiln::builtin::skip_access_log()),
+        )
+        .with(LevelFilter::INFO);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
 /// A multi-thread tokio runtime with `workers` worker threads.
 ///
 /// # Errors

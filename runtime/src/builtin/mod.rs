@@ -102,6 +102,8 @@ use http::header::InvalidHeaderValue;
 use crate::{FromRequestParts, Request, RequestCx};
 
 pub use access_log::{AccessLog, AccessLogBuilder, AccessLogStart};
+#[cfg(feature = "access-log-layer")]
+pub use access_log::{AccessLogLayer, skip_access_log};
 pub use body_limit::{BodyLimit, BodyTooLarge};
 pub use catch_panic::CatchPanic;
 #[cfg(feature = "compression")]

@@ -19,7 +19,7 @@ use crate::conn::DEFAULT_BODY_LIMIT;
 ///
 /// | setting | default | when exceeded |
 /// |---|---|---|
-/// | [`header_read_timeout`](Self::header_read_timeout) | 10 s | HTTP/1 connection closed without a response |
+/// | [`header_read_timeout`](Self::header_read_timeout) | 10 s | a connection that sends no complete head (or no request after its last response) is closed without a response |
 /// | [`max_connections`](Self::max_connections) | 10 000 | no more connections are accepted until one closes (they wait in the kernel's backlog) |
 /// | [`max_header_size`](Self::max_header_size) | 16 KiB | `431 Request Header Fields Too Large`, connection closed |
 /// | [`body_limit`](Self::body_limit) | 2 MiB | `413 Payload Too Large` |
@@ -36,14 +36,17 @@ use crate::conn::DEFAULT_BODY_LIMIT;
 ///
 /// ## Keep-alive and the header-read timeout
 ///
-/// hyper starts its HTTP/1 header timer as soon as it waits for a request head:
-/// when a connection opens, and again when a response on a kept-alive
-/// connection is finished. So one timer bounds both a client that sends its
-/// head too slowly and a kept-alive connection that stays idle:
-/// `header_read_timeout` bounds the HTTP/1 keep-alive idle time too: an idle
-/// HTTP/1 connection is closed after the shorter of `header_read_timeout` and
-/// [`idle_timeout`](Self::idle_timeout). HTTP/2 has no head timer (its PINGs
-/// only find dead peers): `idle_timeout` is what closes an idle one.
+/// The header-read timeout runs whenever a connection has no request in
+/// flight and may still send an HTTP/1 head: from when it opens, and again
+/// when a response on a kept-alive connection is finished. So it bounds both
+/// a client that sends its head too slowly and a kept-alive HTTP/1 connection
+/// that stays idle: an idle HTTP/1 connection is closed after the shorter of
+/// `header_read_timeout` and [`idle_timeout`](Self::idle_timeout). Once a
+/// connection has sent an HTTP/2 request it sends no heads, and
+/// `idle_timeout` is what closes it when idle (HTTP/2 PINGs only find dead
+/// peers). Both are checked every quarter of the shorter one, with no timer
+/// per request, so a connection is closed between its timeout and a quarter
+/// of the shorter timeout later.
 ///
 /// ## Why these values
 ///
@@ -120,8 +123,10 @@ impl Config {
     }
 
     /// How long a client may take to send a complete request head, counted
-    /// from when the server starts waiting for it; also the idle timeout of
-    /// kept-alive HTTP/1 connections.
+    /// from when the server starts waiting for it (the connection opened, or
+    /// its last response ended); so also the idle timeout of kept-alive
+    /// HTTP/1 connections. The connection is closed between this and a
+    /// quarter of the shorter of this and `idle_timeout` later.
     #[must_use]
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
@@ -212,8 +217,9 @@ impl Config {
     }
 
     /// How long a connection may have no request in flight before it is
-    /// closed (it is checked every quarter of it, so the close comes between
-    /// the timeout and 1.25 times it): HTTP/1 closes it (kept-alive HTTP/1 connections are also
+    /// closed (it is checked every quarter of the shorter of it and
+    /// `header_read_timeout`, so the close comes between the timeout and that
+    /// quarter later): HTTP/1 closes it (kept-alive HTTP/1 connections are also
     /// bounded by [`header_read_timeout`](Self::header_read_timeout)),
     /// HTTP/2 sends `GOAWAY` and closes it. A request counts as in flight
     /// from when its head has arrived until its response body is sent; set

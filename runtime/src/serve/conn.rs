@@ -47,6 +47,9 @@ pub(super) struct ConnState<A> {
     spare: Mutex<Option<Conn>>,
     /// Requests in flight and since when none is: the idle timeout's input.
     pub(super) activity: Activity,
+    /// Set by the first HTTP/2 request: the connection sends no HTTP/1 head,
+    /// so the header-read timeout no longer applies.
+    http2: AtomicBool,
     /// Set by a request body whose read timed out: that HTTP/1 connection
     /// must not be reused (one request at a time, so one flag suffices).
     body_timed_out: Arc<AtomicBool>,
@@ -59,8 +62,14 @@ impl<A: App> ConnState<A> {
             info,
             spare: Mutex::new(Some(Conn::new(info))),
             activity: Activity::new(),
+            http2: AtomicBool::new(false),
             body_timed_out: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether the connection has served an HTTP/2 request.
+    pub(super) fn is_http2(&self) -> bool {
+        self.http2.load(Ordering::Relaxed)
     }
 
     fn take(&self) -> Conn {
@@ -98,6 +107,9 @@ pub(super) async fn respond<A: App>(
     // chain's headers and names the limit that applied.
     let (parts, incoming) = req.into_parts();
     let version = parts.version;
+    if version == Version::HTTP_2 {
+        state.http2.store(true, Ordering::Relaxed);
+    }
     let body = if incoming.is_end_stream() {
         Body::empty()
     } else {

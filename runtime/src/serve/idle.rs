@@ -1,18 +1,28 @@
-//! The idle timeout: a connection with no request in flight for
-//! [`Config::idle_timeout`](super::Config::idle_timeout) is closed
-//! gracefully (HTTP/1: closed; HTTP/2: `GOAWAY`, then closed).
+//! The idle timeouts: a connection with no request in flight is closed once
+//! it has been so for [`Config::header_read_timeout`](super::Config::header_read_timeout)
+//! while it may still send an HTTP/1 head, and for
+//! [`Config::idle_timeout`](super::Config::idle_timeout) in any case (HTTP/1:
+//! closed; HTTP/2: `GOAWAY`, then closed).
 //!
-//! hyper has no such timeout for HTTP/2 (its PINGs only detect dead peers, and
-//! a live client answers them forever), and for HTTP/1 only the header-read
-//! timer, which also bounds a kept-alive connection. So each connection counts
-//! its requests in flight in an [`Activity`]: a request is busy from the moment
-//! hyper hands it over until its response body has been sent (or dropped, when
-//! the client goes away), which is what [`Active`], the response body type the
-//! connection sends, marks. The connection task looks every quarter of the
-//! timeout and closes the connection once five looks in a row found no
-//! request in flight and none begun since: between `idle_timeout` and 1.25 ×
-//! `idle_timeout` after its last request ended. Per request this costs two
-//! atomic additions, and no clock read.
+//! hyper has no idle timeout for HTTP/2 (its PINGs only detect dead peers, and
+//! a live client answers them forever), and its HTTP/1 header-read timer
+//! allocates a timer (and registers it with tokio's timer wheel) for every
+//! request. So each connection counts its requests in flight in an
+//! [`Activity`] instead: a request is busy from the moment hyper hands it over
+//! until its response body has been sent (or dropped, when the client goes
+//! away), which is what [`Active`], the response body type the connection
+//! sends, marks. The connection task looks every quarter of the shorter
+//! timeout and acts once enough looks in a row found no request in flight and
+//! none begun since: between a timeout and a quarter of the shorter one after
+//! the last request ended. Per request this costs two atomic additions, no
+//! clock read and no timer.
+//!
+//! No request in flight on a connection that may still send an HTTP/1 head
+//! (every connection until its first HTTP/2 request) means it is idle between
+//! requests or sending a head too slowly, and both get the header-read
+//! timeout: the connection is dropped, as hyper's own timer would, since a
+//! half-read head is no request to finish (and hyper's graceful close would
+//! keep waiting for it).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -51,38 +61,65 @@ impl Activity {
     }
 }
 
-/// How many quiet looks in a row close the connection: five quarters of the
-/// timeout, so never before it has passed.
-const QUIET_LOOKS: u32 = 5;
+/// What a look at a connection's activity found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Look {
+    /// A request in flight or begun since the last look, or not quiet long enough.
+    Busy,
+    /// Quiet for the header-read timeout, and it may still send an HTTP/1 head.
+    HeadTimedOut,
+    /// Quiet for the idle timeout.
+    Idle,
+}
 
 /// The connection task's side: looks at an [`Activity`] every quarter of
-/// the idle timeout.
+/// the shorter timeout.
 pub(super) struct IdleWatch {
     seen: u64,
     quiet: u32,
+    /// Quiet looks in a row that make the header-read and the idle timeout.
+    head_looks: u32,
+    idle_looks: u32,
     /// The time between two looks.
     pub(super) every: Duration,
 }
 
 impl IdleWatch {
-    pub(super) fn new(timeout: Duration) -> Self {
+    pub(super) fn new(header_read: Duration, idle: Duration) -> Self {
+        let every = (header_read.min(idle) / 4).max(Duration::from_millis(1));
+        // The look that saw the last change came at most `every` after it,
+        // so `n` quiet looks after it close `n * every` to `(n + 1) * every`
+        // after the last request: `n = timeout / every`, rounded up.
+        let looks = |timeout: Duration| {
+            let n = timeout.as_nanos().div_ceil(every.as_nanos()).max(1);
+            u32::try_from(n).unwrap_or(u32::MAX)
+        };
         IdleWatch {
             seen: 0,
             quiet: 0,
-            every: (timeout / 4).max(Duration::from_millis(1)),
+            head_looks: looks(header_read),
+            idle_looks: looks(idle),
+            every,
         }
     }
 
-    /// One look; `true` when the connection has been idle for the timeout.
-    pub(super) fn look(&mut self, activity: &Activity) -> bool {
+    /// One look; `http2` once the connection has served an HTTP/2 request
+    /// (it sends no HTTP/1 head then).
+    pub(super) fn look(&mut self, activity: &Activity, http2: bool) -> Look {
         let now = activity.load();
         if now & IN_FLIGHT == 0 && now == self.seen {
-            self.quiet += 1;
+            self.quiet = self.quiet.saturating_add(1);
         } else {
             self.quiet = 0;
             self.seen = now;
         }
-        self.quiet >= QUIET_LOOKS
+        if !http2 && self.quiet >= self.head_looks {
+            Look::HeadTimedOut
+        } else if self.quiet >= self.idle_looks {
+            Look::Idle
+        } else {
+            Look::Busy
+        }
     }
 }
 
@@ -140,5 +177,50 @@ impl<A> http_body::Body for Active<A> {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn looks_count_quiet_quarters_of_the_shorter_timeout() {
+        let activity = Activity::new();
+        let mut watch = IdleWatch::new(Duration::from_secs(10), Duration::from_mins(1));
+        assert_eq!(watch.every, Duration::from_millis(2500));
+        // A new connection: its fourth quiet look (10 s) times out the head.
+        for _ in 0..3 {
+            assert_eq!(watch.look(&activity, false), Look::Busy);
+        }
+        assert_eq!(watch.look(&activity, false), Look::HeadTimedOut);
+        // An HTTP/2 connection waits for the idle timeout: 24 quiet looks.
+        let mut watch = IdleWatch::new(Duration::from_secs(10), Duration::from_mins(1));
+        for _ in 0..23 {
+            assert_eq!(watch.look(&activity, true), Look::Busy);
+        }
+        assert_eq!(watch.look(&activity, true), Look::Idle);
+    }
+
+    #[test]
+    fn a_request_in_flight_or_begun_since_is_not_quiet() {
+        let activity = Activity::new();
+        let mut watch = IdleWatch::new(Duration::from_secs(1), Duration::from_secs(1));
+        activity.begin();
+        for _ in 0..10 {
+            assert_eq!(watch.look(&activity, false), Look::Busy, "in flight");
+        }
+        activity.end();
+        // The look that sees the end is not quiet; four after it are.
+        for _ in 0..4 {
+            assert_eq!(watch.look(&activity, false), Look::Busy);
+        }
+        // A whole request between two looks resets the count.
+        activity.begin();
+        activity.end();
+        for _ in 0..4 {
+            assert_eq!(watch.look(&activity, false), Look::Busy);
+        }
+        assert_eq!(watch.look(&activity, false), Look::HeadTimedOut);
     }
 }

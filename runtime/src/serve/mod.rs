@@ -185,6 +185,10 @@ impl<A: App> Server<A> {
                 total: config.body_total_timeout,
             },
         });
+        let timeouts = Timeouts {
+            header_read: config.header_read_timeout,
+            idle: config.idle_timeout,
+        };
         let slots = Arc::new(Semaphore::new(config.max_connections));
         let mut tasks = JoinSet::new();
         let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown::shutdown_signal()));
@@ -220,7 +224,7 @@ impl<A: App> Server<A> {
             let shared = Arc::clone(&shared);
             // Held until the connection ends: the drain waits for it.
             let stop = notice.subscribe();
-            let connection = serve_connection(shared, stream, info, stop, config.idle_timeout);
+            let connection = serve_connection(shared, stream, info, stop, timeouts);
             let connection = shutdown::with_notice(Arc::clone(&notice), connection);
             tasks.spawn(async move {
                 let _permit = permit;
@@ -238,10 +242,11 @@ impl<A: App> Server<A> {
 /// The protocol settings every connection shares.
 fn builder(config: &Config, notice: &shutdown::Notice) -> auto::Builder<shutdown::Exec> {
     let mut builder = auto::Builder::new(shutdown::Exec(Arc::clone(notice)));
+    // No HTTP/1 timer: hyper's header-read timer costs an allocation and a
+    // timer-wheel entry per request; the connection's idle watch bounds heads.
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
+        .header_read_timeout(None)
         .keep_alive(config.keep_alive)
         .max_buf_size(config.max_header_size);
     let mut h2 = builder.http2();
@@ -257,12 +262,19 @@ fn builder(config: &Config, notice: &shutdown::Notice) -> auto::Builder<shutdown
     builder
 }
 
+/// The timeouts a connection's idle watch enforces.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    header_read: Duration,
+    idle: Duration,
+}
+
 async fn serve_connection<A: App>(
     shared: Arc<Shared<A>>,
     stream: TcpStream,
     info: ConnInfo,
     mut stop: watch::Receiver<bool>,
-    idle_timeout: Duration,
+    timeouts: Timeouts,
 ) {
     // Responses are written whole; do not wait for more bytes to fill a segment.
     if let Err(e) = stream.set_nodelay(true) {
@@ -277,49 +289,52 @@ async fn serve_connection<A: App>(
             .builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
     );
-    let mut idle_watch = idle::IdleWatch::new(idle_timeout);
-    let mut idle = pin!(tokio::time::sleep(idle_watch.every));
-    let mut idle_armed = false;
+    let mut watch = idle::IdleWatch::new(timeouts.header_read, timeouts.idle);
+    let mut tick = pin!(tokio::time::sleep(watch.every));
+    let mut tick_armed = false;
     let mut shutdown = pin!(stop.wait_for(|&down| down));
     let mut closing = false;
-    // A hand-written select: the idle timer is polled once per reset (to
-    // register its wake-up) and otherwise read with `is_elapsed`, one atomic
-    // load, because this runs on every wake of the connection task.
+    // A hand-written select: the tick is polled once per reset (to register
+    // its wake-up) and otherwise read with `is_elapsed`, one atomic load,
+    // because this runs on every wake of the connection task.
     let result = std::future::poll_fn(|cx| {
         loop {
             if let Poll::Ready(result) = connection.as_mut().poll(cx) {
-                return Poll::Ready(result);
-            }
-            if closing {
-                return Poll::Pending;
+                return Poll::Ready(Some(result));
             }
             // Shutdown: finish in-flight requests, no new ones (HTTP/2: GOAWAY).
-            if shutdown.as_mut().poll(cx).is_ready() {
+            if !closing && shutdown.as_mut().poll(cx).is_ready() {
                 connection.as_mut().graceful_shutdown();
                 closing = true;
                 continue;
             }
-            if !idle_armed {
-                idle_armed = true;
-                if idle.as_mut().poll(cx).is_pending() {
+            if !tick_armed {
+                tick_armed = true;
+                if tick.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
-            } else if !idle.is_elapsed() {
+            } else if !tick.is_elapsed() {
                 return Poll::Pending;
             }
-            if idle_watch.look(&watched.activity) {
-                tracing::debug!(peer = ?info.peer, "closing idle connection");
-                connection.as_mut().graceful_shutdown();
-                closing = true;
-            } else {
-                idle.as_mut()
-                    .reset(tokio::time::Instant::now() + idle_watch.every);
-                idle_armed = false;
+            match watch.look(&watched.activity, watched.is_http2()) {
+                idle::Look::HeadTimedOut => {
+                    tracing::debug!(peer = ?info.peer, "no request head within the header-read timeout; closing");
+                    return Poll::Ready(None);
+                }
+                idle::Look::Idle if !closing => {
+                    tracing::debug!(peer = ?info.peer, "closing idle connection");
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                idle::Look::Idle | idle::Look::Busy => {}
             }
+            tick.as_mut()
+                .reset(tokio::time::Instant::now() + watch.every);
+            tick_armed = false;
         }
     })
     .await;
-    if let Err(e) = result {
+    if let Some(Err(e)) = result {
         log_connection_error(info.peer, &*e);
     }
 }

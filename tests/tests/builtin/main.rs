@@ -4,6 +4,7 @@
 mod support;
 
 mod access_log;
+mod access_log_layer;
 mod body_limit;
 mod catch_panic;
 mod compression;

@@ -165,7 +165,7 @@ async fn pauses_shorter_than_the_timeout_are_fine() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_http1_connection_is_closed() {
-    // The header timer would close it only after 10 s.
+    // The header-read timeout would close it only after 10 s.
     let server = start(
         Echo,
         config()
@@ -243,6 +243,59 @@ async fn an_idle_http2_connection_is_closed_even_when_it_answers_pings() {
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(400), "{waited:?}");
     assert!(h2.ready().await.is_err(), "the connection is gone");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_http1_connection_gets_the_header_timeout() {
+    let server = start(
+        Echo,
+        config()
+            .header_read_timeout(Duration::from_millis(300))
+            .idle_timeout(Duration::from_secs(30)),
+    )
+    .await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (res, waited) = until_closed(&mut stream, Duration::from_secs(5)).await;
+    assert!(status_line(&res).starts_with("HTTP/1.1 200"), "{res:?}");
+    assert!(waited >= Duration::from_millis(250), "{waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_connection_is_bound_by_the_idle_timeout_not_the_header_timeout() {
+    let server = start(
+        Echo,
+        config()
+            .header_read_timeout(Duration::from_millis(200))
+            .idle_timeout(Duration::from_millis(1500)),
+    )
+    .await;
+    let (mut h2, closed) = h2_connect::<Full<Bytes>>(server.addr).await;
+    let get = |h2: &mut http2::SendRequest<Full<Bytes>>| {
+        h2.send_request(http::Request::get("/").body(Full::default()).unwrap())
+    };
+    h2.ready().await.unwrap();
+    assert_eq!(get(&mut h2).await.unwrap().status(), StatusCode::OK);
+    // Four header timeouts later the connection still serves.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    h2.ready().await.unwrap();
+    assert_eq!(get(&mut h2).await.unwrap().status(), StatusCode::OK);
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), closed)
+        .await
+        .expect("the idle HTTP/2 connection is closed")
+        .ok();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
     server.stop().await;
 }
 

@@ -168,7 +168,7 @@ fn app() -> Soak {
 
 /// `soak --serve`: serve on 127.0.0.1 (port printed on stdout) until stdin closes.
 fn serve() -> ExitCode {
-    kiln_http_suite::server::init_access_log();
+    kiln_http_suite::server::init_kiln_access_log();
     let Ok(rt) = kiln_http_suite::server::tokio_runtime(1) else {
         eprintln!("soak server: no runtime");
         return ExitCode::FAILURE;

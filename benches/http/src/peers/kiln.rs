@@ -11,7 +11,7 @@ use super::super::fixtures::{
     Search, Session, User,
 };
 use super::super::scenario::{DEPTHS, Scenario};
-use super::super::server::{ServeError, ServerArgs, bind, init_access_log, tokio_runtime};
+use super::super::server::{ServeError, ServerArgs, bind, init_kiln_access_log, tokio_runtime};
 
 /// Serves `args.scenario` until killed.
 ///
@@ -35,7 +35,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         Scenario::Async => run(args, super::super::upstream::kiln::app()?),
         Scenario::Basic => run(args, Basic::new()),
         Scenario::Middleware => {
-            init_access_log();
+            init_kiln_access_log();
             run(args, stack::app())
         }
         Scenario::MiddlewareDepth => match args.depth {
