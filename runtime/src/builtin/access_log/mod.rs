@@ -3,6 +3,7 @@
 
 #[cfg(feature = "access-log-layer")]
 mod layer;
+mod peer;
 mod stream;
 
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use tracing::Level;
 
 #[cfg(feature = "access-log-layer")]
 pub use self::layer::{AccessLogLayer, skip_access_log};
+use self::peer::PeerText;
 use self::stream::{Counted, Pending};
 use super::{RequestId, SocketPeer};
 use crate::{Request, Response, RoutePattern, middleware};
@@ -43,7 +45,7 @@ use crate::{Request, Response, RoutePattern, middleware};
 /// reads the clock or anything else. Formatting and writing are the
 /// subscriber's (`tracing-subscriber`'s `fmt`, JSON, OpenTelemetry, ...);
 /// [`AccessLogLayer`](super::AccessLogLayer) (feature `access-log-layer`)
-/// writes them as logfmt lines at a seventh of `fmt`'s cost.
+/// writes them as logfmt lines at about a quarter of `fmt`'s cost.
 ///
 /// Default priority -80: outside auth, rate limits, timeouts and panics, so
 /// their 401/429/504/500 are logged; inside [`RequestIds`](super::RequestIds).
@@ -230,7 +232,8 @@ struct Record<'a> {
 
 impl Record<'_> {
     fn emit(&self, level: Level) {
-        let peer = self.peer.map(tracing::field::display);
+        let mut text = PeerText::new();
+        let peer = self.peer.map(|addr| text.format(addr));
         macro_rules! event {
             ($lvl:expr) => {
                 tracing::event!(
