@@ -99,8 +99,8 @@ fn header(md: &mut String, r: &ScaleResults) {
     let crates: Vec<String> = m.crates.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(md, "| crates | {} |", crates.join(", "));
     let pin = match (c.server_cpu, c.load_cpu) {
-        (Some(s), Some(l)) => format!(
-            "server pinned to CPU {s}, load generator and latency probe to CPU {l} (taskset), except in the workers section"
+        (Some(server), Some(load)) => format!(
+            "server pinned to CPU {server}, load generator and latency probe to CPU {load} (taskset), except in the workers section"
         ),
         _ => "not pinned (fewer than 2 CPUs or no taskset)".to_owned(),
     };
@@ -176,6 +176,7 @@ fn baseline(md: &mut String, r: &ScaleResults) {
 }
 
 fn sweep(md: &mut String, r: &ScaleResults) {
+    type Cell = fn(&super::sweep::Step) -> String;
     if r.sweep.is_empty() {
         return;
     }
@@ -191,7 +192,6 @@ fn sweep(md: &mut String, r: &ScaleResults) {
          waiting for load). A ⚠ cell had errors (listed below the tables).\n",
         r.config.duration_s
     );
-    type Cell = fn(&super::sweep::Step) -> String;
     let tables: [(&str, Cell); 4] = [
         ("Requests per second", |s| format!("{:.0}", s.rps)),
         ("p99 latency µs", |s| format!("{:.0}", s.latency_us.p99)),
@@ -506,6 +506,44 @@ mod tests {
         }
     }
 
+    fn spike() -> Spike {
+        Spike {
+            framework: "axum".into(),
+            scenario: Scenario::Basic,
+            connections: 1000,
+            idle_rss_kib: 1024,
+            requests: 5,
+            duration_s: 1.0,
+            rps: 5.0,
+            latency_us: latency(9000.0),
+            errors: WrkErrors {
+                timeout: 7,
+                ..WrkErrors::default()
+            },
+            cpu_us_per_req: 6.0,
+            peak_rss_kib: 30 * 1024,
+        }
+    }
+
+    fn h2_run() -> H2Run {
+        H2Run {
+            framework: "kiln".into(),
+            scenario: Scenario::Basic,
+            connections: 4,
+            streams: 100,
+            h2load: H2loadOutput {
+                rps: 150_000.0,
+                succeeded: 10,
+                mean_us: 2500.0,
+                max_us: 9000.0,
+                ..H2loadOutput::default()
+            },
+            cpu_us_per_req: 3.25,
+            server_cpu_util: 1.0,
+            peak_rss_kib: 1024,
+        }
+    }
+
     fn results() -> ScaleResults {
         let mut errored = step("kiln", Scenario::Basic, 1000, 5.0);
         errored.errors.connect = 3;
@@ -569,38 +607,8 @@ mod tests {
                 errored,
                 step("axum", Scenario::Basic, 1, 5.25),
             ],
-            spike: vec![Spike {
-                framework: "axum".into(),
-                scenario: Scenario::Basic,
-                connections: 1000,
-                idle_rss_kib: 1024,
-                requests: 5,
-                duration_s: 1.0,
-                rps: 5.0,
-                latency_us: latency(9000.0),
-                errors: WrkErrors {
-                    timeout: 7,
-                    ..WrkErrors::default()
-                },
-                cpu_us_per_req: 6.0,
-                peak_rss_kib: 30 * 1024,
-            }],
-            h2: vec![H2Run {
-                framework: "kiln".into(),
-                scenario: Scenario::Basic,
-                connections: 4,
-                streams: 100,
-                h2load: H2loadOutput {
-                    rps: 150_000.0,
-                    succeeded: 10,
-                    mean_us: 2500.0,
-                    max_us: 9000.0,
-                    ..H2loadOutput::default()
-                },
-                cpu_us_per_req: 3.25,
-                server_cpu_util: 1.0,
-                peak_rss_kib: 1024,
-            }],
+            spike: vec![spike()],
+            h2: vec![h2_run()],
             workers: vec![run(1, 8.0), run(2, 10.0)],
             skipped: vec![Skip {
                 framework: "hyper".into(),
