@@ -46,8 +46,9 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                 server.bind_auto_h2c(addr)?
             } else {
                 server.bind(addr)?
-            };
-            actix_web::rt::System::new().block_on(server.run())?;
+            }
+            .run();
+            actix_web::rt::System::new().block_on(server)?;
             Ok(())
         }};
     }
