@@ -4,23 +4,23 @@
 //! at each connection count while reading the server's CPU time and peak RSS
 //! from `/proc`, count allocations in one more run, and stop the server.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::alloc::{self, ALLOC_PORT_ENV};
+use super::alloc;
 use super::cache;
 use super::check;
+use super::launch::{
+    Pinning, Server, Start, StartError, pinning, release_build, start, target_dir,
+};
 use super::machine;
 use super::procfs;
 use super::ratelimit::{self, RedisServer};
 use super::realworld;
 use super::results::{AllocCount, Config, Key, Measurement, Results, Skip, WrkErrors};
 use super::scenario::{self, Case, Request, Scenario};
-use super::server::EXIT_UNSUPPORTED;
 use super::shop::{self, audit};
 use super::tasks;
 use super::tfb::{self, DbKind, setup};
@@ -175,52 +175,6 @@ impl Options {
     }
 }
 
-/// The cargo target directory this binary was built in.
-fn target_dir() -> io::Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        let dir = PathBuf::from(dir);
-        return Ok(if dir.is_absolute() {
-            dir
-        } else {
-            machine::workspace_root().join(dir)
-        });
-    }
-    let exe = std::env::current_exe()?;
-    // <target>/<profile>/bench, or <target>/<profile>/deps/bench-<hash>.
-    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.pop();
-    Ok(dir)
-}
-
-/// `cargo build --release ARGS --target-dir TARGET` in the workspace.
-fn release_build(target: &Path, args: &[&str]) -> Result<(), String> {
-    eprintln!(
-        "bench: cargo build --release {} --target-dir {}",
-        args.join(" "),
-        target.display()
-    );
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo)
-        .args(["build", "--release"])
-        .args(args)
-        .arg("--target-dir")
-        .arg(target)
-        .current_dir(machine::workspace_root())
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo build --release {} failed ({status})",
-            args.join(" ")
-        ))
-    }
-}
-
 /// Builds the release servers with cargo and returns where they are.
 fn build_servers(opts: &Options) -> Result<PathBuf, String> {
     if let Some(dir) = &opts.server_dir {
@@ -243,114 +197,6 @@ fn build_servers(opts: &Options) -> Result<PathBuf, String> {
         }
     }
     Ok(target.join("release"))
-}
-
-/// Where the server and `wrk` run.
-#[derive(Debug, Clone, Copy)]
-struct Pinning {
-    server: Option<usize>,
-    wrk: Option<usize>,
-}
-
-fn pinning() -> Pinning {
-    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let taskset = Command::new("taskset").arg("--version").output().is_ok();
-    if cpus >= 2 && taskset {
-        Pinning {
-            server: Some(0),
-            wrk: Some(1),
-        }
-    } else {
-        eprintln!(
-            "bench: warning: {cpus} CPU(s), taskset {taskset}: server and wrk are not pinned"
-        );
-        Pinning {
-            server: None,
-            wrk: None,
-        }
-    }
-}
-
-/// A running server.
-struct Server {
-    child: Child,
-    port: u16,
-    alloc_port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Why a server did not come up.
-enum StartError {
-    Unsupported(String),
-    Failed(String),
-}
-
-/// Everything one framework/case server start needs.
-struct Start<'a> {
-    binary: &'a Path,
-    /// The command line (the peers': `--scenario .. --port ..`).
-    args: Vec<String>,
-    port: u16,
-    cpu: Option<usize>,
-    stderr: &'a Path,
-    env: Vec<(&'static str, String)>,
-}
-
-fn start(s: &Start<'_>) -> Result<Server, StartError> {
-    let mut cmd = match s.cpu {
-        Some(cpu) => {
-            let mut c = Command::new("taskset");
-            c.args(["-c", &cpu.to_string()]).arg(s.binary);
-            c
-        }
-        None => Command::new(s.binary),
-    };
-    let alloc_port = s.port + 1;
-    let stderr = File::create(s.stderr).map_err(|e| StartError::Failed(e.to_string()))?;
-    cmd.args(&s.args)
-        .env(ALLOC_PORT_ENV, alloc_port.to_string())
-        .envs(s.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr);
-    let child = cmd
-        .spawn()
-        .map_err(|e| StartError::Failed(format!("cannot start {}: {e}", s.binary.display())))?;
-    let mut server = Server {
-        child,
-        port: s.port,
-        alloc_port,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, s.port));
-    loop {
-        if let Ok(Some(status)) = server.child.try_wait() {
-            let msg = fs::read_to_string(s.stderr)
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
-            return Err(if status.code() == Some(i32::from(EXIT_UNSUPPORTED)) {
-                StartError::Unsupported(msg.trim_start_matches("unsupported: ").to_owned())
-            } else {
-                StartError::Failed(format!("server exited ({status}): {msg}"))
-            });
-        }
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(server);
-        }
-        if Instant::now() > deadline {
-            return Err(StartError::Failed(
-                "server did not listen within 20 s".into(),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// State of one run of the harness.
@@ -534,7 +380,7 @@ impl Run<'_> {
     ) -> Result<wrk::WrkOutput, String> {
         let url = format!("http://127.0.0.1:{port}{}", req.path);
         wrk::run(&WrkRun {
-            cpu: self.pin.wrk,
+            cpu: self.pin.load,
             connections,
             seconds,
             script,
@@ -985,7 +831,7 @@ pub fn run(opts: &Options) -> Result<Results, String> {
                 connections: opts.connections.clone(),
                 workers: opts.workers,
                 server_cpu: pin.server,
-                wrk_cpu: pin.wrk,
+                wrk_cpu: pin.load,
                 alloc_connections: opts.alloc_connections(),
                 alloc_duration_s: opts.alloc_s,
             },

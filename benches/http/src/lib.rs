@@ -4,7 +4,9 @@
 //! binary (`server_axum`, `server_actix`, `server_hyper`, `server_kiln`) and
 //! driven by `wrk` from the `bench` binary, which checks every response
 //! against the reference in [`scenario`] before measuring. The `report`
-//! binary turns the raw JSON into markdown tables and SVG charts.
+//! binary turns the raw JSON into markdown tables and SVG charts. The
+//! `scale` binary ([`scale`]) measures startup, idle memory and latency, a
+//! connection sweep, a spike, HTTP/2 and two workers with the same servers.
 
 pub mod alloc;
 pub mod app_db;
@@ -15,6 +17,7 @@ pub mod client;
 pub mod files;
 pub mod fixtures;
 pub mod harness;
+pub mod launch;
 pub mod machine;
 pub mod peers;
 pub mod procfs;
@@ -22,6 +25,7 @@ pub mod ratelimit;
 pub mod realworld;
 pub mod report;
 pub mod results;
+pub mod scale;
 pub mod scenario;
 pub mod server;
 pub mod shop;

@@ -1,5 +1,7 @@
 //! Readings of a server process from `/proc`: CPU time (utime + stime from
-//! `/proc/PID/stat`) and peak resident memory (`VmHWM` from `/proc/PID/status`).
+//! `/proc/PID/stat`), resident memory (`VmRSS`) and its peak (`VmHWM`) from
+//! `/proc/PID/status`, whether a port is listening (`/proc/net/tcp`, read
+//! without connecting) and the open-files limit (`/proc/PID/limits`).
 
 use std::fs;
 use std::io;
@@ -131,6 +133,71 @@ pub fn peak_rss_kib(pid: u32) -> io::Result<u64> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no VmHWM in /proc/PID/status"))
 }
 
+/// Resident set size now (`VmRSS`) of a process, in KiB.
+///
+/// # Errors
+/// When the process is gone or the line is missing.
+pub fn rss_kib(pid: u32) -> io::Result<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status_field_kib(&status, "VmRSS:")
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no VmRSS in /proc/PID/status"))
+}
+
+/// Whether a socket listens on `127.0.0.1:<port>` or `0.0.0.0:<port>`
+/// (IPv4), from `/proc/net/tcp`: unlike a connection attempt, the server
+/// sees nothing.
+#[must_use]
+pub fn listening(port: u16) -> bool {
+    fs::read_to_string("/proc/net/tcp").is_ok_and(|t| tcp_table_listens(&t, port))
+}
+
+/// Whether a `/proc/net/tcp` table has a socket in state `0A` (LISTEN) on
+/// the loopback or wildcard address at `port`.
+fn tcp_table_listens(table: &str, port: u16) -> bool {
+    let wanted = [
+        format!("0100007F:{port:04X}"),
+        format!("00000000:{port:04X}"),
+    ];
+    table.lines().skip(1).any(|line| {
+        let mut fields = line.split_whitespace().skip(1);
+        let (Some(local), Some(_remote), Some(state)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return false;
+        };
+        state == "0A" && wanted.iter().any(|w| w == local)
+    })
+}
+
+/// The soft and hard limits on open files (`Max open files`) of a process.
+///
+/// # Errors
+/// When the process is gone or the line is missing.
+pub fn open_files_limit(pid: u32) -> io::Result<(u64, u64)> {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits"))?;
+    parse_open_files(&limits).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "no `Max open files` in /proc/PID/limits",
+        )
+    })
+}
+
+/// `(soft, hard)` of the `Max open files` line; `unlimited` is `u64::MAX`.
+fn parse_open_files(limits: &str) -> Option<(u64, u64)> {
+    let line = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?;
+    let mut values = line.split_whitespace().map(|v| {
+        if v == "unlimited" {
+            Some(u64::MAX)
+        } else {
+            v.parse().ok()
+        }
+    });
+    Some((values.next()??, values.next()??))
+}
+
 fn status_field_kib(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
@@ -153,6 +220,7 @@ mod tests {
         assert_eq!(parse_ppid(stat), Some(1));
         let status = "Name:\tx\nVmPeak:\t  100 kB\nVmHWM:\t    4321 kB\nVmRSS:\t 12 kB\n";
         assert_eq!(status_field_kib(status, "VmHWM:"), Some(4321));
+        assert_eq!(status_field_kib(status, "VmRSS:"), Some(12));
         let proc_stat =
             "cpu  9 9 9 9 9 9 9 9 0 0\ncpu0 1 2 3 100 50 4 5 6 0 0\ncpu1 7 0 0 0 0 0 0 0 0 0\n";
         assert_eq!(parse_cpu_busy(proc_stat, 0), Some(21));
@@ -161,9 +229,34 @@ mod tests {
     }
 
     #[test]
+    fn parses_listeners_and_limits() {
+        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+            \x20  0: 0100007F:46A0 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1\n\
+            \x20  1: 0100007F:46A2 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 2 1\n\
+            \x20  2: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1\n";
+        assert!(tcp_table_listens(tcp, 18_080));
+        assert!(
+            !tcp_table_listens(tcp, 18_082),
+            "established, not listening"
+        );
+        assert!(tcp_table_listens(tcp, 8080), "wildcard address");
+        assert!(!tcp_table_listens(tcp, 1));
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+            Max processes             95000                95000                processes\n\
+            Max open files            1024                 524288               files\n";
+        assert_eq!(parse_open_files(limits), Some((1024, 524_288)));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(parse_open_files(unlimited), Some((u64::MAX, u64::MAX)));
+        assert_eq!(parse_open_files("Max processes 1 1"), None);
+    }
+
+    #[test]
     fn reads_this_process() {
         let pid = std::process::id();
         assert!(peak_rss_kib(pid).unwrap() > 0);
+        assert!(rss_kib(pid).unwrap() > 0);
+        assert!(open_files_limit(pid).unwrap().0 > 0);
         cpu_time_us(pid).unwrap();
         assert!(tree_cpu_time_us(pid).unwrap() >= cpu_time_us(pid).unwrap());
     }

@@ -1,8 +1,10 @@
 //! What every peer server binary shares: its command line, the "unsupported"
 //! exit, the access-log sink and the tokio runtime.
 //!
-//! `server_<framework> --scenario <name> --port <p> [--workers N] [--depth N] [--db postgres|sqlite] [--limiter none|local|redis]`
-//! binds `127.0.0.1:<p>` only. A scenario a server does not implement makes it
+//! `server_<framework> --scenario <name> --port <p> [--workers N] [--depth N] [--db postgres|sqlite] [--limiter none|local|redis] [--h2c]`
+//! binds `127.0.0.1:<p>` only. `--h2c` also accepts cleartext HTTP/2 (prior
+//! knowledge) on the same port; without it the servers are served exactly as
+//! the `bench` tables measure them. A scenario a server does not implement makes it
 //! exit with [`EXIT_UNSUPPORTED`] and a one-line reason on stderr, which the
 //! harness records as a skip.
 
@@ -35,10 +37,13 @@ pub struct ServerArgs {
     pub db: DbKind,
     /// The limiter of `ratelimit-redis` (`--limiter`, default none).
     pub limiter: Limiter,
+    /// `--h2c`: serve cleartext HTTP/2 with prior knowledge beside HTTP/1.1
+    /// (kiln and axum always detect it; actix-web and bare hyper only with it).
+    pub h2c: bool,
 }
 
 impl ServerArgs {
-    /// Parses `--scenario <name> --port <p> [--workers N] [--depth N]`.
+    /// Parses `--scenario <name> --port <p> [--workers N] [--depth N] [--h2c]`.
     ///
     /// # Errors
     /// A message naming the bad or missing argument.
@@ -49,6 +54,7 @@ impl ServerArgs {
         let mut depth = 1;
         let mut db = DbKind::Postgres;
         let mut limiter = Limiter::None;
+        let mut h2c = false;
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -59,6 +65,7 @@ impl ServerArgs {
                 "--depth" => depth = value()?.parse().map_err(|e| format!("--depth: {e}"))?,
                 "--db" => db = value()?.parse()?,
                 "--limiter" => limiter = value()?.parse()?,
+                "--h2c" => h2c = true,
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -75,6 +82,7 @@ impl ServerArgs {
             depth,
             db,
             limiter,
+            h2c,
         })
     }
 }
@@ -103,7 +111,7 @@ pub fn main_with(framework: &str, serve: fn(&ServerArgs) -> Result<(), ServeErro
         Err(e) => {
             eprintln!("server_{framework}: {e}");
             eprintln!(
-                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|validation|async|realworld|shop> --port <p> [--workers N] [--depth N] [--db postgres|sqlite] [--limiter none|local|redis]"
+                "usage: server_{framework} --scenario <basic|middleware|middleware-depth|di|files|compression|db|tx|cache|ratelimit-redis|validation|async|realworld|shop> --port <p> [--workers N] [--depth N] [--db postgres|sqlite] [--limiter none|local|redis] [--h2c]"
             );
             return ExitCode::from(EXIT_USAGE);
         }
@@ -183,7 +191,8 @@ mod tests {
     fn parses_arguments() {
         let a = parse("--scenario middleware-depth --port 9000 --depth 5").unwrap();
         assert_eq!(a.scenario, Scenario::MiddlewareDepth);
-        assert_eq!((a.port, a.workers, a.depth), (9000, 1, 5));
+        assert_eq!((a.port, a.workers, a.depth, a.h2c), (9000, 1, 5, false));
+        assert!(parse("--scenario basic --port 1 --h2c").unwrap().h2c);
         assert!(parse("--port 1").is_err());
         assert!(parse("--scenario basic --port 1 --depth 21").is_err());
         assert!(parse("--scenario basic --port 1 --bogus").is_err());

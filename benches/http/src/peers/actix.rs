@@ -1,7 +1,8 @@
 //! The actix-web 4 peer, written the way the actix docs show: `App` with
 //! `web::Data` singletons and `FromRequest` extractors, actix-cors,
 //! actix-governor, the built-in `Logger` and `DefaultHeaders`, and
-//! `middleware::from_fn` for ad-hoc middleware.
+//! `middleware::from_fn` for ad-hoc middleware. With `--h2c` it binds with
+//! `bind_auto_h2c` (cleartext HTTP/2 beside HTTP/1.1).
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -35,10 +36,18 @@ use super::super::server::{ServeError, ServerArgs, init_access_log};
 pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
     let addr = ("127.0.0.1", args.port);
     let workers = args.workers;
+    let h2c = args.h2c;
     // `HttpServer::new` wants a factory closure; each scenario's `App` has its own type.
+    // `--h2c` binds with actix's own protocol detection; without it, HTTP/1.1 only.
     macro_rules! run {
         ($factory:expr) => {{
-            let server = HttpServer::new($factory).workers(workers).bind(addr)?.run();
+            let server = HttpServer::new($factory).workers(workers);
+            let server = if h2c {
+                server.bind_auto_h2c(addr)?
+            } else {
+                server.bind(addr)?
+            }
+            .run();
             actix_web::rt::System::new().block_on(server)?;
             Ok(())
         }};

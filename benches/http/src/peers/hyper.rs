@@ -1,6 +1,8 @@
 //! The bare hyper 1.x peer: the physical limit. One `service_fn` that
 //! matches the path by hand, HTTP/1.1 connections served by
-//! `hyper::server::conn::http1` on tokio. `basic` only.
+//! `hyper::server::conn::http1` on tokio. `basic` only. With `--h2c`,
+//! connections go to hyper-util's `auto` builder instead, which reads the
+//! first bytes and serves HTTP/1.1 or cleartext HTTP/2 (prior knowledge).
 
 use std::convert::Infallible;
 
@@ -11,7 +13,8 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 
 use super::super::fixtures::{self, HELLO, JSON, Search, TEXT, User};
 use super::super::scenario::Scenario;
@@ -32,6 +35,7 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
         )));
     }
     let port = args.port;
+    let h2c = args.h2c;
     let rt = tokio_runtime(args.workers)?;
     rt.block_on(async move {
         let listener = bind(port).await?;
@@ -42,6 +46,14 @@ pub fn serve(args: &ServerArgs) -> Result<(), ServeError> {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
+                if h2c {
+                    tokio::spawn(async move {
+                        let _ = auto::Builder::new(TokioExecutor::new())
+                            .serve_connection(TokioIo::new(stream), service_fn(handle))
+                            .await;
+                    });
+                    continue;
+                }
                 tokio::spawn(async move {
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service_fn(handle))
