@@ -29,7 +29,7 @@ const TARGET: &str = "kiln::access";
 /// they are empty or hold a space, `"`, `=`, `\` or a control character, and
 /// then quoted with those escaped, so a hostile path or request id cannot
 /// forge a field or a line. It exists because the access log is the one event
-/// every request emits: `fmt` spends ~10,900 instructions on it (its
+/// every request emits: `fmt` spends ~10,250 instructions on it (its
 /// field visitor, `Debug` formatting, the timestamp), this layer ~2,900
 /// (`benches/benches/builtins.rs`: `access-log/fmt-to-sink` and
 /// `access-log/layer-to-sink` minus `access-log/off`). The line is
