@@ -12,7 +12,7 @@
 //! - [`workers`]: 1 and 2 worker threads, not pinned, `wrk` on the same cores.
 //!
 //! Each server runs as in `bench` (the same binaries, started by
-//! [`launch`](super::launch), pinned to CPU 0 with the load on CPU 1 except
+//! [`launch`], pinned to CPU 0 with the load on CPU 1 except
 //! in `workers`), its response is checked against the reference before it
 //! is measured, and the results go to `benches/results/scale/scale.json`
 //! and a generated `REPORT.md` beside it ([`report`]).
