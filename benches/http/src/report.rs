@@ -67,6 +67,7 @@ pub fn markdown(results: &Results, charts: &[String]) -> String {
     if let Some(reference) = reference_connections(&summary) {
         matrices(&mut md, &summary, &frameworks, &endpoints, reference);
     }
+    super::goals::section(&mut md, &summary);
     if let Some(reference) = reference_connections(&summary) {
         db_costs(&mut md, &summary, &frameworks, &endpoints, reference);
         super::cache::report::section(&mut md, results, &summary, &frameworks, reference);

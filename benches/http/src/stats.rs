@@ -35,6 +35,13 @@ impl Spread {
     }
 }
 
+/// `a / b` as a float, 0 when `b` is 0.
+#[allow(clippy::cast_precision_loss)] // counts far below 2^52
+#[must_use]
+pub fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
 /// Slope and intercept of the least-squares line through `(x, y)` points;
 /// `None` with fewer than two distinct `x`.
 #[must_use]
