@@ -3,17 +3,25 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
 /// A global allocator that forwards to [`System`] and counts calls that
 /// allocate (`alloc` and `realloc`): in the whole process, always, and on the
-/// current thread between [`start_thread`] and [`stop_thread`].
+/// current thread between [`start_thread`] and [`stop_thread`]; it also keeps
+/// the bytes the process holds ([`live_bytes`]).
 ///
 /// Install it in a test binary with
 /// `#[global_allocator] static GLOBAL: kiln_tests::Counting = kiln_tests::Counting;`.
 pub struct Counting;
 
 static PROCESS: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+/// Adds `bytes` (negative: freed) to the bytes held.
+fn hold(bytes: usize, sign: isize) {
+    // No allocation is near `isize::MAX` bytes.
+    LIVE.fetch_add(sign * bytes.cast_signed(), Ordering::Relaxed);
+}
 
 thread_local! {
     static ON: Cell<bool> = const { Cell::new(false) };
@@ -34,15 +42,19 @@ fn count() {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count();
+        hold(layout.size(), 1);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        hold(layout.size(), -1);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count();
+        hold(layout.size(), -1);
+        hold(new_size, 1);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -63,4 +75,9 @@ pub fn stop_thread() -> usize {
 /// Allocations in the whole process so far.
 pub fn process_total() -> usize {
     PROCESS.load(Ordering::Relaxed)
+}
+
+/// Bytes the process holds from this allocator (allocated and not freed).
+pub fn live_bytes() -> isize {
+    LIVE.load(Ordering::Relaxed)
 }

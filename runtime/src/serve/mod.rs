@@ -47,7 +47,7 @@ use std::time::Duration;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::{App, ConnInfo};
@@ -224,12 +224,10 @@ impl<A: App> Server<A> {
             let shared = Arc::clone(&shared);
             // Held until the connection ends: the drain waits for it.
             let stop = notice.subscribe();
-            let connection = serve_connection(shared, stream, info, stop, timeouts);
-            let connection = shutdown::with_notice(Arc::clone(&notice), connection);
-            tasks.spawn(async move {
-                let _permit = permit;
-                connection.await;
-            });
+            // Spawned as it is: an `async move` block around the future would
+            // hold it twice (the captured value and the awaited one).
+            let connection = serve_connection(shared, stream, info, stop, timeouts, permit);
+            tasks.spawn(shutdown::with_notice(Arc::clone(&notice), connection));
         }
 
         drop(listener);
@@ -275,7 +273,10 @@ async fn serve_connection<A: App>(
     info: ConnInfo,
     mut stop: watch::Receiver<bool>,
     timeouts: Timeouts,
+    permit: OwnedSemaphorePermit,
 ) {
+    // Held until the connection ends: `max_connections`.
+    let _permit = permit;
     // Responses are written whole; do not wait for more bytes to fill a segment.
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(peer = ?info.peer, error = %e, "cannot set TCP_NODELAY");
