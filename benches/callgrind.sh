@@ -91,7 +91,8 @@ gate)
     # The model and the features that choose code paths (memcpy, memchr, hashing).
     cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1);$(
         for f in sse4_2 avx2 avx512f avx512bw erms fsrm; do
-            grep -qw "$f" /proc/cpuinfo && printf ' %s' "$f"
+            # `if`, not `&&`: a missing last flag must not fail the substitution (`set -e`).
+            if grep -qw "$f" /proc/cpuinfo; then printf ' %s' "$f"; fi
         done
     )"
     {
