@@ -478,10 +478,7 @@ fn middleware() -> Case {
 pub fn middleware_case(token: &str) -> Case {
     let bearer = format!("Bearer {token}");
     let common: [(&str, &str); 2] = [("origin", ORIGIN), ("authorization", &bearer)];
-    let protected = fixtures::protected_body(&fixtures::Claims {
-        sub: fixtures::JWT_SUB.into(),
-        exp: fixtures::JWT_EXP,
-    });
+    let protected = fixtures::protected_body(fixtures::JWT_SUB);
     let mut unauthorized = status_only(401);
     unauthorized.headers.push((
         "www-authenticate".into(),

@@ -215,7 +215,7 @@ impl FromRequest for Bearer {
 async fn protected(Bearer(claims): Bearer) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(TEXT)
-        .body(fixtures::protected_body(&claims))
+        .body(fixtures::protected_body(&claims.sub))
 }
 
 // ------------------------------------------------------- middleware-depth

@@ -135,7 +135,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 }
 
 async fn protected(Bearer(claims): Bearer) -> String {
-    fixtures::protected_body(&claims)
+    fixtures::protected_body(&claims.sub)
 }
 
 fn middleware() -> Router {
