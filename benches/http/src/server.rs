@@ -160,15 +160,30 @@ pub fn init_kiln_access_log() {
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
-/// A multi-thread tokio runtime with `workers` worker threads.
+/// Set to a number of scheduler ticks: the tokio runtime's `event_interval`
+/// (tokio's default is 61). For experiments only; no benchmark sets it.
+pub const EVENT_INTERVAL_ENV: &str = "KILN_BENCH_EVENT_INTERVAL";
+
+/// A multi-thread tokio runtime with `workers` worker threads: what
+/// `#[tokio::main]` builds, so every tokio server runs as its users' would.
+/// [`EVENT_INTERVAL_ENV`] changes how often it polls for I/O (see "Tail under
+/// many connections" in BENCHMARKS.md).
 ///
 /// # Errors
-/// When the runtime cannot be built.
+/// When the runtime cannot be built, or [`EVENT_INTERVAL_ENV`] is not a number.
 pub fn tokio_runtime(workers: usize) -> io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(workers).enable_all();
+    if let Ok(ticks) = std::env::var(EVENT_INTERVAL_ENV) {
+        let ticks = ticks.parse().map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{EVENT_INTERVAL_ENV}: {e}"),
+            )
+        })?;
+        builder.event_interval(ticks);
+    }
+    builder.build()
 }
 
 /// Binds `127.0.0.1:<port>` with `TCP_NODELAY` on accepted sockets left to the caller.

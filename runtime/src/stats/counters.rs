@@ -12,7 +12,14 @@ use serde::ser::SerializeMap;
 /// singleton's type where it expands, so a type that does not implement the
 /// trait costs nothing, and an app without `options { stats }` emits no code.
 ///
-/// [`Tasks`](crate::tasks::Tasks) reports its job counters this way.
+#[cfg_attr(
+    feature = "tasks",
+    doc = "[`Tasks`](crate::tasks::Tasks) reports its job counters this way."
+)]
+#[cfg_attr(
+    not(feature = "tasks"),
+    doc = "`Tasks` (feature `tasks`) reports its job counters this way."
+)]
 ///
 /// ```
 /// use std::sync::Arc;

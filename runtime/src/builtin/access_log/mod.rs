@@ -44,7 +44,14 @@ use crate::{Request, Response, RoutePattern, middleware};
 /// check plus the callsite's cached interest); when it is not, neither hook
 /// reads the clock or anything else. Formatting and writing are the
 /// subscriber's (`tracing-subscriber`'s `fmt`, JSON, OpenTelemetry, ...);
-/// [`AccessLogLayer`](super::AccessLogLayer) (feature `access-log-layer`)
+#[cfg_attr(
+    feature = "access-log-layer",
+    doc = "[`AccessLogLayer`](super::AccessLogLayer) (feature `access-log-layer`)"
+)]
+#[cfg_attr(
+    not(feature = "access-log-layer"),
+    doc = "`AccessLogLayer` (feature `access-log-layer`)"
+)]
 /// writes them as logfmt lines at about a quarter of `fmt`'s cost.
 ///
 /// Default priority -80: outside auth, rate limits, timeouts and panics, so
