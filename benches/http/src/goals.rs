@@ -242,6 +242,13 @@ pub fn section(md: &mut String, summary: &Summary) {
             c.goal, c.measured, c.target
         );
     }
+    if met < checks.len() {
+        let _ = writeln!(
+            md,
+            "\nRows not met are profiled in BENCHMARKS.md (\"Rows not met: where the time goes, and \
+             what it would take\"); `bash benches/profile.sh` repeats the profiles."
+        );
+    }
 }
 
 #[cfg(test)]
