@@ -57,13 +57,17 @@ with_headers() { # <header...>: wrk's -H arguments in $headers
     for h in "$@"; do headers+=(-H "$h"); done
 }
 
-case "$mode" in
-cpu)
+warm_up() { # <mode> <server> <scenario> <path> [header...]: starts the server and loads it for 2 s
     scenario=${3:?scenario}
     path=${4:?path}
     with_headers "${@:5}"
     start "$scenario"
     load 2 "$path" "${headers[@]}"
+}
+
+case "$mode" in
+cpu)
+    warm_up "$@"
     for round in 1 2 3; do
         read -r u0 s0 < <(cpu_ticks)
         load 5 "$path" "${headers[@]}"
@@ -74,11 +78,7 @@ cpu)
     done
     ;;
 perf)
-    scenario=${3:?scenario}
-    path=${4:?path}
-    with_headers "${@:5}"
-    start "$scenario"
-    load 2 "$path" "${headers[@]}"
+    warm_up "$@"
     perf record -F 2000 -p "$pid" -o "$out/perf.data" -- sleep 6 >/dev/null 2>&1 &
     recorder=$!
     load 6 "$path" "${headers[@]}"
@@ -90,11 +90,7 @@ perf)
         grep -v '^#' | grep -v '^$' | cut -c1-140 | head -40 || true
     ;;
 latency)
-    scenario=${3:?scenario}
-    path=${4:?path}
-    with_headers "${@:5}"
-    start "$scenario"
-    load 2 "$path" "${headers[@]}"
+    warm_up "$@"
     for round in 1 2; do
         read -r u0 s0 < <(cpu_ticks)
         /usr/bin/time -o "$out/time" -f "%U %S" \
