@@ -16,8 +16,9 @@
 #
 # <server> is a binary of `cargo build -p kiln-http-suite --release --bins`
 # (server_kiln, server_axum, server_actix, server_hyper); headers are passed
-# to wrk as given, e.g. 'origin: http://localhost:3000'. Needs wrk, and perf
-# for `perf`. Run it on a quiet machine: nothing else should use either CPU.
+# to wrk as given, e.g. 'origin: http://localhost:3000'. Needs wrk, perf for
+# `perf`, GNU time (/usr/bin/time) for `latency` and python3 for `latency` and
+# `conns`. Run it on a quiet machine: nothing else should use either CPU.
 set -euo pipefail
 
 mode=${1:?mode: cpu, perf, latency or conns}
